@@ -1,0 +1,150 @@
+//! The credentials a provider returns. Secrets are wiped when the value is dropped and never
+//! appear in `Debug` output.
+//!
+//! Each text field is stored with a trailing NUL byte so that the C layer can lend it out without
+//! copying; the Rust accessors never show that byte.
+
+use std::fmt;
+
+use zeroize::Zeroize;
+
+use crate::time::UnixTime;
+
+/// A string stored with a trailing NUL, wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Text(Vec<u8>);
+
+impl Text {
+    pub(crate) fn new(s: &str) -> Text {
+        let mut v = Vec::with_capacity(s.len() + 1);
+        v.extend_from_slice(s.as_bytes());
+        v.push(0);
+        Text(v)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Built from a &str plus one NUL byte.
+        std::str::from_utf8(&self.0[..self.0.len() - 1]).unwrap_or_default()
+    }
+
+    /// The bytes including the trailing NUL.
+    pub(crate) fn as_bytes_with_nul(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Text {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// AWS credentials from a `credential_process` helper or from static profile keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    access_key_id: Text,
+    secret_access_key: Text,
+    session_token: Text,
+    account_id: Option<Text>,
+    provider_name: Text,
+    expiration: Option<UnixTime>,
+}
+
+impl Credentials {
+    /// New credentials. `session_token` is `""` when there is none.
+    pub fn new(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: &str,
+        account_id: Option<&str>,
+        provider_name: &str,
+        expiration: Option<UnixTime>,
+    ) -> Credentials {
+        Credentials {
+            access_key_id: Text::new(access_key_id),
+            secret_access_key: Text::new(secret_access_key),
+            session_token: Text::new(session_token),
+            account_id: account_id.map(Text::new),
+            provider_name: Text::new(provider_name),
+            expiration,
+        }
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        self.access_key_id.as_str()
+    }
+
+    pub fn secret_access_key(&self) -> &str {
+        self.secret_access_key.as_str()
+    }
+
+    /// The session token, `""` when there is none.
+    pub fn session_token(&self) -> &str {
+        self.session_token.as_str()
+    }
+
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_ref().map(Text::as_str)
+    }
+
+    pub fn provider_name(&self) -> &str {
+        self.provider_name.as_str()
+    }
+
+    /// The helper's own `Expiration`, or the `Duration`-derived time; `None`: never expires.
+    pub fn expiration(&self) -> Option<UnixTime> {
+        self.expiration
+    }
+
+    pub(crate) fn access_key_id_c(&self) -> &[u8] {
+        self.access_key_id.as_bytes_with_nul()
+    }
+
+    pub(crate) fn secret_access_key_c(&self) -> &[u8] {
+        self.secret_access_key.as_bytes_with_nul()
+    }
+
+    pub(crate) fn session_token_c(&self) -> &[u8] {
+        self.session_token.as_bytes_with_nul()
+    }
+
+    pub(crate) fn account_id_c(&self) -> Option<&[u8]> {
+        self.account_id.as_ref().map(Text::as_bytes_with_nul)
+    }
+
+    pub(crate) fn provider_name_c(&self) -> &[u8] {
+        self.provider_name.as_bytes_with_nul()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id())
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &if self.session_token().is_empty() { "" } else { "<redacted>" },
+            )
+            .field("account_id", &self.account_id())
+            .field("provider_name", &self.provider_name())
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Credentials::new("AKID", "s3cr3t-value", "t0ken-value", None, "P", None);
+        let d = format!("{c:?}");
+        assert!(d.contains("AKID"));
+        assert!(!d.contains("s3cr3t-value"));
+        assert!(!d.contains("t0ken-value"));
+        assert_eq!(c.secret_access_key(), "s3cr3t-value");
+        assert_eq!(c.secret_access_key_c(), b"s3cr3t-value\0");
+    }
+}

@@ -1,0 +1,235 @@
+//! Wall-clock instants as nanoseconds since the Unix epoch, and the RFC 3339 reader that matches
+//! Go's `time.Time.UnmarshalJSON` (Go ≥ 1.20: `time.Parse(time.RFC3339)` plus the strict checks).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An instant on the wall clock, in nanoseconds since 1970-01-01T00:00:00Z (may be negative).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixTime(i128);
+
+impl UnixTime {
+    pub const fn from_nanos(n: i128) -> UnixTime {
+        UnixTime(n)
+    }
+
+    pub const fn as_nanos(self) -> i128 {
+        self.0
+    }
+
+    /// Milliseconds since the epoch, rounded toward negative infinity, saturated to `i64`.
+    pub fn as_millis(self) -> i64 {
+        let ms = self.0.div_euclid(1_000_000);
+        ms.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
+    pub fn now() -> UnixTime {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => UnixTime(d.as_nanos() as i128),
+            Err(e) => UnixTime(-(e.duration().as_nanos() as i128)),
+        }
+    }
+
+    pub fn add(self, d: Duration) -> UnixTime {
+        UnixTime(self.0.saturating_add(d.as_nanos() as i128))
+    }
+
+    pub fn sub(self, d: Duration) -> UnixTime {
+        UnixTime(self.0.saturating_sub(d.as_nanos() as i128))
+    }
+}
+
+fn is_digit(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+fn num(b: &[u8]) -> i64 {
+    b.iter().fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0'))
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in(month: i64, year: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses the text between the quotes of a JSON string as Go's `time.Time.UnmarshalJSON` does
+/// (the raw bytes: escapes are not decoded, as in Go). Returns a short reason on failure.
+///
+/// Accepted: `YYYY-MM-DDThh:mm:ss[(.|,)digits](Z|±hh:mm)` with two-digit fields, uppercase `T`
+/// and `Z`, month 1–12, a day valid for its month, hour ≤ 23, minute and second ≤ 59, zone hour
+/// ≤ 23 and zone minute ≤ 59. The comma before the fraction is accepted because Go's
+/// `time.Parse` accepts it.
+pub fn parse_rfc3339(b: &[u8]) -> Result<UnixTime, &'static str> {
+    // Date and time: 19 fixed bytes.
+    if b.len() < 19 {
+        return Err("too short for RFC 3339");
+    }
+    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| is_digit(b, i));
+    if !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)) {
+        return Err("bad date");
+    }
+    if b[10] != b'T' {
+        return Err("missing 'T' between date and time");
+    }
+    if !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19)) {
+        return Err("bad time of day");
+    }
+    let (year, month, day) = (num(&b[0..4]), num(&b[5..7]), num(&b[8..10]));
+    let (hour, min, sec) = (num(&b[11..13]), num(&b[14..16]), num(&b[17..19]));
+    if !(1..=12).contains(&month) {
+        return Err("month out of range");
+    }
+    if day < 1 || day > days_in(month, year) {
+        return Err("day out of range");
+    }
+    if hour > 23 {
+        return Err("hour out of range");
+    }
+    if min > 59 {
+        return Err("minute out of range");
+    }
+    if sec > 59 {
+        return Err("second out of range");
+    }
+    let mut rest = &b[19..];
+
+    // Fraction: '.' or ',' and at least one digit; digits past the ninth are dropped.
+    let mut nanos: i128 = 0;
+    if rest.len() >= 2 && (rest[0] == b'.' || rest[0] == b',') && is_digit(rest, 1) {
+        let mut n = 1;
+        while is_digit(rest, n) {
+            n += 1;
+        }
+        let frac = &rest[1..n];
+        let mut scale = 100_000_000i128;
+        for &c in frac.iter().take(9) {
+            nanos += i128::from(c - b'0') * scale;
+            scale /= 10;
+        }
+        rest = &rest[n..];
+    }
+
+    // Zone.
+    let offset_secs: i64 = match rest {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            if [*h1, *h2, *m1, *m2].iter().all(u8::is_ascii_digit) =>
+        {
+            let zh = num(&[*h1, *h2]);
+            let zm = num(&[*m1, *m2]);
+            if zh > 23 || zm > 59 {
+                return Err("time zone offset out of range");
+            }
+            let off = zh * 3600 + zm * 60;
+            if *sign == b'-' {
+                -off
+            } else {
+                off
+            }
+        }
+        [] => return Err("missing time zone"),
+        _ => return Err("bad time zone or extra text"),
+    };
+
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset_secs;
+    Ok(UnixTime(i128::from(secs) * 1_000_000_000 + nanos))
+}
+
+/// Formats an instant as RFC 3339 in UTC with whole seconds (`2006-01-02T15:04:05Z`).
+pub fn format_rfc3339(t: UnixTime) -> String {
+    let secs = t.0.div_euclid(1_000_000_000) as i64;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // civil_from_days
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> i128 {
+        parse_rfc3339(s.as_bytes()).unwrap().as_nanos()
+    }
+
+    #[test]
+    fn accepts_go_forms() {
+        assert_eq!(ok("1970-01-01T00:00:00Z"), 0);
+        assert_eq!(ok("1970-01-01T00:00:01.5Z"), 1_500_000_000);
+        assert_eq!(ok("1970-01-01T00:00:01,25Z"), 1_250_000_000);
+        assert_eq!(ok("1970-01-01T01:00:00+01:00"), 0);
+        assert_eq!(ok("1969-12-31T23:00:00-01:00"), 0);
+        assert_eq!(ok("2000-02-29T00:00:00Z"), 951_782_400 * 1_000_000_000);
+        assert_eq!(ok("1970-01-01T00:00:00.1234567891Z"), 123_456_789);
+        assert_eq!(ok("0000-01-01T00:00:00Z") / 1_000_000_000, -62_167_219_200);
+    }
+
+    #[test]
+    fn rejects_what_go_rejects() {
+        for s in [
+            "",
+            "2020-01-01",
+            "2020-01-01 00:00:00Z",
+            "2020-01-01t00:00:00Z",
+            "2020-01-01T00:00:00z",
+            "2020-01-01T00:00:00",
+            "2020-01-01T00:00:00+0100",
+            "2020-01-01T00:00:00+24:00",
+            "2020-01-01T00:00:00+01:60",
+            "2020-01-01T24:00:00Z",
+            "2020-01-01T00:60:00Z",
+            "2020-01-01T00:00:60Z",
+            "2020-13-01T00:00:00Z",
+            "2020-00-01T00:00:00Z",
+            "2019-02-29T00:00:00Z",
+            "2020-04-31T00:00:00Z",
+            "2020-01-01T0:00:00Z",
+            "2020-01-01T00:00:00.Z",
+            "2020-01-01T00:00:00Z ",
+            "2020-1-01T00:00:00Z",
+            "+2020-01-01T00:00:00Z",
+        ] {
+            assert!(parse_rfc3339(s.as_bytes()).is_err(), "{s:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_rfc3339(UnixTime(0)), "1970-01-01T00:00:00Z");
+        let t = ok("2031-07-09T13:14:15Z");
+        assert_eq!(format_rfc3339(UnixTime(t)), "2031-07-09T13:14:15Z");
+    }
+}
