@@ -11,3 +11,6 @@ pub mod time;
 
 pub use credentials::Credentials;
 pub use error::{Error, Result, Status};
+
+pub mod config;
+mod ini;
