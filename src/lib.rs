@@ -7,6 +7,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod output;
 pub mod time;
 
 pub use credentials::Credentials;
