@@ -5,9 +5,12 @@
 //! The Rust core (`output`, `runner`, `provider`, `cache`, `config`, …) knows nothing of FFI;
 //! the `extern "C"` layer lives in `capi`.
 
+pub mod cache;
 pub mod credentials;
 pub mod error;
 pub mod output;
+pub mod provider;
+pub mod runner;
 pub mod time;
 
 pub use credentials::Credentials;
@@ -15,3 +18,6 @@ pub use error::{Error, Result, Status};
 
 pub mod config;
 mod ini;
+
+pub use provider::{Options, ProcessProvider};
+pub use runner::{Program, StderrMode, StdinMode};
