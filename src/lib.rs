@@ -6,6 +6,7 @@
 //! the `extern "C"` layer lives in `capi`.
 
 pub mod cache;
+pub mod capi;
 pub mod credentials;
 pub mod error;
 pub mod output;

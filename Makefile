@@ -1,0 +1,47 @@
+# processcreds — build, demo and tests. `make demo` and `make test` need nothing installed by hand
+# beyond the machine's toolchains (Rust, a C compiler; Python and Go for their bindings).
+
+CARGO   ?= cargo
+CC      ?= cc
+BUILD   := build
+RELEASE := target/release
+LIB_A   := $(RELEASE)/libprocesscreds.a
+LIB_SO  := $(RELEASE)/libprocesscreds.so
+CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
+# The system libraries the static library needs (`cargo rustc -- --print native-static-libs`).
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+# Test suites of the bindings add themselves to TEST_TARGETS in mk/*.mk.
+TEST_TARGETS :=
+-include mk/*.mk
+
+.PHONY: all lib header demo test lint test-rust clean
+all: lib
+
+lib:
+	$(CARGO) build --release --quiet
+
+header:
+	PC_UPDATE_HEADER=1 $(CARGO) test --quiet --test header
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(BUILD)/demo: examples/demo.c include/processcreds.h lib | $(BUILD)
+	$(CC) $(CFLAGS_STRICT) -O2 -o $@ examples/demo.c $(LIB_A) $(STATIC_LIBS)
+
+demo: $(BUILD)/demo
+	./$(BUILD)/demo "$(CURDIR)/examples/sample-helper.sh"
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --quiet --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --quiet
+
+test: lint test-rust $(TEST_TARGETS)
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)
