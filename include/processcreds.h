@@ -234,6 +234,18 @@ uint32_t pc_provider_new(const char *command, pc_provider **out);
 uint32_t pc_provider_new_argv(const char *const *argv, size_t argc, pc_provider **out);
 
 /**
+ * A provider for a shared-config profile, as aws-sdk-go v1's session resolves it: the
+ * profile's `credential_process` (run as `sh -c`), or its static keys (returned as never-expiring
+ * credentials named `SharedConfigCredentials: <file>`, with no helper run). `profile` NULL means
+ * `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE` (when shared config is on), then `default`.
+ * `shared_config` is `PC_SHARED_CONFIG_ENV` (as `AWS_SDK_LOAD_CONFIG` says),
+ * `PC_SHARED_CONFIG_DISABLE` or `PC_SHARED_CONFIG_ENABLE`. The environment and files are read
+ * now. A profile that cannot give a provider is `PC_STATUS_CONFIG`, with an error object in
+ * `*err` when `err` is not NULL.
+ */
+uint32_t pc_provider_from_profile(const char *profile, uint32_t shared_config, pc_provider **out, pc_error **err);
+
+/**
  * Frees a provider. Credentials it returned stay valid. NULL is a no-op.
  */
 void pc_free(pc_provider *p);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::cache::{Cache, Fetched};
+use crate::config::{self, ProfileSource, SharedConfig};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::output;
@@ -49,7 +50,6 @@ impl Default for Options {
 
 enum Source {
     Process(Program),
-    #[allow(dead_code)] // profile static keys: wired with the shared-config constructor
     Static(Credentials),
 }
 
@@ -96,6 +96,16 @@ impl ProcessProvider {
         Ok(ProcessProvider::with_source(Source::Process(
             Program::Argv(argv),
         )))
+    }
+
+    /// A provider for a shared-config profile (SPEC §1.5): its `credential_process`, or its
+    /// static keys (returned as never-expiring credentials). The environment and the files are
+    /// read here, once.
+    pub fn from_profile(profile: Option<&str>, shared: SharedConfig) -> Result<ProcessProvider> {
+        Ok(match config::resolve(profile, shared)? {
+            ProfileSource::Static(c) => ProcessProvider::with_source(Source::Static(c)),
+            ProfileSource::Process { command } => ProcessProvider::new(command),
+        })
     }
 
     pub fn options(&self) -> Options {

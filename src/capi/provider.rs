@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::credentials::{into_handle, pc_credentials};
 use super::error::{fail, fail_internal, pc_error};
 use super::*;
+use crate::config::SharedConfig;
 use crate::error::Error;
 use crate::provider::{Options, ProcessProvider};
 use crate::runner::{StderrMode, StdinMode};
@@ -72,6 +73,63 @@ pub extern "C" fn pc_provider_new_argv(
             // SAFETY: out checked non-NULL.
             Ok(p) => unsafe { give(out, p) },
             Err(e) => e.status() as u32,
+        }
+    })
+}
+
+/// A provider for a shared-config profile, as aws-sdk-go v1's session resolves it: the
+/// profile's `credential_process` (run as `sh -c`), or its static keys (returned as never-expiring
+/// credentials named `SharedConfigCredentials: <file>`, with no helper run). `profile` NULL means
+/// `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE` (when shared config is on), then `default`.
+/// `shared_config` is `PC_SHARED_CONFIG_ENV` (as `AWS_SDK_LOAD_CONFIG` says),
+/// `PC_SHARED_CONFIG_DISABLE` or `PC_SHARED_CONFIG_ENABLE`. The environment and files are read
+/// now. A profile that cannot give a provider is `PC_STATUS_CONFIG`, with an error object in
+/// `*err` when `err` is not NULL.
+#[no_mangle]
+pub extern "C" fn pc_provider_from_profile(
+    profile: *const c_char,
+    shared_config: u32,
+    out: *mut *mut pc_provider,
+    err: *mut *mut pc_error,
+) -> u32 {
+    // SAFETY (all `fail` calls): err is NULL or writable, per the contract.
+    ffi_boundary!(unsafe { fail_internal(err) }, {
+        if out.is_null() {
+            return unsafe {
+                fail(
+                    err,
+                    Error::invalid_argument("pc_provider_from_profile: out is NULL"),
+                )
+            };
+        }
+        let shared = match shared_config {
+            PC_SHARED_CONFIG_ENV => SharedConfig::Env,
+            PC_SHARED_CONFIG_DISABLE => SharedConfig::Disable,
+            PC_SHARED_CONFIG_ENABLE => SharedConfig::Enable,
+            _ => {
+                return unsafe {
+                    fail(
+                        err,
+                        Error::invalid_argument(format!(
+                            "pc_provider_from_profile: unknown shared_config {shared_config}"
+                        )),
+                    )
+                }
+            }
+        };
+        let profile = if profile.is_null() {
+            None
+        } else {
+            // SAFETY: a NUL-terminated string, per the contract.
+            match unsafe { str_arg(profile, "profile") } {
+                Ok(p) => Some(p),
+                Err(e) => return unsafe { fail(err, e) },
+            }
+        };
+        match ProcessProvider::from_profile(profile, shared) {
+            // SAFETY: out checked non-NULL.
+            Ok(p) => unsafe { give(out, p) },
+            Err(e) => unsafe { fail(err, e) },
         }
     })
 }
