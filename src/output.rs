@@ -48,32 +48,30 @@ enum Field {
     AccessKeyId,
     SecretAccessKey,
     SessionToken,
-    CredentialScope,
     Expiration,
     AccountId,
 }
 
 /// Go v1's struct fields (and `AccountId`, passed through), in Go's folded form.
-const FIELDS: [(&str, Field); 7] = [
+/// (`CredentialScope` is not a field of v1.55.8's response: it is an unknown key.)
+const FIELDS: [(&str, Field); 6] = [
     ("VERSION", Field::Version),
     ("ACCESSKEYID", Field::AccessKeyId),
     ("SECRETACCESSKEY", Field::SecretAccessKey),
     ("SESSIONTOKEN", Field::SessionToken),
-    ("CREDENTIALSCOPE", Field::CredentialScope),
     ("EXPIRATION", Field::Expiration),
     ("ACCOUNTID", Field::AccountId),
 ];
 
-/// Go ≥ 1.21 matches a JSON key to a field name by folding each rune to
-/// `unicode.ToUpper(unicode.ToLower(r))`. Our names are ASCII, so a key can only match if every
-/// rune folds to ASCII: ASCII letters, and the four non-ASCII runes whose simple case mappings
-/// reach ASCII.
+/// Go matches a JSON key to a field name with Unicode simple case folding (as `bytes.EqualFold`).
+/// Our names are ASCII, so a key can only match if every rune folds to ASCII: ASCII letters, and
+/// the two non-ASCII runes in the fold orbits of ASCII letters (`K` ↔ KELVIN SIGN, `S` ↔ LONG S).
+/// Dotless `ı` and dotted `İ` do not fold to `I`/`i`.
 fn fold(c: char) -> Option<u8> {
     match c {
         c if c.is_ascii() => Some(c.to_ascii_uppercase() as u8),
-        '\u{212A}' => Some(b'K'),              // KELVIN SIGN → k → K
-        '\u{017F}' => Some(b'S'),              // LATIN SMALL LETTER LONG S → S
-        '\u{0131}' | '\u{0130}' => Some(b'I'), // dotless i → I; capital I with dot → i → I
+        '\u{212A}' => Some(b'K'), // KELVIN SIGN folds with k and K
+        '\u{017F}' => Some(b'S'), // LATIN SMALL LETTER LONG S folds with s and S
         _ => None,
     }
 }
@@ -565,7 +563,6 @@ fn field_name(f: Field) -> &'static str {
         Field::AccessKeyId => "AccessKeyId",
         Field::SecretAccessKey => "SecretAccessKey",
         Field::SessionToken => "SessionToken",
-        Field::CredentialScope => "CredentialScope",
         Field::Expiration => "Expiration",
         Field::AccountId => "AccountId",
     }
@@ -641,7 +638,6 @@ mod tests {
             r#"{"Version":true}"#,
             r#"{"Version":99999999999999999999}"#,
             r#"{"AccessKeyId":5}"#,
-            r#"{"CredentialScope":{}}"#,
             r#"{"Expiration":""}"#,
             r#"{"Expiration":5}"#,
             r#"{"Expiration":"2030-01-01 00:00:00Z"}"#,
