@@ -608,7 +608,7 @@ mod tests {
             format!(r#"{{"SecretAccessKey":"{secret}"#),
             format!(r#"{{"SecretAccessKey":"{secret}"}} {secret}"#),
             format!(r#"{{"SecretAccessKey":"{secret}", x}}"#),
-            format!("{secret}"),
+            secret.to_string(),
         ] {
             let e = p(&doc).unwrap_err();
             assert_eq!(e.code(), "ProcessProviderParseError");

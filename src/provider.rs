@@ -162,8 +162,8 @@ impl ProcessProvider {
         }
         let expiration = out
             .expiration
-            .or_else(|| opts.duration.map(|d| finished.add(d)));
-        let expires_at = expiration.map(|t| t.sub(opts.expiry_window));
+            .or_else(|| opts.duration.map(|d| finished.plus(d)));
+        let expires_at = expiration.map(|t| t.minus(opts.expiry_window));
         Ok(Fetched {
             credentials: Credentials::new(
                 &out.access_key_id,

@@ -623,7 +623,7 @@ fn spawn(
             &fa.0,
             &attr.0,
             argv.as_ptr(),
-            environ as *const *mut libc::c_char,
+            environ,
         );
         if rc != 0 {
             return Err(Error::execution(format!(

@@ -29,11 +29,11 @@ impl UnixTime {
         }
     }
 
-    pub fn add(self, d: Duration) -> UnixTime {
+    pub fn plus(self, d: Duration) -> UnixTime {
         UnixTime(self.0.saturating_add(d.as_nanos() as i128))
     }
 
-    pub fn sub(self, d: Duration) -> UnixTime {
+    pub fn minus(self, d: Duration) -> UnixTime {
         UnixTime(self.0.saturating_sub(d.as_nanos() as i128))
     }
 }

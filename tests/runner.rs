@@ -1,0 +1,241 @@
+//! Timing and process behaviour with real helper processes: timeouts kill the helper's tree (D1),
+//! descendants holding stdout are not waited for (D2), floods are cut (D3), descriptors do not
+//! leak into the helper, process groups.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use processcreds::{ProcessProvider, Status, StderrMode};
+
+fn provider(cmd: String, timeout_ms: u64) -> ProcessProvider {
+    let p = ProcessProvider::new(cmd);
+    p.update_options(|o| {
+        o.timeout = Duration::from_millis(timeout_ms);
+        o.stderr = StderrMode::Capture;
+    });
+    p
+}
+
+#[test]
+fn timeout_kills_the_helper_and_its_descendants() {
+    let dir = TempDir::new("tree");
+    // A background child, a grandchild in a session of its own (escapes the process group), and
+    // the helper itself, all sleeping far past the timeout.
+    let cmd = format!(
+        "sleep 30 & echo $! > {bg}; setsid sh -c 'echo $$ > {ss}; exec sleep 30' & echo $$ > {me}; sleep 30",
+        bg = quote(&dir.join("bg")),
+        ss = quote(&dir.join("ss")),
+        me = quote(&dir.join("me")),
+    );
+    let p = provider(cmd, 500);
+    let start = Instant::now();
+    let err = p.retrieve().unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(err.status(), Status::Timeout);
+    assert_eq!(
+        err.to_string(),
+        "ProcessProviderExecutionError: credential process timed out"
+    );
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    for name in ["bg", "ss", "me"] {
+        let pid = read_pid(&dir.join(name));
+        // Killed processes may linger as zombies of init for a moment.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            !alive(pid),
+            "{name} ({pid}) still running after the timeout"
+        );
+    }
+}
+
+#[test]
+fn helper_ignoring_sigterm_is_killed() {
+    let dir = TempDir::new("term");
+    let cmd = format!(
+        "trap '' TERM HUP INT; echo $$ > {me}; while :; do sleep 1; done",
+        me = quote(&dir.join("me"))
+    );
+    let p = provider(cmd, 300);
+    assert_eq!(p.retrieve().unwrap_err().status(), Status::Timeout);
+    let pid = read_pid(&dir.join("me"));
+    assert!(!alive(pid));
+}
+
+#[test]
+fn descendant_holding_stdout_is_neither_waited_for_nor_killed() {
+    let dir = TempDir::new("d2");
+    let cmd = format!(
+        "printf '%s' '{json}'; sleep 5 & echo $! > {bg}",
+        json = creds_json("AKD2", None),
+        bg = quote(&dir.join("bg"))
+    );
+    let p = provider(cmd, 3000);
+    let start = Instant::now();
+    let c = p.retrieve().expect("D2: success after the helper exits");
+    let took = start.elapsed();
+    assert_eq!(c.access_key_id(), "AKD2");
+    assert!(took < Duration::from_millis(1000), "took {took:?}");
+    let pid = read_pid(&dir.join("bg"));
+    assert!(alive(pid), "the descendant must not be killed");
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+#[test]
+fn flood_of_garbage_fails_at_once_and_kills_the_helper() {
+    let dir = TempDir::new("flood");
+    let cmd = format!("echo $$ > {me}; exec yes", me = quote(&dir.join("me")));
+    let p = provider(cmd, 10_000);
+    let start = Instant::now();
+    let err = p.retrieve().unwrap_err();
+    assert_eq!(err.status(), Status::Parse);
+    assert_eq!(
+        err.to_string(),
+        "ProcessProviderParseError: parse failed of credential_process output\ncaused by: output exceeds MaxBufSize (8192 bytes)"
+    );
+    assert!(start.elapsed() < Duration::from_secs(2));
+    let pid = read_pid(&dir.join("me"));
+    assert!(!alive(pid));
+}
+
+#[test]
+fn flood_of_trailing_whitespace_is_read_and_ignored() {
+    let cmd = format!(
+        "printf '%s' '{json}'; head -c 30000000 /dev/zero | tr '\\000' ' '",
+        json = creds_json("AKWS", None)
+    );
+    let p = provider(cmd, 20_000);
+    let c = p
+        .retrieve()
+        .expect("trailing whitespace beyond MaxBufSize is fine");
+    assert_eq!(c.access_key_id(), "AKWS");
+}
+
+#[test]
+fn slow_helper_writing_byte_by_byte_succeeds() {
+    let json = creds_json("AKSLOW", None);
+    let script: String = json
+        .chars()
+        .map(|c| format!("printf '%s' '{c}'; sleep 0.002; "))
+        .collect();
+    let p = provider(script, 10_000);
+    assert_eq!(p.retrieve().unwrap().access_key_id(), "AKSLOW");
+}
+
+#[test]
+fn helper_closing_stdout_early_is_waited_for_until_it_exits() {
+    // Go waits for the exit status: a helper that closes stdout and then fails is an error.
+    let cmd = format!(
+        "printf '%s' '{}'; exec >&-; sleep 0.3; exit 4",
+        creds_json("AK", None)
+    );
+    let p = provider(cmd, 3000);
+    let err = p.retrieve().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ProcessProviderExecutionError: error in credential_process\ncaused by: exit status 4"
+    );
+}
+
+#[test]
+fn no_descriptor_leaks_into_the_helper() {
+    let dir = TempDir::new("fds");
+    // A descriptor the host opened without close-on-exec.
+    let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
+    assert!(fd >= 0);
+    let list = dir.join("fds");
+    let cmd = format!(
+        "ls /proc/self/fd > {list}; printf '%s' '{json}'",
+        list = quote(&list),
+        json = creds_json("AKFD", None)
+    );
+    let p = provider(cmd, 5000);
+    p.retrieve().unwrap();
+    unsafe { libc::close(fd) };
+    let fds: Vec<String> = std::fs::read_to_string(&list)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    // stdin, stdout (the file), stderr (the capture pipe) and the directory `ls` reads.
+    assert_eq!(fds.len(), 4, "helper saw descriptors {fds:?}");
+}
+
+#[test]
+fn helper_leads_its_own_process_group_without_a_terminal() {
+    // The test runs without a controlling terminal when stdin is not a TTY (as in CI).
+    if unsafe { libc::isatty(0) } == 1 {
+        return; // run interactively; the terminal case is covered by tests/terminal.rs
+    }
+    let cmd = r#"read pid comm state ppid pgrp rest < /proc/$$/stat; printf '{"Version":1,"AccessKeyId":"%s-%s","SecretAccessKey":"x"}' "$pid" "$pgrp""#;
+    let p = provider(cmd.to_string(), 5000);
+    let c = p.retrieve().unwrap();
+    let (pid, pgrp) = c.access_key_id().split_once('-').unwrap();
+    assert_eq!(pid, pgrp, "helper should lead a process group of its own");
+}
+
+#[test]
+fn argv_runs_without_a_shell() {
+    let dir = TempDir::new("argv");
+    let helper = dir.script(
+        "helper",
+        r#"printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"x"}' "$1""#,
+    );
+    let p = ProcessProvider::from_argv(vec![
+        helper.display().to_string(),
+        "with space; $(not expanded)".into(),
+    ])
+    .unwrap();
+    assert_eq!(
+        p.retrieve().unwrap().access_key_id(),
+        "with space; $(not expanded)"
+    );
+}
+
+#[test]
+fn signals_are_named_as_go_names_them() {
+    for (sig, name) in [
+        ("KILL", "killed"),
+        ("TERM", "terminated"),
+        ("SEGV", "segmentation fault"),
+        ("HUP", "hangup"),
+        ("ABRT", "aborted"),
+    ] {
+        let p = provider(format!("ulimit -c 0; kill -{sig} $$"), 5000);
+        assert_eq!(
+            p.retrieve().unwrap_err().to_string(),
+            format!("ProcessProviderExecutionError: error in credential_process\ncaused by: signal: {name}")
+        );
+    }
+}
+
+#[test]
+fn captured_stderr_is_appended_to_errors_only() {
+    let p = provider("echo 'token expired' >&2; exit 2".into(), 5000);
+    assert_eq!(
+        p.retrieve().unwrap_err().to_string(),
+        "ProcessProviderExecutionError: error in credential_process\ncaused by: exit status 2\nstderr: token expired"
+    );
+    let p = provider(
+        format!("echo note >&2; printf '%s' '{}'", creds_json("AK", None)),
+        5000,
+    );
+    assert!(p.retrieve().is_ok());
+    // The last 4 KiB only.
+    let p = provider(
+        "head -c 100000 /dev/zero | tr '\\000' a >&2; echo END >&2; exit 1".into(),
+        5000,
+    );
+    let text = p.retrieve().unwrap_err().to_string();
+    let tail = text.split("\nstderr: ").nth(1).unwrap();
+    // 4096 bytes, less the trailing newline.
+    assert!(
+        tail.ends_with("aEND") && tail.len() == 4095,
+        "tail of {} bytes",
+        tail.len()
+    );
+}
