@@ -45,3 +45,16 @@ test: lint test-rust $(TEST_TARGETS)
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# Benchmarks: ratios measured side by side in one run (bench/README.md).
+$(BUILD)/bench-helper: bench/helper.c | $(BUILD)
+	$(CC) -O2 -static -o $@ $< 2>/dev/null || $(CC) -O2 -o $@ $<
+
+$(BUILD)/bench: bench/bench.c include/processcreds.h lib | $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/bench.c $(LIB_A) $(STATIC_LIBS)
+
+.PHONY: bench bench-c
+bench-c: $(BUILD)/bench $(BUILD)/bench-helper
+	./$(BUILD)/bench "$(CURDIR)/$(BUILD)/bench-helper"
+
+bench: bench-c

@@ -686,7 +686,7 @@ impl StdoutBuf {
     }
 
     /// Reads once from `fd`. `Ok(false)` at end of file.
-    fn read_from(&mut self, fd: &Fd, scratch: &mut [u8]) -> Result<bool, i32> {
+    fn read_from(&mut self, fd: &Fd, scratch: &mut Scratch) -> Result<bool, i32> {
         let room = self.room();
         if room > 0 {
             let len = self.buf.len();
@@ -706,6 +706,7 @@ impl StdoutBuf {
             return Ok(n > 0);
         }
         // At the limit: only trailing JSON whitespace may follow.
+        let scratch = scratch.get();
         // SAFETY: reading into a scratch buffer of its own length.
         let n = unsafe {
             libc::read(
@@ -751,7 +752,19 @@ impl StderrTail {
     }
 }
 
-fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut [u8]) -> bool {
+/// A read buffer allocated on first use (most runs never need it), wiped when dropped.
+#[derive(Default)]
+struct Scratch(Option<Zeroizing<Vec<u8>>>);
+
+impl Scratch {
+    fn get(&mut self) -> &mut [u8] {
+        self.0
+            .get_or_insert_with(|| Zeroizing::new(vec![0u8; CHUNK]))
+    }
+}
+
+fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch) -> bool {
+    let scratch = scratch.get();
     // SAFETY: reading into a scratch buffer of its own length.
     let n = unsafe {
         libc::read(
@@ -797,7 +810,7 @@ fn spawn_and_read(
 
     let mut out = StdoutBuf::new(opts.max_buf_size);
     let mut tail = StderrTail { buf: Vec::new() };
-    let mut scratch = Zeroizing::new(vec![0u8; CHUNK]);
+    let mut scratch = Scratch::default();
     let mut stdout_open = true;
     let mut stderr_open = stderr.is_some();
     let mut exit: Option<Result<i32, i32>> = None;

@@ -1,0 +1,287 @@
+/* processcreds benchmark: every figure is measured side by side in one run and printed as a
+ * table of ratios against targets (SPEC §4). Timings alternate between the two sides of each
+ * comparison and use medians, so that a noisy machine affects both sides alike.
+ *
+ *   bench <helper>     (bench/helper.c, built by `make bench`)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "processcreds.h"
+
+extern char **environ;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+/* The baseline: posix_spawn with stdout piped, read to EOF, waitpid. */
+static void bare_spawn(const char *path, char *const argv[]) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) die("pipe2");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    pid_t pid;
+    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) die("posix_spawn");
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    char buf[8192];
+    while (read(fds[0], buf, sizeof buf) > 0) {
+    }
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+}
+
+static void fresh_retrieve(pc_provider *p) {
+    pc_credentials *c = NULL;
+    pc_expire(p);
+    if (pc_retrieve(p, &c, NULL) != PC_STATUS_OK) {
+        fprintf(stderr, "retrieve failed\n");
+        exit(1);
+    }
+    pc_credentials_free(c);
+}
+
+static double compare_spawn(pc_provider *p, const char *path, char *const argv[], int n,
+                            double *ours_med, double *base_med) {
+    double *a = malloc(sizeof(double) * (size_t)n), *b = malloc(sizeof(double) * (size_t)n);
+    for (int i = 0; i < 20; i++) { /* warm up */
+        bare_spawn(path, argv);
+        fresh_retrieve(p);
+    }
+    for (int i = 0; i < n; i++) {
+        double t0 = now_s();
+        if (i % 2) {
+            bare_spawn(path, argv);
+            double t1 = now_s();
+            fresh_retrieve(p);
+            double t2 = now_s();
+            b[i] = t1 - t0;
+            a[i] = t2 - t1;
+        } else {
+            fresh_retrieve(p);
+            double t1 = now_s();
+            bare_spawn(path, argv);
+            double t2 = now_s();
+            a[i] = t1 - t0;
+            b[i] = t2 - t1;
+        }
+    }
+    *ours_med = median(a, n);
+    *base_med = median(b, n);
+    free(a);
+    free(b);
+    return *ours_med / *base_med;
+}
+
+struct loop_arg {
+    pc_provider *p;
+    long n;
+    pthread_barrier_t *barrier;
+};
+
+static void *cached_loop(void *arg) {
+    struct loop_arg *la = arg;
+    if (la->barrier) pthread_barrier_wait(la->barrier);
+    for (long i = 0; i < la->n; i++) {
+        pc_credentials *c;
+        if (pc_retrieve(la->p, &c, NULL) != PC_STATUS_OK) abort();
+        pc_credentials_free(c);
+    }
+    return NULL;
+}
+
+static double run_threads(pc_provider *p, int threads, long per_thread) {
+    pthread_t t[8];
+    struct loop_arg args[8];
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, (unsigned)threads + 1);
+    for (int i = 0; i < threads; i++) {
+        args[i] = (struct loop_arg){p, per_thread, &barrier};
+        pthread_create(&t[i], NULL, cached_loop, &args[i]);
+    }
+    pthread_barrier_wait(&barrier);
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+    double t1 = now_s();
+    pthread_barrier_destroy(&barrier);
+    return t1 - t0;
+}
+
+/* In a child process, so that the peak RSS is the flood's alone. */
+static void flood(const char *helper, long long bytes, double *secs, double *rss_mib, int *ok) {
+    int fds[2];
+    if (pipe(fds) != 0) die("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        char *argv[] = {(char *)helper, NULL, NULL};
+        char n[32];
+        snprintf(n, sizeof n, "%lld", bytes);
+        argv[1] = n;
+        pc_provider *p;
+        pc_provider_new_argv((const char *const *)argv, 2, &p);
+        pc_set_timeout(p, 60000);
+        pc_credentials *c = NULL;
+        double t0 = now_s();
+        int good = pc_retrieve(p, &c, NULL) == PC_STATUS_OK;
+        double t1 = now_s();
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double out[3] = {t1 - t0, (double)ru.ru_maxrss / 1024.0, good};
+        if (write(fds[1], out, sizeof out) != sizeof out) _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    double in[3] = {0, 0, 0};
+    if (read(fds[0], in, sizeof in) != sizeof in) die("flood child");
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    *secs = in[0];
+    *rss_mib = in[1];
+    *ok = in[2] != 0;
+}
+
+static void *expired_retrieve(void *arg) {
+    struct loop_arg *la = arg;
+    pthread_barrier_wait(la->barrier);
+    pc_credentials *c = NULL;
+    if (pc_retrieve(la->p, &c, NULL) == PC_STATUS_OK) pc_credentials_free(c);
+    return NULL;
+}
+
+static int single_flight(void) {
+    char dir[] = "/tmp/pc-bench-XXXXXX";
+    if (!mkdtemp(dir)) die("mkdtemp");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "echo run >> %s/runs; sleep 0.2; printf '%%s' "
+             "'{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}'",
+             dir);
+    pc_provider *p;
+    pc_provider_new(cmd, &p);
+    enum { T = 64 };
+    pthread_t t[T];
+    struct loop_arg a;
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, T);
+    a = (struct loop_arg){p, 0, &barrier};
+    for (int i = 0; i < T; i++) pthread_create(&t[i], NULL, expired_retrieve, &a);
+    for (int i = 0; i < T; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    pc_free(p);
+    char path[600];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    FILE *f = fopen(path, "r");
+    int runs = 0;
+    for (int ch; f && (ch = fgetc(f)) != EOF;) runs += ch == '\n';
+    if (f) fclose(f);
+    remove(path);
+    rmdir(dir);
+    return runs;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <helper>\n", argv[0]);
+        return 2;
+    }
+    const char *helper = argv[1];
+    int n = getenv("PC_BENCH_N") ? atoi(getenv("PC_BENCH_N")) : 1500;
+
+    /* Fresh retrieve, argv, vs posix_spawn of the helper. */
+    pc_provider *pa;
+    const char *av[] = {helper};
+    pc_provider_new_argv(av, 1, &pa);
+    char *spawn_argv[] = {(char *)helper, NULL};
+    double ours_a, base_a;
+    double ratio_a = compare_spawn(pa, helper, spawn_argv, n, &ours_a, &base_a);
+
+    /* Fresh retrieve, command string, vs posix_spawn of sh -c helper. */
+    pc_provider *ps;
+    pc_provider_new(helper, &ps);
+    char *sh_argv[] = {"sh", "-c", (char *)helper, NULL};
+    double ours_s, base_s;
+    double ratio_s = compare_spawn(ps, "/bin/sh", sh_argv, n, &ours_s, &base_s);
+    pc_free(ps);
+
+    /* Cached retrieve through the C ABI. */
+    pc_credentials *c;
+    pc_retrieve(pa, &c, NULL);
+    pc_credentials_free(c);
+    long iters = 5000000;
+    struct loop_arg one = {pa, 200000, NULL};
+    cached_loop(&one); /* warm up */
+    double cached_best = 1e9;
+    for (int r = 0; r < 5; r++) {
+        double t0 = now_s();
+        one.n = iters;
+        cached_loop(&one);
+        double ns = (now_s() - t0) * 1e9 / (double)iters;
+        if (ns < cached_best) cached_best = ns;
+    }
+
+    /* Scaling: throughput of 2 threads vs 1, best of 5 alternating rounds each. */
+    double best1 = 1e9, best2 = 1e9;
+    for (int r = 0; r < 5; r++) {
+        double t1 = run_threads(pa, 1, iters);
+        double t2 = run_threads(pa, 2, iters);
+        if (t1 < best1) best1 = t1;
+        if (t2 < best2) best2 = t2;
+    }
+    double scaling = (2.0 * (double)iters / best2) / ((double)iters / best1);
+    pc_free(pa);
+
+    double flood_s, flood_rss;
+    int flood_ok;
+    flood(helper, 200LL * 1000 * 1000, &flood_s, &flood_rss, &flood_ok);
+
+    int runs = single_flight();
+
+    printf("processcreds %s benchmark (%d fresh retrieves per side, medians)\n\n", pc_version(), n);
+    printf("%-44s %12s %12s %8s  %s\n", "measure", "ours", "baseline", "ratio", "target");
+    printf("%-44s %10.1f us %10.1f us %8.3f  <= 1.05 %s\n", "fresh retrieve (argv) vs posix_spawn",
+           ours_a * 1e6, base_a * 1e6, ratio_a, ratio_a <= 1.05 ? "ok" : "MISSED");
+    printf("%-44s %10.1f us %10.1f us %8.3f  <= 1.05 %s\n", "fresh retrieve (sh -c) vs posix_spawn sh -c",
+           ours_s * 1e6, base_s * 1e6, ratio_s, ratio_s <= 1.05 ? "ok" : "MISSED");
+    printf("%-44s %10.1f ns %12s %8s  <= 100 ns %s\n", "cached retrieve + free (C ABI)", cached_best,
+           "", "", cached_best <= 100 ? "ok" : "MISSED");
+    printf("%-44s %12s %12s %7.2fx  >= 1.7x %s\n", "cached retrieves, 2 threads vs 1", "", "", scaling,
+           scaling >= 1.7 ? "ok" : "MISSED");
+    printf("%-44s %10.2f s  %12s %8s  < 2 s %s\n", "200 MB stdout flood: time", flood_s, "", "",
+           flood_ok && flood_s < 2 ? "ok" : "MISSED");
+    printf("%-44s %9.1f MiB %12s %8s  < 16 MiB %s\n", "200 MB stdout flood: peak RSS", flood_rss, "", "",
+           flood_rss < 16 ? "ok" : "MISSED");
+    printf("%-44s %12d %12s %8s  = 1 %s\n", "64 threads on an expired provider: processes", runs, "", "",
+           runs == 1 ? "ok" : "MISSED");
+    return 0;
+}
