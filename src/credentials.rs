@@ -124,7 +124,11 @@ impl fmt::Debug for Credentials {
             .field("secret_access_key", &"<redacted>")
             .field(
                 "session_token",
-                &if self.session_token().is_empty() { "" } else { "<redacted>" },
+                &if self.session_token().is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
             )
             .field("account_id", &self.account_id())
             .field("provider_name", &self.provider_name())

@@ -108,7 +108,12 @@ impl Error {
 
     /// `error in credential_process` caused by `cause` (exit status, signal, spawn failure).
     pub fn execution(cause: impl Into<String>) -> Error {
-        Error::new(Status::Execution, CODE_EXECUTION, MSG_PROCESS, Some(cause.into()))
+        Error::new(
+            Status::Execution,
+            CODE_EXECUTION,
+            MSG_PROCESS,
+            Some(cause.into()),
+        )
     }
 
     /// The empty-command error (checked before anything runs).
@@ -148,7 +153,12 @@ impl Error {
 
     /// A bad argument from the caller.
     pub fn invalid_argument(message: impl Into<String>) -> Error {
-        Error::new(Status::InvalidArgument, CODE_INVALID_ARGUMENT, message, None)
+        Error::new(
+            Status::InvalidArgument,
+            CODE_INVALID_ARGUMENT,
+            message,
+            None,
+        )
     }
 
     /// A failure inside the library (a caught panic, a failed system call before the spawn).
