@@ -239,3 +239,28 @@ fn captured_stderr_is_appended_to_errors_only() {
         tail.len()
     );
 }
+
+#[test]
+fn argv_spawn_errors_read_as_go_os_exec() {
+    let cases = [
+        ("/", "exec: \"/\": is a directory"),
+        ("/etc", "fork/exec /etc: permission denied"),
+        (
+            "/nonexistent/helper",
+            "fork/exec /nonexistent/helper: no such file or directory",
+        ),
+        (
+            "no-such-helper-here",
+            "exec: \"no-such-helper-here\": executable file not found in $PATH",
+        ),
+    ];
+    for (argv0, cause) in cases {
+        let p = ProcessProvider::from_argv(vec![argv0.to_string()]).unwrap();
+        assert_eq!(
+            p.retrieve().unwrap_err().to_string(),
+            format!(
+                "ProcessProviderExecutionError: error in credential_process\ncaused by: {cause}"
+            )
+        );
+    }
+}
