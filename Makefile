@@ -15,7 +15,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 TEST_TARGETS :=
 -include mk/*.mk
 
-.PHONY: all lib header demo test lint test-rust clean
+.PHONY: all lib header demo test lint test-rust test-goref clean
 all: lib
 
 lib:
@@ -40,7 +40,12 @@ lint:
 test-rust:
 	$(CARGO) test --quiet
 
-test: lint test-rust $(TEST_TARGETS)
+# The conformance vectors checked against the real aws-sdk-go v1 (processcreds and session).
+test-goref:
+	cd tests/goref && go test -count=1 ./...
+	cd tests/goref_session && go test -count=1 ./...
+
+test: lint test-rust test-goref $(TEST_TARGETS)
 
 clean:
 	$(CARGO) clean
