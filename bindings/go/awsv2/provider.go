@@ -1,0 +1,201 @@
+// Package awsv2 is a credential_process provider for aws-sdk-go-v2, backed by the processcreds
+// C library: the same semantics as the root package (aws-sdk-go v1's, minus its defects),
+// behind aws-sdk-go-v2's aws.CredentialsProvider.
+//
+//	cfg.Credentials = aws.NewCredentialsCache(awsv2.NewProvider("/path/to/command"))
+//
+// Like aws-sdk-go-v2's credentials/processcreds provider, Retrieve runs the helper at every
+// call; wrap the provider in aws.NewCredentialsCache (config.LoadDefaultConfig does) to cache.
+package awsv2
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/processcreds/processcreds/bindings/go/internal/capi"
+)
+
+const (
+	// ProviderName is the Source of the credentials this provider returns.
+	ProviderName = `ProcessProvider`
+
+	// DefaultTimeout is the default limit on the time the helper may run.
+	DefaultTimeout = time.Duration(1) * time.Minute
+
+	// DefaultBufSize is the default MaxBufSize.
+	DefaultBufSize = int(8 * 1024)
+)
+
+// StderrMode says where the helper's stderr goes.
+type StderrMode uint32
+
+// Stderr modes.
+const (
+	StderrInherit = StderrMode(capi.StderrInherit) // this program's stderr (default)
+	StderrCapture = StderrMode(capi.StderrCapture) // captured, appended to the error of a failed run
+	StderrDiscard = StderrMode(capi.StderrDiscard) // /dev/null
+)
+
+// StdinMode says where the helper's stdin comes from.
+type StdinMode uint32
+
+// Stdin modes.
+const (
+	StdinInherit = StdinMode(capi.StdinInherit) // this program's stdin (default)
+	StdinNull    = StdinMode(capi.StdinNull)    // /dev/null
+)
+
+// Options mirror aws-sdk-go-v2's credentials/processcreds.Options, plus the library's own.
+type Options struct {
+	// Timeout limits the time the helper may run (default DefaultTimeout); the helper and its
+	// descendants are killed when it passes. A negative Timeout means no limit, as in
+	// aws-sdk-go-v2; 0 fails at once with the timeout error. A deadline of the context given to
+	// Retrieve also limits the run.
+	Timeout time.Duration
+
+	// CredentialSources is the chain of credential sources that led to this provider
+	// (ProviderSources), as in aws-sdk-go-v2; nil means just aws.CredentialSourceProcess.
+	CredentialSources []aws.CredentialSource
+
+	// MaxBufSize limits the helper's output (default DefaultBufSize); output beyond it, other
+	// than trailing whitespace, fails with a parse error.
+	MaxBufSize int
+
+	// Duration, when positive, is the lifetime of credentials whose output has no Expiration
+	// (they then have CanExpire and Expires). 0 (default): they never expire.
+	Duration time.Duration
+
+	// Stderr is where the helper's stderr goes (default StderrInherit).
+	Stderr StderrMode
+
+	// Stdin is where the helper's stdin comes from (default StdinInherit).
+	Stdin StdinMode
+}
+
+// ProviderError is the error of a failed Retrieve, as aws-sdk-go-v2's
+// processcreds.ProviderError: its Err is an *Error of the library, with aws-sdk-go v1's
+// code (Code()) and text (Error()).
+type ProviderError struct {
+	Err error
+}
+
+// Error returns "process provider error: " and the library's error text.
+func (e *ProviderError) Error() string {
+	return fmt.Sprintf("process provider error: %v", e.Err)
+}
+
+// Unwrap returns the library's error.
+func (e *ProviderError) Unwrap() error {
+	return e.Err
+}
+
+// Error is the library's error (see the root package's Error).
+type Error = capi.Error
+
+// Provider runs a credential_process helper; it implements aws.CredentialsProvider and is safe
+// for concurrent use.
+type Provider struct {
+	h       *capi.Provider
+	options Options
+}
+
+var _ aws.CredentialsProvider = (*Provider)(nil)
+
+// NewProvider returns a Provider that runs `sh -c command`, with the option functions applied.
+func NewProvider(command string, optFns ...func(*Options)) *Provider {
+	return newProvider(capi.NewCommand(command), optFns)
+}
+
+// NewProviderArgv returns a Provider that runs argv[0] with the arguments argv[1:], with no
+// shell.
+func NewProviderArgv(argv []string, optFns ...func(*Options)) *Provider {
+	return newProvider(capi.NewArgv(argv), optFns)
+}
+
+func newProvider(h *capi.Provider, optFns []func(*Options)) *Provider {
+	p := &Provider{h: h, options: Options{Timeout: DefaultTimeout, MaxBufSize: DefaultBufSize}}
+	for _, fn := range optFns {
+		fn(&p.options)
+	}
+	return p
+}
+
+// Close frees the provider's C resources. Idempotent; a finalizer does it for a provider that
+// is no longer reachable.
+func (p *Provider) Close() {
+	p.h.Close()
+}
+
+// Retrieve runs the helper and returns its credentials: Source "ProcessProvider", CanExpire and
+// Expires from the helper's Expiration (or Duration), AccountID from its AccountId. A context
+// that ends first returns the context's error (a deadline also stops the helper, through the
+// timeout).
+func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if err := ctx.Err(); err != nil {
+		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: err}
+	}
+	o := capi.Options{
+		Timeout:    p.options.Timeout,
+		NoTimeout:  p.options.Timeout < 0,
+		MaxBufSize: p.options.MaxBufSize,
+		Duration:   p.options.Duration,
+		Stderr:     uint32(p.options.Stderr),
+		Stdin:      uint32(p.options.Stdin),
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			return aws.Credentials{Source: ProviderName}, &ProviderError{Err: context.DeadlineExceeded}
+		}
+		if o.NoTimeout || left < o.Timeout {
+			o.Timeout, o.NoTimeout = left, false
+		}
+	}
+	type result struct {
+		c   *capi.Credentials
+		err error
+	}
+	run := func() result {
+		if err := p.h.Apply(o); err != nil {
+			return result{err: err}
+		}
+		c, err := p.h.Fresh()
+		return result{c, err}
+	}
+	var r result
+	if ctx.Done() == nil {
+		r = run()
+	} else {
+		ch := make(chan result, 1)
+		go func() { ch <- run() }()
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			return aws.Credentials{Source: ProviderName}, &ProviderError{Err: ctx.Err()}
+		}
+	}
+	if r.err != nil {
+		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: r.err}
+	}
+	c := r.c
+	return aws.Credentials{
+		AccessKeyID:     c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey,
+		SessionToken:    c.SessionToken,
+		Source:          ProviderName,
+		CanExpire:       c.CanExpire,
+		Expires:         c.Expiration,
+		AccountID:       c.AccountID,
+	}, nil
+}
+
+// ProviderSources returns the credential chain that was used to construct this provider.
+func (p *Provider) ProviderSources() []aws.CredentialSource {
+	if p.options.CredentialSources == nil {
+		return []aws.CredentialSource{aws.CredentialSourceProcess}
+	}
+	return p.options.CredentialSources
+}

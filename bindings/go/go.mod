@@ -1,0 +1,12 @@
+module github.com/processcreds/processcreds/bindings/go
+
+go 1.24
+
+require github.com/aws/aws-sdk-go v1.55.8
+
+require github.com/jmespath/go-jmespath v0.4.0 // indirect
+
+require (
+	github.com/aws/aws-sdk-go-v2 v1.48.0
+	github.com/aws/smithy-go v1.28.9 // indirect
+)
