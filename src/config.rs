@@ -29,7 +29,8 @@
 //!   `credential_process`, `web_identity_token_file` → `SharedConfigErr: only one credential type
 //!   may be specified per profile: source profile, credential source, credential process, web
 //!   identity token`; then an `sso_session` whose `[sso-session <name>]` section is in no file →
-//!   `SharedConfigErr: failed to find SSO session section, <name>`; then, in Go's order of
+//!   `SharedConfigErr: failed to find SSO session section, <name>` (Go's text; its error carries
+//!   no code); then, in Go's order of
 //!   providers: `role_arn` → unsupported (D9); static keys → returned; any `sso_*` key →
 //!   unsupported (D9); `credential_process` → returned; nothing → error.
 //! * **Static keys beat SSO** (as Go: it never calls SSO then); static keys with `role_arn` are an
@@ -38,8 +39,9 @@
 //!   `aws_access_key_id` and `aws_secret_access_key` replaces the whole set (its
 //!   `aws_session_token`, or none); a section with only one of them changes nothing.
 //!   `AccountId` is none (Go v1 has no such field).
-//! * **Error codes and texts** (status `PC_STATUS_CONFIG` for all; no text ever holds a value
-//!   read from a file other than profile and section names):
+//! * **Error codes and texts** (status `PC_STATUS_CONFIG` for all; besides file paths, no text
+//!   holds anything read from a file but profile names and the `sso_session` name, which Go's
+//!   own message quotes):
 //!   - profile in no file (D9): `SharedConfigProfileNotExistsError: failed to get profile, <name>:
 //!     no [<name>] or [profile <name>] section in <files read>` (`; missing: <files>` when some
 //!     files do not exist; `no shared config or credentials file found: <files>` when none does);
@@ -65,6 +67,10 @@
 //!   empty the home directory comes from the password database, as Go's `os/user`. Paths from
 //!   `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` are used verbatim, and the static
 //!   credentials' `ProviderName` is `SharedConfigCredentials: <path>` with the path as used.
+//!   A path that is not UTF-8 is shown with U+FFFD in texts (the file itself is read).
+//! * **Debug output** of [`ProfileSource`] shows the static keys' id but neither secret nor token
+//!   (as [`Credentials`]), and only the length of a `credential_process` command, which may carry
+//!   a secret.
 //! * **Scope.** Only profiles are resolved: credentials in the environment
 //!   (`AWS_ACCESS_KEY_ID`, `AWS_WEB_IDENTITY_TOKEN_FILE`, …), which Go's session prefers when no
 //!   profile is named in its options, are not consulted.
@@ -104,7 +110,7 @@ impl SharedConfig {
 
 /// Where a profile's credentials come from.
 pub enum ProfileSource {
-    /// static keys: never expiring, provider_name "SharedConfigCredentials: <file path>"
+    /// static keys: never expiring, provider_name `SharedConfigCredentials: <file path>`
     Static(Credentials),
     /// the profile's credential_process value, verbatim (D9)
     Process { command: String },
@@ -478,12 +484,14 @@ fn passwd_home() -> Option<OsString> {
     }
 }
 
+/// Every section of a parsed file with its keys and values, sorted by name.
+#[doc(hidden)]
+pub type IniDump = Vec<(String, Vec<(String, String)>)>;
+
 /// Parses `bytes` as a shared config file: every section with its keys, sorted, or the error
 /// text. An entry point for fuzzing and differential tests of the INI reader.
 #[doc(hidden)]
-pub fn parse_ini_for_fuzz(
-    bytes: &[u8],
-) -> std::result::Result<Vec<(String, Vec<(String, String)>)>, String> {
+pub fn parse_ini_for_fuzz(bytes: &[u8]) -> std::result::Result<IniDump, String> {
     Ini::parse(bytes)
         .map(|i| i.dump())
         .map_err(|e| e.to_string())

@@ -24,15 +24,20 @@
 //! * A `,` where a value token would start (`key = a ,b`) drops the key and skips the rest of
 //!   the line and the indented lines that follow.
 //! * Errors (the whole file is rejected): a comment or `,` right after the separator
-//!   (`key = #x`), a key followed by a comment, `[` or the end of the file, a line starting with
-//!   `=`, `:`, `,` or `]`, an empty or unterminated section header, a comment, `,` or `[` inside a
-//!   header, and invalid UTF-8.
+//!   (`key = #x`); a key without a separator followed by a comment, `,`, `[`, `]` or the end of
+//!   the file; a statement starting with `=`, `:`, `,` or `]`; an empty or unterminated section
+//!   header; a comment, `,` or `[` inside a header; invalid UTF-8 (Go reads it as U+FFFD). A byte
+//!   order mark is not skipped (Go does not skip it either), so a file starting with one and a
+//!   header is rejected.
 //!
 //! Errors name the line and what was wrong there, never the text of the file (it may hold
 //! secrets).
 
 use std::collections::HashMap;
 use std::fmt;
+
+/// Every section with its keys and values, sorted (see [`Ini::dump`]).
+pub(crate) type Dump = Vec<(String, Vec<(String, String)>)>;
 
 /// One parsed file: its sections by name.
 #[derive(Debug, Default)]
@@ -66,7 +71,7 @@ impl Ini {
     }
 
     /// All sections, sorted by name, each with its keys sorted (for tests and fuzzing).
-    pub(crate) fn dump(&self) -> Vec<(String, Vec<(String, String)>)> {
+    pub(crate) fn dump(&self) -> Dump {
         let mut out: Vec<(String, Vec<(String, String)>)> = self
             .sections
             .iter()
@@ -350,7 +355,7 @@ fn memchr_nl(b: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Result<Vec<(String, Vec<(String, String)>)>, ParseError> {
+    fn parse(s: &str) -> Result<Dump, ParseError> {
         Ini::parse(s.as_bytes()).map(|i| i.dump())
     }
 
