@@ -771,7 +771,13 @@ impl Scratch {
     }
 }
 
-fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch) -> bool {
+enum StderrRead {
+    Data,
+    Pending,
+    Closed,
+}
+
+fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch) -> StderrRead {
     let scratch = scratch.get();
     // SAFETY: reading into a scratch buffer of its own length.
     let n = unsafe {
@@ -783,9 +789,23 @@ fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch) -> bool {
     };
     if n > 0 {
         tail.push(&scratch[..n as usize]);
-        true
+        StderrRead::Data
+    } else if n < 0 && matches!(last_errno(), libc::EINTR | libc::EAGAIN) {
+        StderrRead::Pending
     } else {
-        n < 0 && matches!(last_errno(), libc::EINTR | libc::EAGAIN)
+        StderrRead::Closed
+    }
+}
+
+/// Reads what the helper's stderr holds now, without waiting, and at most 1 MiB of it (a
+/// descendant may keep writing forever).
+fn drain_stderr(fd: Option<&Fd>, open: bool, tail: &mut StderrTail, scratch: &mut Scratch) {
+    if let (Some(fd), true) = (fd, open) {
+        for _ in 0..16 {
+            if !matches!(read_stderr(fd, tail, scratch), StderrRead::Data) {
+                break;
+            }
+        }
     }
 }
 
@@ -840,9 +860,7 @@ fn spawn_and_read(
                 Err(e) => Some(format!("waitid: {}", errno_text(e))),
             };
             if let Some(cause) = failure {
-                if let Some(fd) = &stderr {
-                    while stderr_open && read_stderr(fd, &mut tail, &mut scratch) {}
-                }
+                drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
                 return Err(with_stderr(Error::execution(cause), &tail));
             }
             if !stdout_open {
@@ -860,9 +878,7 @@ fn spawn_and_read(
                 break; // D2: descendants holding stdout are not waited for
             }
             child.kill_tree();
-            if let Some(fd) = &stderr {
-                while stderr_open && read_stderr(fd, &mut tail, &mut scratch) {}
-            }
+            drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
             return Err(with_stderr(Error::timeout(), &tail));
         }
 
@@ -904,6 +920,7 @@ fn spawn_and_read(
             if out.exceeded {
                 // D3: fail at once; kill the helper unless it has already exited.
                 child.kill_tree();
+                drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
                 return Err(with_stderr(
                     Error::parse(format!(
                         "output exceeds MaxBufSize ({} bytes)",
@@ -915,11 +932,13 @@ fn spawn_and_read(
         }
         if stderr_open && ready(1) {
             if let Some(fd) = &stderr {
-                stderr_open = read_stderr(fd, &mut tail, &mut scratch);
+                stderr_open =
+                    !matches!(read_stderr(fd, &mut tail, &mut scratch), StderrRead::Closed);
             }
         }
     }
     drop(pidfd);
+    drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
     Ok(RunOutput {
         stdout: std::mem::take(&mut out.buf),
         stderr: tail.report(),

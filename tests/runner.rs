@@ -264,3 +264,26 @@ fn argv_spawn_errors_read_as_go_os_exec() {
         );
     }
 }
+
+#[test]
+fn descendant_holding_captured_stderr_does_not_hang_a_failed_run() {
+    let dir = TempDir::new("errhold");
+    // A silent descendant keeps stderr open; another floods it without end.
+    for body in ["sleep 5 &", "yes >&2 &"] {
+        let cmd = format!(
+            "{body} echo $! > {bg}; echo failing >&2; exit 1",
+            bg = quote(&dir.join("bg"))
+        );
+        let p = provider(cmd, 3000);
+        let start = Instant::now();
+        let e = p.retrieve().unwrap_err().to_string();
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{body}: took {:?}",
+            start.elapsed()
+        );
+        assert!(e.starts_with("ProcessProviderExecutionError: error in credential_process\ncaused by: exit status 1\nstderr: "), "{body}: {e}");
+        unsafe { libc::kill(read_pid(&dir.join("bg")), libc::SIGKILL) };
+        let _ = std::fs::remove_file(dir.join("bg"));
+    }
+}
