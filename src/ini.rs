@@ -228,12 +228,13 @@ impl<'a> Parser<'a> {
 
     fn set(&mut self, key: String, raw: &str) {
         let value = raw.trim_matches(' ').to_owned();
-        self.ini
-            .sections
-            .entry(self.scope.clone())
-            .or_default()
-            .values
-            .insert(key, value);
+        if let Some(section) = self.ini.sections.get_mut(&self.scope) {
+            section.values.insert(key, value);
+        } else {
+            let mut section = Section::default();
+            section.values.insert(key, value);
+            self.ini.sections.insert(self.scope.clone(), section);
+        }
     }
 
     fn run(mut self) -> Result<Ini, ParseError> {
