@@ -1,0 +1,524 @@
+"""``ProcessProvider`` and ``Credentials``: the library's provider, seen from Python."""
+
+from __future__ import annotations
+
+import math
+import os
+from ctypes import c_char_p, c_int64
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union
+
+from . import _lib
+from ._errors import (
+    CODE_INTERNAL,
+    STATUS_INVALID_ARGUMENT,
+    ProcessCredentialsError,
+    invalid_argument,
+    make_error,
+)
+from ._lib import CredentialsPtr, ErrorPtr, ProviderPtr
+
+StderrMode = Literal["inherit", "capture", "discard"]
+StdinMode = Literal["inherit", "null"]
+Seconds = Union[int, float, timedelta]
+StrPath = Union[str, "os.PathLike[str]"]
+
+_STDERR_MODES: Dict[str, int] = {
+    "inherit": _lib.PC_STDERR_INHERIT,
+    "capture": _lib.PC_STDERR_CAPTURE,
+    "discard": _lib.PC_STDERR_DISCARD,
+}
+_STDIN_MODES: Dict[str, int] = {
+    "inherit": _lib.PC_STDIN_INHERIT,
+    "null": _lib.PC_STDIN_NULL,
+}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UTC_MAX = datetime.max.replace(tzinfo=timezone.utc)
+_UTC_MIN = datetime.min.replace(tzinfo=timezone.utc)
+
+# How many credentials objects a provider keeps for its cached path (see ProcessProvider.retrieve).
+_SEEN_MAX = 64
+
+
+def datetime_from_ms(ms: int) -> datetime:
+    """An aware UTC datetime from Unix milliseconds (clamped to the datetime range)."""
+    try:
+        return _EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        return _UTC_MAX if ms > 0 else _UTC_MIN
+
+
+class Credentials:
+    """AWS credentials returned by :meth:`ProcessProvider.retrieve`. Immutable.
+
+    ``session_token`` is ``""`` when there is none; ``account_id`` is ``None`` when the helper
+    gave none; ``expiration`` is the helper's ``Expiration`` (or the ``duration``-derived time)
+    as an aware UTC datetime, or ``None`` when the credentials never expire. ``repr()`` and
+    ``str()`` never show the secret access key or the session token.
+    """
+
+    __slots__ = (
+        "access_key_id",
+        "secret_access_key",
+        "session_token",
+        "account_id",
+        "provider_name",
+        "expiration",
+    )
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    account_id: Optional[str]
+    provider_name: str
+    expiration: Optional[datetime]
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str = "",
+        account_id: Optional[str] = None,
+        provider_name: str = "ProcessProvider",
+        expiration: Optional[datetime] = None,
+    ) -> None:
+        if expiration is not None:
+            if expiration.tzinfo is None or expiration.utcoffset() is None:
+                raise invalid_argument("expiration must be an aware datetime")
+            expiration = expiration.astimezone(timezone.utc)
+        setattr_ = object.__setattr__
+        setattr_(self, "access_key_id", access_key_id)
+        setattr_(self, "secret_access_key", secret_access_key)
+        setattr_(self, "session_token", session_token)
+        setattr_(self, "account_id", account_id)
+        setattr_(self, "provider_name", provider_name)
+        setattr_(self, "expiration", expiration)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Credentials are immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Credentials are immutable: cannot delete {name!r}")
+
+    def _fields(self) -> Tuple[str, str, str, Optional[str], str, Optional[datetime]]:
+        return (
+            self.access_key_id,
+            self.secret_access_key,
+            self.session_token,
+            self.account_id,
+            self.provider_name,
+            self.expiration,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> Tuple[Type[Credentials], Tuple[Any, ...]]:
+        return (type(self), self._fields())
+
+    def __copy__(self) -> Credentials:
+        return self
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Credentials:
+        return self
+
+    def __repr__(self) -> str:
+        token = "<hidden>" if self.session_token else "''"
+        return (
+            f"Credentials(access_key_id={self.access_key_id!r}, secret_access_key=<hidden>, "
+            f"session_token={token}, account_id={self.account_id!r}, "
+            f"provider_name={self.provider_name!r}, expiration={self.expiration!r})"
+        )
+
+    __str__ = __repr__
+
+
+def _credentials_from(h: CredentialsPtr) -> Credentials:
+    """Copies the fields of a ``pc_credentials`` into a ``Credentials``."""
+    account: Optional[bytes] = _lib.pc_credentials_account_id(h)
+    ms = c_int64()
+    expiration = datetime_from_ms(ms.value) if _lib.pc_credentials_expiration(h, ms) else None
+    return Credentials(
+        (_lib.pc_credentials_access_key_id(h) or b"").decode(),
+        (_lib.pc_credentials_secret_access_key(h) or b"").decode(),
+        (_lib.pc_credentials_session_token(h) or b"").decode(),
+        account.decode() if account is not None else None,
+        (_lib.pc_credentials_provider_name(h) or b"").decode(),
+        expiration,
+    )
+
+
+def _error_from(status: int, err: ErrorPtr, what: str) -> ProcessCredentialsError:
+    """The exception for a failed call; frees the error object."""
+    if err.value:
+        try:
+            code: Optional[bytes] = _lib.pc_error_code(err)
+            message: Optional[bytes] = _lib.pc_error_message(err)
+        finally:
+            _lib.pc_error_free(err)
+        return make_error(
+            status,
+            (code or b"").decode("utf-8", "replace"),
+            (message or b"").decode("utf-8", "replace"),
+        )
+    return _bare_error(status, what)
+
+
+def _bare_error(status: int, what: str) -> ProcessCredentialsError:
+    """The exception for a failed call that gives no error object."""
+    if status == STATUS_INVALID_ARGUMENT:
+        return invalid_argument(f"{what} refused its arguments")
+    code = CODE_INTERNAL
+    return make_error(status, code, f"{code}: {what} failed with {_lib.status_name(status)}")
+
+
+def _closed() -> ProcessCredentialsError:
+    return invalid_argument("the provider is closed")
+
+
+# ---- argument checks (all done before anything reaches C) ----
+
+
+def _encode(what: str, value: object) -> bytes:
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise invalid_argument(f"{what} contains a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise invalid_argument(f"{what} is not valid UTF-8 (at character {e.start})") from None
+
+
+def _millis(what: str, value: object) -> int:
+    """Seconds (a number or a timedelta) to whole milliseconds, rounded up."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise TypeError(
+            f"{what} must be a number of seconds or a timedelta, not {type(value).__name__}"
+        )
+    if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
+        raise invalid_argument(f"{what} must be a finite number of seconds >= 0, not {value!r}")
+    # Rounded up, so that a small positive time does not become 0; the tolerance keeps float
+    # noise (0.007 * 1000 == 7.000000000000001) from adding a millisecond.
+    ms = math.ceil(seconds * 1000 - 1e-6) if seconds > 0 else 0
+    if ms > _lib.UINT64_MAX:
+        raise invalid_argument(f"{what} is too large: {value!r}")
+    return ms
+
+
+def _size(what: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0 or value > _lib.SIZE_MAX:
+        raise invalid_argument(f"{what} must be between 0 and {_lib.SIZE_MAX}, not {value!r}")
+    return value
+
+
+def _mode(what: str, value: object, modes: Dict[str, int]) -> int:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    try:
+        return modes[value]
+    except KeyError:
+        allowed = ", ".join(repr(m) for m in modes)
+        raise invalid_argument(f"{what} must be one of {allowed}, not {value!r}") from None
+
+
+class _Options:
+    __slots__ = ("timeout_ms", "max_buf_size", "expiry_window_ms", "duration_ms", "stderr", "stdin")
+
+    def __init__(
+        self,
+        timeout: Seconds,
+        max_buf_size: int,
+        expiry_window: Seconds,
+        duration: Optional[Seconds],
+        stderr: str,
+        stdin: str,
+    ) -> None:
+        self.timeout_ms = _millis("timeout", timeout)
+        self.max_buf_size = _size("max_buf_size", max_buf_size)
+        self.expiry_window_ms = _millis("expiry_window", expiry_window)
+        self.duration_ms = 0 if duration is None else _millis("duration", duration)
+        self.stderr = _mode("stderr", stderr, _STDERR_MODES)
+        self.stdin = _mode("stdin", stdin, _STDIN_MODES)
+
+
+class _ProviderHandle(ProviderPtr):
+    """Owns a ``pc_provider``: freed when the last Python reference goes.
+
+    ``close()`` drops the provider's reference; a call running in another thread holds its own
+    reference until it returns, so the handle is never freed under a running call.
+    """
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        try:
+            if self.value:
+                _lib.pc_free(self)
+                self.value = None
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+
+P = TypeVar("P", bound="ProcessProvider")
+
+
+class ProcessProvider:
+    """Credentials from a ``credential_process`` helper, with aws-sdk-go v1's semantics.
+
+    ``ProcessProvider(command)`` runs ``sh -c command``; :meth:`from_argv` runs a program
+    directly with no shell; :meth:`from_profile` reads the shared config files as aws-sdk-go v1
+    does. Times are in seconds (a number or a ``timedelta``), kept to the millisecond (rounded
+    up). ``duration`` is the lifetime of credentials whose output has no ``Expiration``
+    (``None`` or 0: they never expire). ``stderr``: ``"inherit"``, ``"capture"`` (its end is
+    appended to the error of a failed run) or ``"discard"``; ``stdin``: ``"inherit"`` or
+    ``"null"``.
+
+    One provider may be shared by threads. Use it as a context manager or call :meth:`close`.
+    """
+
+    _handle: Optional[_ProviderHandle]
+    _seen: Dict[int, Tuple[Credentials, CredentialsPtr]]
+    _expiry_window_ms: int
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        timeout: Seconds = 60.0,
+        max_buf_size: int = 8192,
+        expiry_window: Seconds = 0.0,
+        duration: Optional[Seconds] = None,
+        stderr: StderrMode = "inherit",
+        stdin: StdinMode = "inherit",
+    ) -> None:
+        self._empty()
+        if isinstance(command, os.PathLike):
+            raise TypeError("command must be a str; use ProcessProvider.from_argv for a path")
+        cmd = _encode("command", command)
+        opts = _Options(timeout, max_buf_size, expiry_window, duration, stderr, stdin)
+        self._create(lambda out: int(_lib.pc_provider_new(cmd, out)), "pc_provider_new", opts)
+
+    @classmethod
+    def from_argv(
+        cls: Type[P],
+        argv: Sequence[StrPath],
+        *,
+        timeout: Seconds = 60.0,
+        max_buf_size: int = 8192,
+        expiry_window: Seconds = 0.0,
+        duration: Optional[Seconds] = None,
+        stderr: StderrMode = "inherit",
+        stdin: StdinMode = "inherit",
+    ) -> P:
+        """A provider that runs ``argv[0]`` with the other elements as its arguments, with no
+        shell (``argv[0]`` is looked up on ``PATH`` when it has no ``/``)."""
+        self = cls.__new__(cls)
+        self._empty()
+        if isinstance(argv, (str, bytes, os.PathLike)):
+            raise TypeError("argv must be a sequence of strings, not a single string")
+        args = [_encode(f"argv[{i}]", a) for i, a in enumerate(argv)]
+        if not args:
+            raise invalid_argument("argv must not be empty")
+        opts = _Options(timeout, max_buf_size, expiry_window, duration, stderr, stdin)
+        array = (c_char_p * len(args))(*args)
+        self._create(
+            lambda out: int(_lib.pc_provider_new_argv(array, len(args), out)),
+            "pc_provider_new_argv",
+            opts,
+        )
+        return self
+
+    @classmethod
+    def from_profile(
+        cls: Type[P], profile: Optional[str] = None, *, shared_config: Optional[bool] = None
+    ) -> P:
+        """A provider for a profile of the shared config files, as aws-sdk-go v1 resolves it.
+
+        ``profile`` ``None``: ``AWS_PROFILE``, then ``AWS_DEFAULT_PROFILE`` (when shared config
+        is on), then ``default``. ``shared_config`` ``None``: the config file is read when
+        ``AWS_SDK_LOAD_CONFIG`` is true; ``True``/``False`` force it on/off. Static keys in the
+        profile give credentials that never expire. Raises :class:`ConfigError` when the profile
+        gives no credentials.
+        """
+        self = cls.__new__(cls)
+        self._empty()
+        name = None if profile is None else _encode("profile", profile)
+        if shared_config is None:
+            mode = _lib.PC_SHARED_CONFIG_ENV
+        elif shared_config is True:
+            mode = _lib.PC_SHARED_CONFIG_ENABLE
+        elif shared_config is False:
+            mode = _lib.PC_SHARED_CONFIG_DISABLE
+        else:
+            raise TypeError(
+                f"shared_config must be None, True or False, not {type(shared_config).__name__}"
+            )
+        handle = _ProviderHandle()
+        err = ErrorPtr()
+        status = int(_lib.pc_provider_from_profile(name, mode, handle, err))
+        if status:
+            raise _error_from(status, err, "pc_provider_from_profile")
+        self._handle = handle
+        return self
+
+    # ---- construction helpers ----
+
+    def _empty(self) -> None:
+        self._handle = None
+        self._seen = {}
+        self._expiry_window_ms = 0
+
+    def _create(
+        self, new: Callable[[_ProviderHandle], int], what: str, opts: _Options
+    ) -> None:
+        handle = _ProviderHandle()
+        status = new(handle)
+        if status:
+            raise _bare_error(status, what)
+        for setter, value in (
+            (_lib.pc_set_timeout, opts.timeout_ms),
+            (_lib.pc_set_max_buf_size, opts.max_buf_size),
+            (_lib.pc_set_expiry_window, opts.expiry_window_ms),
+            (_lib.pc_set_duration, opts.duration_ms),
+            (_lib.pc_set_stderr, opts.stderr),
+            (_lib.pc_set_stdin, opts.stdin),
+        ):
+            status = int(setter(handle, value))
+            if status:
+                raise _bare_error(status, setter.__name__)
+        self._handle = handle
+        self._expiry_window_ms = opts.expiry_window_ms
+
+    # ---- the provider ----
+
+    def retrieve(self) -> Credentials:
+        """The cached credentials while they are valid (nothing runs), else those of one run of
+        the helper, shared by every thread that asks meanwhile. Errors are not cached. The GIL
+        is released while the helper runs."""
+        h = self._handle
+        if h is None:
+            raise _closed()
+        out = CredentialsPtr()
+        err = ErrorPtr()
+        status = _lib.pc_retrieve(h, out, err)
+        if status:
+            raise _error_from(status, err, "pc_retrieve")
+        # While cached, the library hands the same thread the same pc_credentials until the
+        # credentials change. Every pointer in _seen is one we hold a reference to, so it stays
+        # allocated: the same address as `out` (which we hold too) is the same object. Then the
+        # Credentials made from it before is the answer, and the new reference goes at once.
+        key: int = out.value or 0
+        hit = self._seen.get(key)
+        if hit is not None:
+            _lib.pc_credentials_free(out)
+            return hit[0]
+        return self._remember(key, out)
+
+    def _remember(self, key: int, out: CredentialsPtr) -> Credentials:
+        try:
+            creds = _credentials_from(out)
+        except BaseException:
+            _lib.pc_credentials_free(out)
+            raise
+        entry = (creds, out)
+        seen = self._seen
+        kept = seen.setdefault(key, entry)
+        if kept is not entry:  # another thread got there first
+            _lib.pc_credentials_free(out)
+            return kept[0]
+        # Drop what the library no longer hands out (credentials of an earlier run) and keep
+        # the table small. Whoever pops an entry frees its reference.
+        for k, (c, _) in list(seen.items()):
+            if k != key and (c != creds or len(seen) > _SEEN_MAX):
+                old = seen.pop(k, None)
+                if old is not None:
+                    _lib.pc_credentials_free(old[1])
+        if self._handle is None:  # closed meanwhile
+            self._forget()
+        return creds
+
+    def _forget(self) -> None:
+        seen = self._seen
+        while True:
+            try:
+                _, (_, ptr) = seen.popitem()
+            except KeyError:
+                return
+            _lib.pc_credentials_free(ptr)
+
+    def is_expired(self) -> bool:
+        """True before the first success, after :meth:`expire`, or when the cached credentials
+        have expired (their expiry, less ``expiry_window``, is in the past)."""
+        h = self._handle
+        if h is None:
+            raise _closed()
+        return bool(_lib.pc_is_expired(h))
+
+    def expire(self) -> None:
+        """Clears the cache, so that the next :meth:`retrieve` runs the helper."""
+        h = self._handle
+        if h is None:
+            raise _closed()
+        _lib.pc_expire(h)
+        self._forget()
+
+    def expires_at(self) -> Optional[datetime]:
+        """When the cached credentials expire, less ``expiry_window`` (also once passed), as an
+        aware UTC datetime; ``None`` when nothing is cached or they never expire."""
+        h = self._handle
+        if h is None:
+            raise _closed()
+        ms = c_int64()
+        if _lib.pc_expires_at(h, ms):
+            return datetime_from_ms(ms.value)
+        return None
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return self._handle is None
+
+    def close(self) -> None:
+        """Frees the provider (at once, or when a call running in another thread returns).
+        Credentials already returned stay valid. Calling it again does nothing."""
+        handle = getattr(self, "_handle", None)
+        self._handle = None
+        if getattr(self, "_seen", None) is not None:
+            self._forget()
+        del handle  # the last reference: _ProviderHandle.__del__ frees the provider
+
+    def __enter__(self: P) -> P:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._handle is None else "open"
+        return f"<{type(self).__name__} {state} at {id(self):#x}>"
+

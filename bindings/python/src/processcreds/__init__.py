@@ -1,0 +1,45 @@
+"""processcreds: AWS credentials from a ``credential_process`` helper, with the semantics of
+aws-sdk-go v1's ``aws/credentials/processcreds``, through the libprocesscreds C library.
+
+    >>> from processcreds import ProcessProvider
+    >>> with ProcessProvider("my-helper --profile dev", timeout=30) as provider:
+    ...     creds = provider.retrieve()
+
+The library is found through ``PROCESSCREDS_LIB`` (its path), next to this package, or the
+system's library path. botocore/boto3 integration: :mod:`processcreds.botocore`.
+"""
+
+from ._errors import (
+    ConfigError,
+    ExecutionError,
+    InternalError,
+    InvalidArgumentError,
+    ParseError,
+    ProcessCredentialsError,
+    ProcessTimeoutError,
+    RequiredError,
+    VersionError,
+)
+from ._lib import LIB_PATH as library_path
+from ._lib import library_version
+from ._provider import Credentials, ProcessProvider, StderrMode, StdinMode
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "Credentials",
+    "ExecutionError",
+    "InternalError",
+    "InvalidArgumentError",
+    "ParseError",
+    "ProcessCredentialsError",
+    "ProcessProvider",
+    "ProcessTimeoutError",
+    "RequiredError",
+    "StderrMode",
+    "StdinMode",
+    "VersionError",
+    "library_path",
+    "library_version",
+]

@@ -1,0 +1,110 @@
+"""Shared helpers of the Python suite: helper scripts that count their runs, and comparisons
+that never print a secret."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+HEADER = REPO / "include" / "processcreds.h"
+VECTORS = REPO / "tests" / "vectors"
+
+
+def check_secret(field: str, got: object, want: object) -> None:
+    """Fails when two secret values differ, without showing either."""
+    if got != want:
+        pytest.fail(f"{field} differs from the expected value (values not shown)", pytrace=False)
+
+
+@dataclass
+class Helper:
+    """A helper script and the file it appends one line to per run."""
+
+    path: Path
+    count_file: Path
+
+    @property
+    def command(self) -> str:
+        return str(self.path)
+
+    @property
+    def runs(self) -> int:
+        try:
+            return len(self.count_file.read_text().splitlines())
+        except FileNotFoundError:
+            return 0
+
+
+HelperFactory = Callable[..., Helper]
+
+
+@pytest.fixture
+def make_helper(tmp_path: Path) -> HelperFactory:
+    """Writes a helper that appends to a count file, optionally sleeps, then prints credentials.
+
+    ``lifetime``: seconds from the run to its ``Expiration`` (None: no Expiration).
+    ``output``: print this text instead of credentials. ``exit_code``: exit with it after printing.
+    """
+    made = [0]
+
+    def make(
+        *,
+        access_key_id: str = "AKIDHELPER",
+        secret: str = "helper-secret",
+        token: str = "helper-token",
+        account_id: Optional[str] = None,
+        lifetime: Optional[int] = None,
+        sleep: float = 0.0,
+        output: Optional[str] = None,
+        exit_code: int = 0,
+        stderr: str = "",
+    ) -> Helper:
+        made[0] += 1
+        path = tmp_path / f"helper{made[0]}.sh"
+        count = tmp_path / f"helper{made[0]}.count"
+        lines = ["#!/bin/sh", f"echo run >> '{count}'"]
+        if sleep:
+            lines.append(f"sleep {sleep}")
+        if stderr:
+            lines.append(f"printf '%s' '{stderr}' >&2")
+        if output is not None:
+            out = tmp_path / f"helper{made[0]}.out"
+            out.write_text(output)
+            lines.append(f"cat '{out}'")
+        else:
+            fields = [
+                '"Version":1',
+                f'"AccessKeyId":"{access_key_id}"',
+                f'"SecretAccessKey":"{secret}"',
+            ]
+            if token:
+                fields.append(f'"SessionToken":"{token}"')
+            if account_id is not None:
+                fields.append(f'"AccountId":"{account_id}"')
+            body = ",".join(fields)
+            if lifetime is not None:
+                lines.append(
+                    f'exp=$(date -u -d "@$(( $(date +%s) + {lifetime} ))" +%Y-%m-%dT%H:%M:%SZ)'
+                )
+                lines.append(f"printf '{{{body},\"Expiration\":\"%s\"}}' \"$exp\"")
+            else:
+                lines.append(f"printf '%s' '{{{body}}}'")
+        lines.append(f"exit {exit_code}")
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        return Helper(path, count)
+
+    return make
+
+
+@pytest.fixture
+def lib_path() -> str:
+    import processcreds
+
+    return os.path.abspath(processcreds.library_path)
