@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Python figures, side by side in one run: processcreds against botocore on the same helper.
+
+- cached: ``ProcessProvider.retrieve()`` on valid cached credentials, against
+  ``RefreshableCredentials.get_frozen_credentials()`` on credentials loaded by botocore's own
+  ``ProcessProvider`` (Expiration an hour ahead). Target: ratio <= 0.2.
+- fresh: ``expire()`` then ``retrieve()`` (the helper runs each time), against botocore's
+  ``ProcessProvider.load()``. botocore runs the command split into words with no shell, so the
+  first fresh row uses ``ProcessProvider.from_argv`` on the same words; the second row runs the
+  command string through ``sh -c``, as a ``credential_process`` line in a config is run.
+
+Measurements are interleaved round by round (the order flips every round) and each figure is the
+median over the rounds. Run with ``make bench-python``; ``--check`` exits 1 when the cached ratio
+misses its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import botocore
+import botocore.credentials
+
+import processcreds
+from processcreds import ProcessProvider
+
+CACHED_TARGET = 0.2
+
+
+def write_helper_output(directory: str) -> str:
+    expiration = datetime.now(timezone.utc) + timedelta(hours=1)
+    path = os.path.join(directory, "credentials.json")
+    with open(path, "w") as f:
+        json.dump(
+            {
+                "Version": 1,
+                "AccessKeyId": "AKIDBENCH",
+                "SecretAccessKey": "bench-secret",
+                "SessionToken": "bench-token",
+                "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            f,
+        )
+    return path
+
+
+def per_call(fn: Callable[[], object], n: int) -> float:
+    """Seconds per call of fn, over n calls."""
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def interleaved(
+    a: Callable[[], object], b: Callable[[], object], n: int, rounds: int
+) -> Tuple[float, float, float]:
+    """Median seconds per call of a and b, and the median of the per-round ratios a/b."""
+    ta: List[float] = []
+    tb: List[float] = []
+    for r in range(rounds):
+        gc.collect()
+        if r % 2:
+            tb.append(per_call(b, n))
+            ta.append(per_call(a, n))
+        else:
+            ta.append(per_call(a, n))
+            tb.append(per_call(b, n))
+    ratios = [x / y for x, y in zip(ta, tb)]
+    return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
+
+
+def fmt(seconds: float) -> str:
+    if seconds < 1e-5:
+        return f"{seconds * 1e9:,.0f} ns"
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, r in enumerate(rows):
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=21, help="rounds per measurement")
+    parser.add_argument("--cached-calls", type=int, default=20000, help="calls per cached round")
+    parser.add_argument("--fresh-calls", type=int, default=10, help="runs per fresh round")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the cached ratio misses")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        output = write_helper_output(tmp)
+        words = ["cat", output]
+        command = " ".join(words)
+        config: Dict[str, object] = {"profiles": {"bench": {"credential_process": command}}}
+        boto = botocore.credentials.ProcessProvider(
+            profile_name="bench", load_config=lambda: config
+        )
+        boto_creds = boto.load()
+        assert isinstance(boto_creds, botocore.credentials.RefreshableCredentials)
+
+        with ProcessProvider.from_argv(words) as ours, ProcessProvider(command) as ours_sh:
+            assert ours.retrieve().access_key_id == "AKIDBENCH"
+            assert ours_sh.retrieve().access_key_id == "AKIDBENCH"
+            assert boto_creds.get_frozen_credentials().access_key == "AKIDBENCH"
+
+            cached = interleaved(
+                ours.retrieve, boto_creds.get_frozen_credentials, args.cached_calls, args.rounds
+            )
+
+            def fresh() -> object:
+                ours.expire()
+                return ours.retrieve()
+
+            def fresh_sh() -> object:
+                ours_sh.expire()
+                return ours_sh.retrieve()
+
+            fresh_argv = interleaved(fresh, boto.load, args.fresh_calls, args.rounds)
+            fresh_shell = interleaved(fresh_sh, boto.load, args.fresh_calls, args.rounds)
+
+    ok = cached[2] <= CACHED_TARGET
+    rows = [
+        ["measurement", "processcreds", "botocore", "ratio", "target"],
+        ["cached retrieve() vs get_frozen_credentials()", fmt(cached[0]), fmt(cached[1]),
+         f"{cached[2]:.3f}", f"<= {CACHED_TARGET} {'ok' if ok else 'MISSED'}"],
+        ["fresh retrieve(), argv vs ProcessProvider.load()", fmt(fresh_argv[0]),
+         fmt(fresh_argv[1]), f"{fresh_argv[2]:.3f}", "-"],
+        ["fresh retrieve(), sh -c vs ProcessProvider.load()", fmt(fresh_shell[0]),
+         fmt(fresh_shell[1]), f"{fresh_shell[2]:.3f}", "-"],
+    ]
+    print(
+        f"processcreds Python bench: Python {platform.python_version()}, "
+        f"botocore {botocore.__version__}, libprocesscreds {processcreds.library_version()}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"medians of {args.rounds} interleaved rounds ({args.cached_calls} cached calls, "
+        f"{args.fresh_calls} helper runs per round); helper: {command}"
+    )
+    print(table(rows))
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,30 @@
+# Python binding (bindings/python): tests and bench in a virtualenv of their own under build/,
+# with pytest, mypy and botocore from PyPI, against the library built by `make lib`.
+
+PYTHON3    ?= python3
+PY_VENV    := $(BUILD)/venv-python
+PY         := $(PY_VENV)/bin/python
+PY_DEPS    := pytest mypy botocore botocore-stubs
+PY_ENV     := PROCESSCREDS_LIB=$(CURDIR)/$(LIB_SO)
+
+TEST_TARGETS += test-python
+
+.PHONY: test-python bench-python python-venv
+
+$(PY):
+	$(PYTHON3) -m venv $(PY_VENV)
+
+# Reinstalls the binding every time, so the venv always holds the working tree's version.
+python-venv: $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(PY_DEPS) ./bindings/python
+
+# mypy checks the sources, then the installed package and a user of it (the bench), which are
+# typed only if py.typed was installed.
+test-python: lib python-venv
+	cd bindings/python && $(CURDIR)/$(PY) -m mypy --strict src/processcreds
+	cd $(BUILD) && $(CURDIR)/$(PY) -m mypy --strict -p processcreds
+	cd $(BUILD) && $(CURDIR)/$(PY) -m mypy --strict $(CURDIR)/bench/python/bench.py
+	$(PY_ENV) $(PY) -m pytest -q -p no:cacheprovider bindings/python/tests
+
+bench-python: lib python-venv
+	$(PY_ENV) $(PY) bench/python/bench.py
