@@ -9,6 +9,10 @@ PY_ENV     := PROCESSCREDS_LIB=$(CURDIR)/$(LIB_SO)
 
 TEST_TARGETS += test-python
 
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+PY_SAVED_GOAL := $(.DEFAULT_GOAL)
+
 .PHONY: test-python bench-python python-venv
 
 $(PY):
@@ -28,3 +32,5 @@ test-python: lib python-venv
 
 bench-python: lib python-venv
 	$(PY_ENV) $(PY) bench/python/bench.py
+
+.DEFAULT_GOAL := $(PY_SAVED_GOAL)
