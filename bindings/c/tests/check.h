@@ -16,12 +16,12 @@
 /* Set by a failing CHECK; read and reset by check_run. */
 static int check_failed_flag;
 
-static void check_report(const char *file, int line, const char *what) {
+static inline void check_report(const char *file, int line, const char *what) {
     fprintf(stdout, "    %s:%d: %s\n", file, line, what);
     check_failed_flag = 1;
 }
 
-static const char *check_show(const char *s) {
+static inline const char *check_show(const char *s) {
     return s ? s : "(NULL)";
 }
 
@@ -113,7 +113,7 @@ struct check_case {
 
 /* Runs the cases whose name contains `filter` (all when NULL); prints `ok`/`FAIL` per case and
  * the final `N passed, N failed` line. Returns the process exit status. */
-static int check_run(const struct check_case *cases, size_t n, const char *filter) {
+static inline int check_run(const struct check_case *cases, size_t n, const char *filter) {
     int passed = 0, failed = 0;
     size_t i;
     for (i = 0; i < n; i++) {

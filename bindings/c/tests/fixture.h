@@ -20,7 +20,7 @@
 static char fx_dir[FX_PATH];
 
 /* snprintf that aborts the test program rather than truncate a path or a script. */
-static void fx_format(char *buf, size_t size, const char *fmt, ...) {
+static inline void fx_format(char *buf, size_t size, const char *fmt, ...) {
     va_list ap;
     int n;
     va_start(ap, fmt);
@@ -32,7 +32,7 @@ static void fx_format(char *buf, size_t size, const char *fmt, ...) {
     }
 }
 
-static void fx_sleep_ms(long ms) {
+static inline void fx_sleep_ms(long ms) {
     struct timespec ts;
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000L;
@@ -40,7 +40,7 @@ static void fx_sleep_ms(long ms) {
 }
 
 /* Creates the temporary directory; returns 0 on success. */
-static int fx_setup(void) {
+static inline int fx_setup(void) {
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || tmp[0] == '\0') {
         tmp = "/tmp";
@@ -53,7 +53,7 @@ static int fx_setup(void) {
     return 0;
 }
 
-static void fx_remove_tree(const char *path) {
+static inline void fx_remove_tree(const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0) {
         return;
@@ -78,14 +78,14 @@ static void fx_remove_tree(const char *path) {
     }
 }
 
-static void fx_teardown(void) {
+static inline void fx_teardown(void) {
     if (fx_dir[0] != '\0') {
         fx_remove_tree(fx_dir);
     }
 }
 
 /* `<dir>/<name>` into buf (static storage when buf is NULL: valid until the next such call). */
-static const char *fx_path(char *buf, const char *name) {
+static inline const char *fx_path(char *buf, const char *name) {
     static char own[FX_PATH];
     char *out = buf != NULL ? buf : own;
     fx_format(out, FX_PATH, "%s/%s", fx_dir, name);
@@ -93,7 +93,7 @@ static const char *fx_path(char *buf, const char *name) {
 }
 
 /* Writes `content` to `path` with mode `mode`; returns 0 on success. */
-static int fx_write(const char *path, const char *content, mode_t mode) {
+static inline int fx_write(const char *path, const char *content, mode_t mode) {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
         return -1;
@@ -105,14 +105,14 @@ static int fx_write(const char *path, const char *content, mode_t mode) {
     return chmod(path, mode);
 }
 
-static int fx_mkdir(const char *name) {
+static inline int fx_mkdir(const char *name) {
     char path[FX_PATH];
     return mkdir(fx_path(path, name), 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 /* Writes an executable sh script `<dir>/<name>`: a shebang, `D='<dir>'`, then the body formatted
  * from `fmt`. Its path goes to `path_out` (FX_PATH bytes) when not NULL. Returns 0 on success. */
-static int fx_script(const char *name, char *path_out, const char *fmt, ...) {
+static inline int fx_script(const char *name, char *path_out, const char *fmt, ...) {
     char body[16384], text[17408], path[FX_PATH];
     va_list ap;
     int n;
@@ -131,14 +131,14 @@ static int fx_script(const char *name, char *path_out, const char *fmt, ...) {
 }
 
 /* A command string running the script `name` through sh -c, quoted. Static storage. */
-static const char *fx_cmd(const char *name) {
+static inline const char *fx_cmd(const char *name) {
     static char cmd[FX_PATH + 4];
     fx_format(cmd, sizeof cmd, "'%s/%s'", fx_dir, name);
     return cmd;
 }
 
 /* Number of lines in `<dir>/<name>` (0 when it does not exist). */
-static long fx_count(const char *name) {
+static inline long fx_count(const char *name) {
     char path[FX_PATH];
     long n = 0;
     int ch;
@@ -155,20 +155,20 @@ static long fx_count(const char *name) {
     return n;
 }
 
-static int64_t fx_now_ms(void) {
+static inline int64_t fx_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000);
 }
 
-static int64_t fx_monotonic_ms(void) {
+static inline int64_t fx_monotonic_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t fx_days_from_civil(int64_t y, unsigned m, unsigned d) {
+static inline int64_t fx_days_from_civil(int64_t y, unsigned m, unsigned d) {
     int64_t era;
     unsigned yoe, doy, doe;
     y -= m <= 2;
@@ -180,8 +180,8 @@ static int64_t fx_days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 /* Unix milliseconds of a UTC date and time. */
-static int64_t fx_unix_ms(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
-                          unsigned ms) {
+static inline int64_t fx_unix_ms(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                                 unsigned s, unsigned ms) {
     return ((fx_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + ms;
 }
 
