@@ -2,7 +2,10 @@ module github.com/processcreds/processcreds/bindings/go
 
 go 1.24
 
-require github.com/aws/aws-sdk-go v1.55.8
+require (
+	github.com/aws/aws-sdk-go v1.55.8
+	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
+)
 
 require github.com/jmespath/go-jmespath v0.4.0 // indirect
 

@@ -10,6 +10,7 @@ package awsv2
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -130,9 +131,10 @@ func (p *Provider) Close() {
 }
 
 // Retrieve runs the helper and returns its credentials: Source "ProcessProvider", CanExpire and
-// Expires from the helper's Expiration (or Duration), AccountID from its AccountId. A context
-// that ends first returns the context's error (a deadline also stops the helper, through the
-// timeout).
+// Expires from the helper's Expiration (or Duration), AccountID from its AccountId. A deadline
+// of ctx shortens the timeout (the helper is killed when it passes, and the error is the
+// timeout error); a cancelled ctx returns its error at once while the run goes on in the
+// background until the helper exits or times out.
 func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err := ctx.Err(); err != nil {
 		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: err}
@@ -145,13 +147,14 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		Stderr:     uint32(p.options.Stderr),
 		Stdin:      uint32(p.options.Stdin),
 	}
+	byDeadline := false
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
 			return aws.Credentials{Source: ProviderName}, &ProviderError{Err: context.DeadlineExceeded}
 		}
 		if o.NoTimeout || left < o.Timeout {
-			o.Timeout, o.NoTimeout = left, false
+			o.Timeout, o.NoTimeout, byDeadline = left, false, true
 		}
 	}
 	type result struct {
@@ -174,7 +177,12 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		select {
 		case r = <-ch:
 		case <-ctx.Done():
-			return aws.Credentials{Source: ProviderName}, &ProviderError{Err: ctx.Err()}
+			if !(byDeadline && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+				return aws.Credentials{Source: ProviderName}, &ProviderError{Err: ctx.Err()}
+			}
+			// The library's timeout ends the run (and kills the helper) at the same moment:
+			// report its timeout error, as aws-sdk-go-v2 reports "credential process timed out".
+			r = <-ch
 		}
 	}
 	if r.err != nil {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package processcreds_test
+
+const raceDetector = false
