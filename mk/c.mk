@@ -53,6 +53,10 @@ C_UBSAN_OPTIONS := UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 TEST_TARGETS += test-c
 
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+C_SAVED_GOAL := $(.DEFAULT_GOAL)
+
 .PHONY: install uninstall test-c c-solib c-test-bins
 
 install: lib
@@ -129,3 +133,5 @@ test-c: c-test-bins
 	  "C++, ASan+UBSan $$leaks" "$$asan $(C_OUT)/test_hpp_asan" \
 	  "C++, valgrind" "$(C_VALGRIND) $(C_OUT)/test_hpp_shared" \
 	  "install + pkg-config" "sh $(C_TDIR)/install-test.sh"
+
+.DEFAULT_GOAL := $(C_SAVED_GOAL)

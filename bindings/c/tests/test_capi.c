@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -818,6 +819,10 @@ static void test_error_max_buf_size(void) {
     CHECK_STATUS(pc_set_max_buf_size(p, 16), PC_STATUS_OK);
     RETRIEVE_FAILS(p, PC_STATUS_PARSE);
     CHECK_STR(last_message, GO_PARSE "output exceeds MaxBufSize (16 bytes)");
+    /* MaxBufSize 0: any output but whitespace exceeds it. */
+    CHECK_STATUS(pc_set_max_buf_size(p, 0), PC_STATUS_OK);
+    RETRIEVE_FAILS(p, PC_STATUS_PARSE);
+    CHECK_STR(last_message, GO_PARSE "output exceeds MaxBufSize (0 bytes)");
     pc_free(p);
 }
 
@@ -1055,6 +1060,35 @@ static void test_stdin_modes(void) {
     pc_expire(p);
     RETRIEVE_OK(p, c);
     CHECK_STR(pc_credentials_access_key_id(c), "none");
+    pc_credentials_free(c);
+    pc_free(p);
+}
+
+/* The helper gets stdin, stdout and stderr only: a descriptor the caller left open without
+ * FD_CLOEXEC does not leak into it (as with Go's os/exec). */
+static void test_no_inherited_descriptors(void) {
+    pc_provider *p;
+    pc_credentials *c;
+    int fd = open("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
+    CHECK(fd > 2);
+    CHECK(fx_script("fds.sh", NULL,
+                    "if [ -e /dev/fd/%d ]; then state=open; else state=closed; fi\n"
+                    "printf '{\"Version\":1,\"AccessKeyId\":\"%%s\",\"SecretAccessKey\":\"s\"}' "
+                    "\"$state\"\n",
+                    fd) == 0);
+    p = shell_provider("fds.sh");
+    CHECK(p != NULL);
+    {
+        pc_error *e = NULL;
+        uint32_t st = pc_retrieve(p, &c, &e);
+        close(fd);
+        if (st != PC_STATUS_OK) {
+            printf("    unexpected error: %s\n", check_show(pc_error_message(e)));
+            pc_error_free(e);
+        }
+        CHECK_STATUS(st, PC_STATUS_OK);
+    }
+    CHECK_STR(pc_credentials_access_key_id(c), "closed");
     pc_credentials_free(c);
     pc_free(p);
 }
@@ -1737,6 +1771,7 @@ static const struct check_case cases[] = {
     {"stderr_capture_bounded", test_stderr_capture_bounded},
     {"stderr_discard", test_stderr_discard},
     {"stdin_modes", test_stdin_modes},
+    {"no_inherited_descriptors", test_no_inherited_descriptors},
     {"setters_take_effect_next_run", test_setters_take_effect_next_run},
     {"threads_single_flight", test_threads_single_flight},
     {"threads_shared_error", test_threads_shared_error},
