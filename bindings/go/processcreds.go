@@ -364,3 +364,8 @@ type CredentialProcessResponse struct {
 	// The date on which the current credentials expire.
 	Expiration *time.Time
 }
+
+// LibraryVersion is the version of the processcreds C library in use, e.g. "0.1.0".
+func LibraryVersion() string {
+	return capi.Version()
+}

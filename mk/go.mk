@@ -1,0 +1,37 @@
+# Go binding (bindings/go, a module of its own) and its benchmark (bench/go), against the static
+# library built by `make lib`. Go modules come from the module proxy through `go` itself (go.sum
+# files are committed).
+#
+#   make test-go    go vet, go test -race, GOGC=1 go test (bindings/go); go vet and build (bench/go)
+#   make bench-go   the Go binding vs aws-sdk-go v1's processcreds, one table
+
+GO         ?= go
+GO_DIR     := bindings/go
+GO_BENCH   := bench/go
+# Go's build cache does not see the library and the header (they are outside the module), so a
+# digest of both goes into CGO_CFLAGS: a rebuilt library recompiles and relinks what uses it.
+GO_ENV      = CGO_CFLAGS="-O2 -g -DPROCESSCREDS_BUILD=$$(cat $(CURDIR)/$(LIB_A) $(CURDIR)/include/processcreds.h | sha256sum | cut -c1-16)"
+
+TEST_TARGETS += test-go
+
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+GO_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+.PHONY: test-go bench-go
+
+test-go: lib
+	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
+	cd $(GO_DIR) && $(GO_ENV) $(GO) vet -tags race ./...
+	cd $(GO_DIR) && $(GO_ENV) $(GO) test -race -count=1 ./...
+	cd $(GO_DIR) && $(GO_ENV) GOGC=1 $(GO) test -count=1 ./...
+	cd $(GO_BENCH) && $(GO_ENV) $(GO) vet ./...
+	cd $(GO_BENCH) && $(GO_ENV) $(GO) build -o /dev/null .
+
+$(BUILD)/bench-go: lib | $(BUILD)
+	cd $(GO_BENCH) && $(GO_ENV) $(GO) build -o $(CURDIR)/$@ .
+
+bench-go: $(BUILD)/bench-go $(BUILD)/bench-helper
+	./$(BUILD)/bench-go "$(CURDIR)/$(BUILD)/bench-helper"
+
+.DEFAULT_GOAL := $(GO_SAVED_GOAL)
