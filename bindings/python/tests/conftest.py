@@ -22,6 +22,12 @@ def check_secret(field: str, got: object, want: object) -> None:
         pytest.fail(f"{field} differs from the expected value (values not shown)", pytrace=False)
 
 
+def check_not_shown(what: str, text: str, *secrets: str) -> None:
+    """Fails when text contains any of the secrets, without showing text or secrets."""
+    if any(secret in text for secret in secrets):
+        pytest.fail(f"{what} shows a secret (text not shown)", pytrace=False)
+
+
 @dataclass
 class Helper:
     """A helper script and the file it appends one line to per run."""

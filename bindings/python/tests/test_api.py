@@ -33,7 +33,7 @@ from processcreds import (
     _provider,
 )
 
-from .conftest import VECTORS, HelperFactory, check_secret
+from .conftest import VECTORS, HelperFactory, check_not_shown, check_secret
 
 DATA = VECTORS / "data"
 UTC = timezone.utc
@@ -216,8 +216,8 @@ def test_error_never_shows_output(make_helper: HelperFactory) -> None:
     with ProcessProvider(h.command) as p:
         with pytest.raises(ParseError) as e:
             p.retrieve()
-    assert "leak-me-not" not in e.value.message
-    assert "leak-me-not" not in repr(e.value)
+    check_not_shown("the error message", e.value.message, "leak-me-not")
+    check_not_shown("repr of the error", repr(e.value), "leak-me-not")
     assert e.value.message.startswith(
         "ProcessProviderParseError: parse failed of credential_process output\ncaused by: "
     )
@@ -338,7 +338,7 @@ def test_credentials_repr_never_shows_secrets(make_helper: HelperFactory) -> Non
     with ProcessProvider(make_helper(secret=secret, token=token, lifetime=60).command) as p:
         c = p.retrieve()
     for text in (repr(c), str(c), f"{c}", "%s" % (c,), repr([c]), repr({"c": c})):
-        assert secret not in text and token not in text, "a secret is shown"
+        check_not_shown("repr/str of Credentials", text, secret, token)
         assert "AKIDHELPER" in text
     assert "<hidden>" in repr(c)
 
@@ -514,9 +514,11 @@ def test_from_profile(tmp_path: Path, make_helper: HelperFactory,
 
 
 def test_close_is_idempotent_and_final(make_helper: HelperFactory) -> None:
-    p = ProcessProvider(make_helper().command)
+    h = make_helper()
+    p = ProcessProvider(h.command)
     c = p.retrieve()
     assert not p.closed
+    assert h.command not in repr(p)  # a command line may hold secrets of its own
     p.close()
     p.close()
     assert p.closed
