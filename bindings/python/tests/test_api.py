@@ -575,3 +575,19 @@ def test_close_while_another_thread_retrieves(make_helper: HelperFactory) -> Non
     t.join(10)
     assert len(results) == 1 and isinstance(results[0], Credentials), repr(results)
     assert p._seen == {}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_no_fd_leak(make_helper: HelperFactory) -> None:
+    ok, bad = make_helper(), make_helper(exit_code=1, stderr="x")
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+    with ProcessProvider(ok.command) as p, ProcessProvider(bad.command, stderr="capture") as q:
+        p.retrieve()
+        before = fds()
+        for _ in range(200):
+            p.expire()
+            p.retrieve()
+            with pytest.raises(ExecutionError):
+                q.retrieve()
+        assert fds() == before

@@ -155,3 +155,73 @@ def test_threads_across_a_refresh(make_helper: HelperFactory) -> None:
         assert failures == []
         assert 2 <= h.runs <= 21
         assert len(p._seen) <= 64
+
+
+class Ledger:
+    """Counts the references pc_retrieve hands out and those given back, per kind."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from processcreds import _lib
+
+        self.lock = threading.Lock()
+        self.creds_out = 0
+        self.creds_freed = 0
+        self.errors_out = 0
+        self.errors_freed = 0
+        retrieve, free_creds, free_error = (
+            _lib.pc_retrieve, _lib.pc_credentials_free, _lib.pc_error_free)
+
+        def pc_retrieve(p: Any, out: Any, err: Any) -> int:
+            status = int(retrieve(p, out, err))
+            with self.lock:
+                if status == 0:
+                    self.creds_out += 1
+                elif err.value:
+                    self.errors_out += 1
+            return status
+
+        def pc_credentials_free(c: Any) -> None:
+            assert c.value
+            with self.lock:
+                self.creds_freed += 1
+            free_creds(c)
+
+        def pc_error_free(e: Any) -> None:
+            with self.lock:
+                self.errors_freed += 1
+            free_error(e)
+
+        monkeypatch.setattr(_lib, "pc_retrieve", pc_retrieve)
+        monkeypatch.setattr(_lib, "pc_credentials_free", pc_credentials_free)
+        monkeypatch.setattr(_lib, "pc_error_free", pc_error_free)
+
+
+def test_every_reference_is_given_back(make_helper: HelperFactory, monkeypatch: Any) -> None:
+    ledger = Ledger(monkeypatch)
+    ok = make_helper(lifetime=3600)
+    bad = make_helper(exit_code=1)
+    with ProcessProvider(ok.command) as p, ProcessProvider(bad.command) as q:
+        stop = threading.Event()
+
+        def work() -> None:
+            while not stop.is_set():
+                p.retrieve()
+                try:
+                    q.retrieve()
+                except ExecutionError:
+                    pass
+
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for _ in range(10):
+            p.expire()
+            time.sleep(0.03)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert ledger.creds_out > 0 and ledger.errors_out > 0
+        # While open, the provider keeps one reference per remembered credentials object.
+        assert ledger.creds_out - ledger.creds_freed == len(p._seen)
+    assert ledger.creds_out == ledger.creds_freed
+    assert ledger.errors_out == ledger.errors_freed
