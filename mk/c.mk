@@ -50,6 +50,9 @@ C_VALGRIND := PC_TEST_UNDER_VALGRIND=1 $(VALGRIND) -q --leak-check=full \
               --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
               --error-exitcode=1 --trace-children=no
 C_UBSAN_OPTIONS := UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# For install-test.sh; expanded here so that `make -n test-c` does not count as a recursive make
+# and run the tests.
+C_SUBMAKE := $(MAKE)
 
 TEST_TARGETS += test-c
 
@@ -119,7 +122,7 @@ test-c: c-test-bins
 	@lsan=$$(sh $(C_TDIR)/lsan-probe.sh "$(CC)" $(C_OUT)); \
 	if [ "$$lsan" = 1 ]; then leaks="with LeakSanitizer"; else leaks="WITHOUT LeakSanitizer"; fi; \
 	asan="env ASAN_OPTIONS=detect_leaks=$$lsan:abort_on_error=0 $(C_UBSAN_OPTIONS)"; \
-	MAKE="$(MAKE)" CC="$(CC)" CXX="$(CXX)" PC_VERSION="$(PC_VERSION)" \
+	MAKE="$(C_SUBMAKE)" CC="$(CC)" CXX="$(CXX)" PC_VERSION="$(PC_VERSION)" \
 	PC_SOMAJOR="$(PC_SOMAJOR)" STATIC_LIBS="$(STATIC_LIBS)" \
 	sh $(C_TDIR)/run.sh $(C_OUT)/logs \
 	  "C, static library" "$(C_OUT)/test_capi_static" \
