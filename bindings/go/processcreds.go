@@ -328,14 +328,14 @@ func (p *ProcessProvider) IsExpired() bool {
 	return p.h.IsExpired()
 }
 
-// ExpiresAt returns when the credentials of the last Retrieve expire, ExpiryWindow
-// subtracted; the zero time when they never expire or nothing was retrieved.
+// ExpiresAt returns when the credentials of the last successful Retrieve expire, ExpiryWindow
+// subtracted (also once that time has passed, and after a failed Retrieve, as in aws-sdk-go v1);
+// the zero time when they never expire or nothing was retrieved.
 func (p *ProcessProvider) ExpiresAt() time.Time {
 	if p.h == nil {
 		return time.Time{}
 	}
-	t, _ := p.h.ExpiresAt()
-	return t
+	return p.h.LastExpiresAt()
 }
 
 // Close frees the provider's C resources. Idempotent; a finalizer does it for a provider that

@@ -567,3 +567,42 @@ func TestProfile(t *testing.T) {
 		t.Fatal("missing profile gave credentials")
 	}
 }
+
+// After a failed refresh, ExpiresAt still gives the last credentials' expiry, as in aws-sdk-go v1.
+func TestExpiresAtAfterFailedRefresh(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.json")
+	write := func(s string) {
+		if err := os.WriteFile(out, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp := time.Now().Add(700 * time.Millisecond).UTC()
+	write(fmt.Sprintf(`{"Version":1,"AccessKeyId":"a","SecretAccessKey":"b","Expiration":%q}`, exp.Format(time.RFC3339Nano)))
+	cmd := "cat '" + out + "'"
+	ours, theirs := processcreds.NewCredentials(cmd), v1pc.NewCredentials(cmd)
+	for _, c := range []*credentials.Credentials{ours, theirs} {
+		if _, err := c.Get(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Until(exp) + 50*time.Millisecond)
+	write(`{"Version":2}`)
+	var ats []time.Time
+	for _, c := range []*credentials.Credentials{ours, theirs} {
+		if _, err := c.Get(); err == nil {
+			t.Fatal("refresh succeeded")
+		}
+		if !c.IsExpired() {
+			t.Fatal("not expired after a failed refresh")
+		}
+		at, err := c.ExpiresAt()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ats = append(ats, at)
+	}
+	if ats[0].UnixMilli() != exp.UnixMilli() || ats[1].UnixMilli() != exp.UnixMilli() {
+		t.Fatalf("ExpiresAt: ours %v, aws-sdk-go v1 %v, want %v", ats[0], ats[1], exp)
+	}
+}

@@ -109,6 +109,9 @@ type Provider struct {
 
 	optMu   sync.Mutex
 	applied Options
+
+	lastMu     sync.Mutex
+	lastExpiry time.Time // ExpiresAt right after the last successful retrieve; zero: never
 }
 
 func newProvider(p *C.pc_provider) *Provider {
@@ -341,11 +344,29 @@ func (h *Provider) Retrieve() (*Credentials, error) {
 	var out *C.pc_credentials
 	var cerr *C.pc_error
 	st := Status(C.pc_retrieve(p, &out, &cerr))
-	runtime.KeepAlive(h)
 	if st != StatusOK {
+		runtime.KeepAlive(h)
 		return nil, takeError(st, cerr)
 	}
+	var ms C.int64_t
+	var last time.Time
+	if C.pc_expires_at(p, &ms) {
+		last = time.UnixMilli(int64(ms)).UTC()
+	}
+	runtime.KeepAlive(h)
+	h.lastMu.Lock()
+	h.lastExpiry = last
+	h.lastMu.Unlock()
 	return takeCredentials(out), nil
+}
+
+// LastExpiresAt is the window-adjusted expiry of the credentials of the last successful
+// retrieve, kept after a failed one (as aws-sdk-go v1's provider keeps it); zero when they never
+// expire or nothing was retrieved.
+func (h *Provider) LastExpiresAt() time.Time {
+	h.lastMu.Lock()
+	defer h.lastMu.Unlock()
+	return h.lastExpiry
 }
 
 // Fresh clears the cache and runs the helper, as aws-sdk-go's providers' Retrieve does.
