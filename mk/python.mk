@@ -6,6 +6,7 @@ PY_VENV    := $(BUILD)/venv-python
 PY         := $(PY_VENV)/bin/python
 PY_DEPS    := pytest mypy botocore botocore-stubs
 PY_ENV     := PROCESSCREDS_LIB=$(CURDIR)/$(LIB_SO)
+PY_MYPY    := MYPY_CACHE_DIR=$(CURDIR)/$(PY_VENV)/mypy-cache $(CURDIR)/$(PY) -m mypy --strict
 
 TEST_TARGETS += test-python
 
@@ -25,9 +26,9 @@ python-venv: $(PY)
 # mypy checks the sources, then the installed package and a user of it (the bench), which are
 # typed only if py.typed was installed.
 test-python: lib python-venv
-	cd bindings/python && $(CURDIR)/$(PY) -m mypy --strict src/processcreds
-	cd $(BUILD) && $(CURDIR)/$(PY) -m mypy --strict -p processcreds
-	cd $(BUILD) && $(CURDIR)/$(PY) -m mypy --strict $(CURDIR)/bench/python/bench.py
+	cd bindings/python && $(PY_MYPY) src/processcreds
+	cd $(BUILD) && $(PY_MYPY) -p processcreds
+	cd $(BUILD) && $(PY_MYPY) $(CURDIR)/bench/python/bench.py
 	$(PY_ENV) $(PY) -m pytest -q -p no:cacheprovider bindings/python/tests
 
 bench-python: lib python-venv
