@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-botocore = pytest.importorskip("botocore", reason="botocore is installed by `make test-python`")
+pytest.importorskip("botocore", reason="botocore is installed by `make test-python`")
 
 import botocore.auth  # noqa: E402
 import botocore.credentials  # noqa: E402
