@@ -2,11 +2,14 @@
 # library built by `make lib`. Go modules come from the module proxy through `go` itself (go.sum
 # files are committed).
 #
-#   make test-go    go vet, go test -race, GOGC=1 go test (bindings/go); go vet and build (bench/go)
+#   make test-go    go vet, go test -race, GOGC=1 go test (bindings/go); a build with the tag
+#                   processcreds_system against a `make install` into build/ (through pkg-config,
+#                   shared library); go vet and build of bench/go
 #   make bench-go   the Go binding vs aws-sdk-go v1's processcreds, one table
 
 GO         ?= go
 GO_DIR     := bindings/go
+GO_PREFIX  := $(CURDIR)/$(BUILD)/go-prefix
 GO_BENCH   := bench/go
 # Go's build cache does not see the library and the header (they are outside the module), so a
 # digest of both goes into CGO_CFLAGS: a rebuilt library recompiles and relinks what uses it.
@@ -25,6 +28,10 @@ test-go: lib
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet -tags race ./...
 	cd $(GO_DIR) && $(GO_ENV) $(GO) test -race -count=1 ./...
 	cd $(GO_DIR) && $(GO_ENV) GOGC=1 $(GO) test -count=1 ./...
+	rm -rf $(GO_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(GO_PREFIX)
+	cd $(GO_DIR) && PKG_CONFIG_PATH=$(GO_PREFIX)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_PREFIX)/lib $(GO_ENV) \
+		$(GO) test -tags processcreds_system -count=1 -run 'Sign|Errors|Example|Concurrent|Finalizers|Profile' ./...
 	cd $(GO_BENCH) && $(GO_ENV) $(GO) vet ./...
 	cd $(GO_BENCH) && $(GO_ENV) $(GO) build -o /dev/null .
 
