@@ -127,6 +127,7 @@ test-c: c-test-bins
 	sh $(C_TDIR)/run.sh $(C_OUT)/logs \
 	  "C, static library" "$(C_OUT)/test_capi_static" \
 	  "C, shared library" "$(C_OUT)/test_capi_shared" \
+	  "C, static, on a terminal" "sh $(C_TDIR)/on-tty.sh $(C_OUT)/test_capi_static" \
 	  "C, static, ASan+UBSan $$leaks" "$$asan $(C_OUT)/test_capi_asan_static" \
 	  "C, shared, ASan+UBSan $$leaks" "$$asan $(C_OUT)/test_capi_asan_shared" \
 	  "C, static, valgrind" "$(C_VALGRIND) $(C_OUT)/test_capi_static" \

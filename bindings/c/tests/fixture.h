@@ -42,10 +42,17 @@ static inline void fx_sleep_ms(long ms) {
 /* Creates the temporary directory; returns 0 on success. */
 static inline int fx_setup(void) {
     const char *tmp = getenv("TMPDIR");
+    size_t n;
     if (tmp == NULL || tmp[0] == '\0') {
         tmp = "/tmp";
     }
-    fx_format(fx_dir, sizeof fx_dir, "%s/processcreds c-test.XXXXXX", tmp);
+    /* No trailing slash: the library cleans paths as Go's filepath.Join does, and the tests
+     * compare them with the ones made here. */
+    n = strlen(tmp);
+    while (n > 1 && tmp[n - 1] == '/') {
+        n--;
+    }
+    fx_format(fx_dir, sizeof fx_dir, "%.*s/processcreds c-test.XXXXXX", (int)n, tmp);
     if (mkdtemp(fx_dir) == NULL) {
         perror("mkdtemp");
         return -1;
