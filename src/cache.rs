@@ -52,13 +52,23 @@ thread_local! {
     static THREAD_SHARD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed) % SHARDS;
 }
 
-#[derive(Default)]
 struct Flight {
+    /// The process running the helper: a child forked during the run inherits this flight but
+    /// not the thread that would complete it.
+    owner: u32,
     result: Mutex<Option<Result<Arc<Credentials>, Error>>>,
     done: Condvar,
 }
 
 impl Flight {
+    fn new() -> Flight {
+        Flight {
+            owner: std::process::id(),
+            result: Mutex::new(None),
+            done: Condvar::new(),
+        }
+    }
+
     fn wait(&self) -> Result<Arc<Credentials>, Error> {
         let mut r = self.result.lock();
         loop {
@@ -154,10 +164,13 @@ impl Cache {
             }
         }
         if let Some(flight) = st.flight.clone() {
-            drop(st);
-            return flight.wait();
+            if flight.owner == std::process::id() {
+                drop(st);
+                return flight.wait();
+            }
+            // Inherited through fork(): nobody here will complete it; run our own.
         }
-        let flight = Arc::new(Flight::default());
+        let flight = Arc::new(Flight::new());
         st.flight = Some(flight.clone());
         drop(st);
 
@@ -168,7 +181,9 @@ impl Cache {
         });
 
         let mut st = self.state.lock();
-        st.flight = None;
+        if st.flight.as_ref().is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            st.flight = None;
+        }
         let result = fetched.map(|f| {
             st.last_gen += 1;
             let entry = Entry {

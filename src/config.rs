@@ -84,6 +84,7 @@ use std::path::Path;
 use crate::error::{Status, CODE_SHARED_CONFIG};
 use crate::ini::Ini;
 use crate::{Credentials, Error, Result};
+use zeroize::Zeroizing;
 
 /// Go's `session.SharedConfigState`: whether the shared config file is loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,7 +198,8 @@ pub fn resolve_with(
     let mut missing: Vec<String> = Vec::new();
     for p in &paths {
         let shown = Path::new(p).display().to_string();
-        match std::fs::read(p) {
+        // The file may hold secrets: its bytes are wiped once parsed.
+        match std::fs::read(p).map(Zeroizing::new) {
             Ok(bytes) => match Ini::parse(&bytes) {
                 Ok(ini) => files.push((shown, ini)),
                 Err(e) => {
@@ -239,7 +241,7 @@ struct Profile {
     credential_source: Option<String>,
     sso: [Option<String>; 5],
     /// access key id, secret, token, file path
-    keys: Option<(String, String, String, String)>,
+    keys: Option<(String, Zeroizing<String>, Zeroizing<String>, String)>,
 }
 
 fn update(dst: &mut Option<String>, v: Option<&str>) {
@@ -280,8 +282,8 @@ impl Profile {
                 let token = sec.get("aws_session_token").unwrap_or_default();
                 cfg.keys = Some((
                     akid.to_owned(),
-                    secret.to_owned(),
-                    token.to_owned(),
+                    Zeroizing::new(secret.to_owned()),
+                    Zeroizing::new(token.to_owned()),
                     path.clone(),
                 ));
             }

@@ -34,7 +34,9 @@
 //! secrets).
 
 use std::collections::HashMap;
+
 use std::fmt;
+use zeroize::Zeroize;
 
 /// Every section with its keys and values, sorted (see [`Ini::dump`]).
 pub(crate) type Dump = Vec<(String, Vec<(String, String)>)>;
@@ -45,10 +47,28 @@ pub(crate) struct Ini {
     sections: HashMap<String, Section>,
 }
 
-/// One section: its keys and values.
-#[derive(Debug, Default)]
+/// One section: its keys and values (wiped when dropped: values may be secrets).
+#[derive(Default)]
 pub(crate) struct Section {
     values: HashMap<String, String>,
+}
+
+impl Drop for Section {
+    fn drop(&mut self) {
+        for v in self.values.values_mut() {
+            v.zeroize();
+        }
+    }
+}
+
+impl std::fmt::Debug for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut keys: Vec<&String> = self.values.keys().collect();
+        keys.sort();
+        f.debug_struct("Section")
+            .field("keys", &keys)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a file was rejected: the 1-based line and a description that never quotes the file.
@@ -229,7 +249,9 @@ impl<'a> Parser<'a> {
     fn set(&mut self, key: String, raw: &str) {
         let value = raw.trim_matches(' ').to_owned();
         if let Some(section) = self.ini.sections.get_mut(&self.scope) {
-            section.values.insert(key, value);
+            if let Some(mut old) = section.values.insert(key, value) {
+                old.zeroize(); // a replaced value may be a secret
+            }
         } else {
             let mut section = Section::default();
             section.values.insert(key, value);

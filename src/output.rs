@@ -293,8 +293,12 @@ impl<'a> Parser<'a> {
                 };
                 match target {
                     Some(s) => {
-                        s.clear();
-                        self.string(Some(s))?;
+                        // Decode into a buffer sized once (the decoded text is never longer than
+                        // the raw one), so no partial copy of a secret is freed unwiped; the old
+                        // value is wiped as it is dropped.
+                        let mut fresh = Zeroizing::new(String::with_capacity(self.raw_len()));
+                        self.string(Some(&mut fresh))?;
+                        std::mem::swap(s, &mut *fresh);
                     }
                     None => self.string(None)?,
                 }
@@ -375,6 +379,19 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         Ok(v)
+    }
+
+    /// The length of the raw string starting at `"` (up to its closing quote, or the input's end).
+    fn raw_len(&self) -> usize {
+        let mut i = self.pos + 1;
+        while let Some(&c) = self.b.get(i) {
+            match c {
+                b'"' => break,
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+        i.min(self.b.len()) - self.pos
     }
 
     /// A string starting at `"`; decoded into `sink` when given. The input is valid UTF-8.

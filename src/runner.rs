@@ -35,11 +35,15 @@ pub enum Program {
     Argv(Vec<String>),
 }
 
+/// Shows the program's shape, never its text: a command line may carry a secret.
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Program::Shell(s) => f.debug_tuple("Shell").field(s).finish(),
-            Program::Argv(v) => f.debug_tuple("Argv").field(v).finish(),
+            Program::Shell(s) => f
+                .debug_struct("Shell")
+                .field("chars", &s.chars().count())
+                .finish(),
+            Program::Argv(v) => f.debug_struct("Argv").field("args", &v.len()).finish(),
         }
     }
 }
