@@ -149,7 +149,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestContext(t *testing.T) {
-	p := awsv2.NewProvider("sleep 5")
+	p := awsv2.NewProvider("sleep 1")
 	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
