@@ -20,6 +20,8 @@ all: lib
 
 lib:
 	$(CARGO) build --release --quiet
+	@# The soname is libprocesscreds.so.0: let programs linked in the build tree find it too.
+	ln -sf libprocesscreds.so $(RELEASE)/libprocesscreds.so.0
 
 header:
 	PC_UPDATE_HEADER=1 $(CARGO) test --quiet --test header
