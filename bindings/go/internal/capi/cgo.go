@@ -177,7 +177,7 @@ func NewArgv(argv []string) *Provider {
 	}
 	// The array of C strings lives in C memory: C never sees a Go pointer.
 	n := len(argv)
-	arr := (*[math.MaxInt32 / 8]*C.char)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))[:n:n]
+	arr := unsafe.Slice((**C.char)(C.malloc(C.size_t(n)*C.size_t(unsafe.Sizeof((*C.char)(nil))))), n)
 	for i, a := range argv {
 		arr[i] = C.CString(a)
 	}
