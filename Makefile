@@ -64,4 +64,4 @@ $(BUILD)/bench: bench/bench.c include/processcreds.h lib | $(BUILD)
 bench-c: $(BUILD)/bench $(BUILD)/bench-helper
 	./$(BUILD)/bench "$(CURDIR)/$(BUILD)/bench-helper"
 
-bench: bench-c
+bench: bench-c bench-python bench-go
