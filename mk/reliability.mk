@@ -1,0 +1,54 @@
+# Reliability suite (docs/RELIABILITY.md), included by the top-level Makefile.
+#
+#   make test-reliability   (part of `make test`)
+#       the fault matrix, host conditions, secrets and the stable fuzz properties, then `soak`.
+#   make soak [SOAK_FRESH=10000] [SOAK_CACHED=1000000] [SOAK_VG_FRESH=1000] [SOAK_VG_CACHED=100000]
+#       fresh and cached retrieves through the Rust API (descriptors, threads, zombies, live heap
+#       and RSS unchanged), and through the C ABI under valgrind.
+#   make fuzz [FUZZ_SECONDS=60]
+#       each cargo-fuzz target (fuzz/) for FUZZ_SECONDS on the nightly toolchain, installing
+#       cargo-fuzz if it is missing; without a nightly toolchain (or if the install fails), the
+#       stable property run with FUZZ_CASES cases a property (1,050,000 inputs a parser).
+
+FUZZ_SECONDS   ?= 60
+FUZZ_CASES     ?= 350000
+SOAK_FRESH     ?= 10000
+SOAK_CACHED    ?= 1000000
+SOAK_VG_FRESH  ?= 1000
+SOAK_VG_CACHED ?= 100000
+
+TEST_TARGETS += test-reliability
+
+.PHONY: test-reliability soak fuzz fuzz-props
+
+test-reliability:
+	$(CARGO) test --quiet --test faults --test host --test secrets --test fuzz_props
+	@$(MAKE) --no-print-directory soak
+
+soak:
+	PC_SOAK_FRESH=$(SOAK_FRESH) PC_SOAK_CACHED=$(SOAK_CACHED) \
+	PC_SOAK_VG_FRESH=$(SOAK_VG_FRESH) PC_SOAK_VG_CACHED=$(SOAK_VG_CACHED) \
+	$(CARGO) test --quiet --test soak -- --ignored --nocapture --test-threads 1
+
+fuzz-props:
+	PC_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --test fuzz_props -- --nocapture
+
+fuzz:
+	@if cargo +nightly --version >/dev/null 2>&1 && \
+	    { cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked; }; then \
+	  for t in output ini; do \
+	    mkdir -p fuzz/work/$$t; \
+	    echo "fuzzing $$t for $(FUZZ_SECONDS) s (seeds: fuzz/corpus/$$t, new inputs: fuzz/work/$$t)"; \
+	    if ! (cd fuzz && cargo +nightly fuzz run -O $$t work/$$t corpus/$$t -- \
+	          -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1) \
+	          > fuzz/work/$$t.log 2>&1; then \
+	      tail -n 60 fuzz/work/$$t.log; \
+	      echo "fuzz target $$t failed: the input is in fuzz/artifacts/$$t/"; exit 1; \
+	    fi; \
+	    grep -E '^Done|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
+	      fuzz/work/$$t.log; \
+	  done; \
+	else \
+	  echo "no nightly toolchain or cargo-fuzz: running the stable property test"; \
+	  $(MAKE) --no-print-directory fuzz-props; \
+	fi
