@@ -433,30 +433,23 @@ host_case!(forked_child_can_retrieve, bound_s = 30, {
     pc_free(cp);
 });
 
-host_case!(
-    #[ignore = "bug: a child forked while another thread's retrieve runs the helper waits forever \
-                for that run, which never completes in the child (Cache::refresh joins a flight \
-                copied from the parent)"]
-    forked_child_during_a_refresh_can_retrieve,
-    bound_s = 30,
-    {
-        // The parent forks while another thread is running the helper (a retrieve in flight). In
-        // the child that thread does not exist, so the flight it owns never ends.
-        let p = Arc::new(sh(format!("sleep 1; {}", ok_helper()), 5000));
-        let p2 = p.clone();
-        let t = std::thread::spawn(move || p2.retrieve().is_ok());
-        std::thread::sleep(Duration::from_millis(300));
-        let code = in_fork(Duration::from_secs(5), || match p.retrieve() {
-            Ok(c) if c.access_key_id() == "AKHOST" => 0,
-            _ => 1,
-        });
-        assert!(t.join().unwrap());
-        assert_eq!(
-            code, 0,
-            "the forked child's retrieve did not finish (-1: hung) or failed"
-        );
-    }
-);
+host_case!(forked_child_during_a_refresh_can_retrieve, bound_s = 30, {
+    // The parent forks while another thread is running the helper (a retrieve in flight). In
+    // the child that thread does not exist, so the flight it owns never ends.
+    let p = Arc::new(sh(format!("sleep 1; {}", ok_helper()), 5000));
+    let p2 = p.clone();
+    let t = std::thread::spawn(move || p2.retrieve().is_ok());
+    std::thread::sleep(Duration::from_millis(300));
+    let code = in_fork(Duration::from_secs(5), || match p.retrieve() {
+        Ok(c) if c.access_key_id() == "AKHOST" => 0,
+        _ => 1,
+    });
+    assert!(t.join().unwrap());
+    assert_eq!(
+        code, 0,
+        "the forked child's retrieve did not finish (-1: hung) or failed"
+    );
+});
 
 // ---------------------------------------------------------------------------------------------
 // 64 threads on one provider
