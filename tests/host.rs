@@ -435,7 +435,8 @@ host_case!(forked_child_can_retrieve, bound_s = 30, {
 
 host_case!(forked_child_during_a_refresh_can_retrieve, bound_s = 30, {
     // The parent forks while another thread is running the helper (a retrieve in flight). In
-    // the child that thread does not exist, so the flight it owns never ends.
+    // the child that thread does not exist, so the flight it owns never ends there: the child's
+    // retrieve must run a helper of its own rather than wait for it.
     let p = Arc::new(sh(format!("sleep 1; {}", ok_helper()), 5000));
     let p2 = p.clone();
     let t = std::thread::spawn(move || p2.retrieve().is_ok());

@@ -344,6 +344,8 @@ fn freed_credentials_leave_no_secret_in_freed_memory() {
     });
 }
 
+/// A secret with JSON escapes (some encoders write `\/` for every '/') is decoded piece by piece:
+/// no intermediate buffer may be freed unwiped.
 #[test]
 fn freed_escaped_secret_leaves_no_copy() {
     isolated("freed_escaped_secret_leaves_no_copy", || {
@@ -376,6 +378,8 @@ fn freed_escaped_secret_leaves_no_copy() {
     });
 }
 
+/// Static keys of a shared-config profile: the file's bytes, the INI reader's values and the
+/// merged profile's strings are wiped too.
 #[test]
 fn freed_profile_keys_leave_no_copy() {
     isolated("freed_profile_keys_leave_no_copy", || {
@@ -769,6 +773,8 @@ fn no_text_carries_a_secret() {
     isolated("no_text_carries_a_secret", no_text_body);
 }
 
+/// A command line may carry the secret it prints (a `credential_process` such as
+/// `printf '{"Version":1,...}'`): `ProcessProvider`'s `Debug` must not show it.
 #[test]
 fn provider_debug_hides_the_command() {
     let cmd = format!(
