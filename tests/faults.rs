@@ -481,6 +481,45 @@ fault!(stderr_flood_in_capture_mode, bound_s = 20, {
     assert!(grown < 8 * 1024, "peak memory grew by {grown} KiB");
 });
 
+fault!(descendant_holding_captured_stderr, bound_s = 20, {
+    // After the helper exits, a descendant keeps the captured stderr open (not stdout), silent or
+    // flooding it: the retrieve neither waits for it nor reads without end. Such descendants are
+    // not killed (as with D2), so the test ends them itself.
+    let dir = TempDir::new("errhold");
+    let bound = Duration::from_secs(2);
+    for (i, body) in ["exec sleep 30", "exec yes flood >&2"].iter().enumerate() {
+        for fail in [false, true] {
+            let pf = dir.join(&format!("d{i}{fail}"));
+            let cmd = format!(
+                "printf '%s' '{OK_JSON}'; sh -c 'echo $$ > {pf}; {body}' >/dev/null & {end}",
+                pf = quote(&pf),
+                end = if fail { "sleep 0.1; exit 1" } else { "exit 0" },
+            );
+            let p = sh(cmd, 10_000);
+            p.update_options(|o| o.stderr = StderrMode::Capture);
+            let start = Instant::now();
+            let r = p.retrieve();
+            assert!(start.elapsed() < bound, "took {:?}", start.elapsed());
+            match (fail, r) {
+                (false, Ok(c)) => assert_eq!(c.access_key_id(), "AKFAULT"),
+                (true, Err(e)) => {
+                    let text = e.to_string();
+                    let head = exec_error("exit status 1");
+                    assert!(
+                        text == head || text.starts_with(&format!("{head}\nstderr: ")),
+                        "{text:.300}"
+                    );
+                    assert!(text.len() <= head.len() + 9 + 4096);
+                }
+                (_, r) => panic!("unexpected outcome: {:?}", r.map(|_| ())),
+            }
+            let pid = read_pid(&pf);
+            // SAFETY: ending the descendant this case started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Exits by a signal
 
