@@ -8,10 +8,11 @@
 #   make fuzz [FUZZ_SECONDS=60]
 #       each cargo-fuzz target (fuzz/) for FUZZ_SECONDS on the nightly toolchain, installing
 #       cargo-fuzz if it is missing; without a nightly toolchain (or if the install fails), the
-#       stable property run with FUZZ_CASES cases a property (1,050,000 inputs a parser).
+#       stable property run (release build) with FUZZ_CASES cases a property: 3,000,000 inputs a
+#       parser.
 
 FUZZ_SECONDS   ?= 60
-FUZZ_CASES     ?= 350000
+FUZZ_CASES     ?= 1000000
 SOAK_FRESH     ?= 10000
 SOAK_CACHED    ?= 1000000
 SOAK_VG_FRESH  ?= 1000

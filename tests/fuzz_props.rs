@@ -5,10 +5,10 @@
 //! serde_json.
 //!
 //! Each property runs `PC_FUZZ_CASES` cases (default: a few thousand, a few seconds for the whole
-//! file; the generated-documents property runs a fifth of it, three inputs a case); `make fuzz`
-//! without cargo-fuzz runs it with `PC_FUZZ_CASES=350000`: 1,050,000 inputs for each parser (the
-//! output parser gets 630,000 more from the generated documents). Each property prints how many
-//! cases it ran and how long it took.
+//! file; the generated-documents property runs a fifth of it, three inputs a case). Without
+//! cargo-fuzz, `make fuzz` runs it in a release build with `PC_FUZZ_CASES=1000000`: 3,000,000
+//! inputs for each parser, and 600,000 more for the output parser from generated documents. Each
+//! property prints how many cases it ran and how long it took.
 
 #[path = "../fuzz/checks.rs"]
 mod checks;
