@@ -718,26 +718,14 @@ impl StdoutBuf {
             return Ok(n > 0);
         }
         // At the limit: only trailing JSON whitespace may follow.
-        let scratch = scratch.get();
-        // SAFETY: reading into a scratch buffer of its own length.
-        let n = unsafe {
-            libc::read(
-                fd.raw(),
-                scratch.as_mut_ptr() as *mut libc::c_void,
-                scratch.len(),
-            )
-        };
-        if n < 0 {
-            return Err(last_errno());
-        }
-        let extra = &scratch[..n as usize];
+        let extra = scratch.read(fd)?;
         if !extra
             .iter()
             .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
         {
             self.exceeded = true;
         }
-        Ok(n > 0)
+        Ok(!extra.is_empty())
     }
 }
 
@@ -769,9 +757,17 @@ impl StderrTail {
 struct Scratch(Option<Zeroizing<Vec<u8>>>);
 
 impl Scratch {
-    fn get(&mut self) -> &mut [u8] {
-        self.0
-            .get_or_insert_with(|| Zeroizing::new(vec![0u8; CHUNK]))
+    /// Reads once from `fd`: the bytes read (empty at end of file), or the errno.
+    fn read(&mut self, fd: &Fd) -> Result<&[u8], i32> {
+        let buf = self
+            .0
+            .get_or_insert_with(|| Zeroizing::new(vec![0u8; CHUNK]));
+        // SAFETY: reading into a buffer of its own length.
+        let n = unsafe { libc::read(fd.raw(), buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        if n < 0 {
+            return Err(last_errno());
+        }
+        Ok(&buf[..n as usize])
     }
 }
 
@@ -782,22 +778,14 @@ enum StderrRead {
 }
 
 fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch) -> StderrRead {
-    let scratch = scratch.get();
-    // SAFETY: reading into a scratch buffer of its own length.
-    let n = unsafe {
-        libc::read(
-            fd.raw(),
-            scratch.as_mut_ptr() as *mut libc::c_void,
-            scratch.len(),
-        )
-    };
-    if n > 0 {
-        tail.push(&scratch[..n as usize]);
-        StderrRead::Data
-    } else if n < 0 && matches!(last_errno(), libc::EINTR | libc::EAGAIN) {
-        StderrRead::Pending
-    } else {
-        StderrRead::Closed
+    match scratch.read(fd) {
+        Ok([]) => StderrRead::Closed,
+        Ok(data) => {
+            tail.push(data);
+            StderrRead::Data
+        }
+        Err(libc::EINTR | libc::EAGAIN) => StderrRead::Pending,
+        Err(_) => StderrRead::Closed,
     }
 }
 

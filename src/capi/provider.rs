@@ -102,20 +102,15 @@ pub extern "C" fn pc_provider_from_profile(
                 )
             };
         }
-        let shared = match shared_config {
-            PC_SHARED_CONFIG_ENV => SharedConfig::Env,
-            PC_SHARED_CONFIG_DISABLE => SharedConfig::Disable,
-            PC_SHARED_CONFIG_ENABLE => SharedConfig::Enable,
-            _ => {
-                return unsafe {
-                    fail(
-                        err,
-                        Error::invalid_argument(format!(
-                            "pc_provider_from_profile: unknown shared_config {shared_config}"
-                        )),
-                    )
-                }
-            }
+        let Some(shared) = SharedConfig::from_u32(shared_config) else {
+            return unsafe {
+                fail(
+                    err,
+                    Error::invalid_argument(format!(
+                        "pc_provider_from_profile: unknown shared_config {shared_config}"
+                    )),
+                )
+            };
         };
         let profile = if profile.is_null() {
             None
