@@ -44,7 +44,6 @@ test-rust:
 
 # The conformance vectors checked against the real aws-sdk-go v1 (processcreds and session).
 test-goref:
-	cd tests/goref && go test -count=1 ./...
 	cd tests/goref_session && go test -count=1 ./...
 
 test: lint test-rust test-goref $(TEST_TARGETS)

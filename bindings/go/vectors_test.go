@@ -5,14 +5,17 @@ package processcreds_test
 // a program uses them). Outcomes must be identical (credentials, or code and Error() text; parse
 // errors only share their start, since aws-sdk-go v1 embeds the output, D4), and match the
 // case's expectation; a case tagged with a divergence must give its expectation here and what
-// its go_v1 block says in aws-sdk-go v1. Cases aws-sdk-go v1 cannot express (argv, stderr and
-// stdin modes) run through the binding only, and so does every case under the race detector
-// (see race_on_test.go).
+// its go_v1 block says in aws-sdk-go v1. aws-sdk-go v1 has no argv constructor: an argv case
+// whose helper fails to start or exits badly is compared instead with what Go's os/exec says for
+// exec.Command(argv...).Run(). Other argv cases and cases with a stderr or stdin mode run through
+// the binding only, and under the race detector aws-sdk-go v1 is left out (see race_on_test.go);
+// the run without -race is the one that checks the vectors against aws-sdk-go v1.
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -131,63 +134,96 @@ func window(o vectors.Options) time.Duration {
 	return ms(o.ExpiryWindowMs)
 }
 
-// v1CanRun says whether aws-sdk-go v1 can express the case.
-func v1CanRun(c vectors.Case) bool {
-	o := c.Options
-	return c.Argv == nil &&
-		(o.Stderr == nil || *o.Stderr == "inherit") &&
-		(o.Stdin == nil || *o.Stdin == "inherit")
+// defaultStdio says whether a case leaves stderr and stdin as aws-sdk-go v1 does (inherited).
+func defaultStdio(o vectors.Options) bool {
+	return (o.Stderr == nil || *o.Stderr == "inherit") && (o.Stdin == nil || *o.Stdin == "inherit")
 }
 
-// differences says how two outcomes differ; unless strict, parse errors only need the same code
-// and start.
-func differences(ours, theirs vectors.Outcome, strict bool) []string {
+// v1CanRun says whether aws-sdk-go v1 can express the case.
+func v1CanRun(c vectors.Case) bool { return c.Argv == nil && defaultStdio(c.Options) }
+
+// execComparable says whether an argv case can be put in Go's os/exec words instead: it expects
+// an execution error of a run that could not start or exited badly, with the default stdio.
+func execComparable(c vectors.Case) bool {
+	e := c.Expect.Error
+	return c.Argv != nil && defaultStdio(c.Options) && e != nil &&
+		e.Status == "PC_STATUS_EXECUTION" && strings.HasPrefix(e.Text(), vectors.ProcessPrefix)
+}
+
+// execOutcome runs argv through Go's os/exec, exec.Command(argv...).Run(), and words the error as
+// aws-sdk-go v1 does for a run that failed.
+func execOutcome(argv []string) vectors.Outcome {
+	if err := exec.Command(argv[0], argv[1:]...).Run(); err != nil {
+		return vectors.Outcome{Err: vectors.ProcessPrefix + err.Error(), Code: vectors.CodeExecution}
+	}
+	return vectors.Outcome{}
+}
+
+// differences says how our outcome and theirs (named other: aws-sdk-go v1, os/exec) differ;
+// unless strict, parse errors only need the same code and start.
+func differences(ours, theirs vectors.Outcome, other string, strict bool) []string {
 	var d []string
 	add := func(f string, a ...interface{}) { d = append(d, fmt.Sprintf(f, a...)) }
 	if ours.Err != "" || theirs.Err != "" {
 		switch {
 		case ours.Err == "" || theirs.Err == "":
-			add("ours %v, aws-sdk-go v1 %v", ours, theirs)
+			add("ours %v, %s %v", ours, other, theirs)
 		case ours.Code != theirs.Code:
-			add("code: ours %q, aws-sdk-go v1 %q", ours.Err, theirs.Err)
+			add("code: ours %q, %s %q", ours.Err, other, theirs.Err)
 		case ours.Code == vectors.CodeParse && !strict:
 			if !strings.HasPrefix(ours.Err, vectors.ParsePrefix) || !strings.HasPrefix(theirs.Err, vectors.ParsePrefix) {
-				add("parse error: ours %q, aws-sdk-go v1 %q", ours.Err, theirs.Err)
+				add("parse error: ours %q, %s %q", ours.Err, other, theirs.Err)
 			}
 		case ours.Err != theirs.Err:
-			add("Error(): ours %q, aws-sdk-go v1 %q", ours.Err, theirs.Err)
+			add("Error(): ours %q, %s %q", ours.Err, other, theirs.Err)
 		}
 		return d
 	}
 	if ours.AccessKeyID != theirs.AccessKeyID || ours.SecretAccessKey != theirs.SecretAccessKey ||
 		ours.SessionToken != theirs.SessionToken || ours.ProviderName != theirs.ProviderName {
-		add("credentials: ours key %q provider %q, aws-sdk-go v1 key %q provider %q (secrets compared, not shown)",
-			ours.AccessKeyID, ours.ProviderName, theirs.AccessKeyID, theirs.ProviderName)
+		add("credentials: ours key %q provider %q, %s key %q provider %q (secrets compared, not shown)",
+			ours.AccessKeyID, ours.ProviderName, other, theirs.AccessKeyID, theirs.ProviderName)
 	}
 	switch {
 	case (ours.Expiration == nil) != (theirs.Expiration == nil):
-		add("expiration: ours %v, aws-sdk-go v1 %v", ours, theirs)
+		add("expiration: ours %v, %s %v", ours, other, theirs)
 	case ours.Expiration != nil && ours.Expiration.UnixMilli() != theirs.Expiration.UnixMilli():
-		add("expiration: ours %s, aws-sdk-go v1 %s", ours.Expiration.Format(time.RFC3339Nano), theirs.Expiration.Format(time.RFC3339Nano))
+		add("expiration: ours %s, %s %s", ours.Expiration.Format(time.RFC3339Nano), other, theirs.Expiration.Format(time.RFC3339Nano))
 	}
 	if ours.Expired != theirs.Expired {
-		add("expired: ours %v, aws-sdk-go v1 %v", ours.Expired, theirs.Expired)
+		add("expired: ours %v, %s %v", ours.Expired, other, theirs.Expired)
 	}
 	return d
 }
 
+// What a case was checked against besides its expectation, counted by TestVectorsDifferential.
+const (
+	againstV1     = "aws-sdk-go v1 (expect)"
+	againstGoV1   = "aws-sdk-go v1 (go_v1)"
+	againstOSExec = "os/exec"
+	bindingOnly   = "binding only"
+)
+
 func TestVectorsDifferential(t *testing.T) {
 	cases, data := loadVectors(t)
 	tmp := t.TempDir()
+	tally := map[string]int{}
 	for _, c := range cases {
 		c := c
 		t.Run(strings.TrimSuffix(c.File, ".json")+"/"+c.Name, func(t *testing.T) {
-			runDifferential(t, c.Substituted(data, vectors.Now()), tmp)
+			tally[runDifferential(t, c.Substituted(data, vectors.Now()), tmp)]++
 		})
+	}
+	t.Logf("%d cases through the binding; also checked against %s: %d, %s: %d, %s: %d; %s: %d",
+		len(cases), againstV1, tally[againstV1], againstGoV1, tally[againstGoV1],
+		againstOSExec, tally[againstOSExec], bindingOnly, tally[bindingOnly])
+	if !raceDetector && tally[againstV1]+tally[againstGoV1] == 0 {
+		t.Error("no case was checked against aws-sdk-go v1")
 	}
 }
 
-func runDifferential(t *testing.T, c vectors.Case, tmp string) {
+// runDifferential runs one case and returns what it was checked against besides its expectation.
+func runDifferential(t *testing.T, c vectors.Case, tmp string) string {
 	n := c.Retrieves
 	if n < 1 {
 		n = 1
@@ -208,8 +244,10 @@ func runDifferential(t *testing.T, c vectors.Case, tmp string) {
 		theirs = v1pc.NewCredentials(command, v1Options(c))
 	}
 	w := window(c.Options)
+	var last vectors.Outcome
 	for i := 1; i <= n; i++ {
 		got := outcome(ours, w)
+		last = got
 		for _, d := range vectors.Compare(c.Expect, got, false) {
 			t.Errorf("retrieve %d/%d, binding: %s", i, n, d)
 		}
@@ -222,26 +260,44 @@ func runDifferential(t *testing.T, c vectors.Case, tmp string) {
 			for _, d := range vectors.Compare(c.Expect, ref, true) {
 				t.Errorf("retrieve %d/%d, aws-sdk-go v1: %s", i, n, d)
 			}
-			for _, d := range differences(got, ref, false) {
+			for _, d := range differences(got, ref, "aws-sdk-go v1", false) {
 				t.Errorf("retrieve %d/%d, not identical: %s", i, n, d)
 			}
 		case i == n:
+			t.Logf("%s: aws-sdk-go v1 gave %v", c.Divergence, ref)
 			for _, d := range vectors.CompareGoV1(*c.GoV1, ref) {
 				t.Errorf("retrieve %d/%d, aws-sdk-go v1 (%s): %s", i, n, c.Divergence, d)
 			}
 			// The divergence shows in the outcome, except D1, whose difference is what happens
 			// to the helper's descendants (TestTimeoutKillsDescendants), and racy ones.
-			if !c.GoV1.Any && c.Divergence != "D1" && len(differences(got, ref, true)) == 0 {
+			if !c.GoV1.Any && c.Divergence != "D1" && len(differences(got, ref, "aws-sdk-go v1", true)) == 0 {
 				t.Errorf("%s: the binding and aws-sdk-go v1 agree (%v)", c.Divergence, got)
 			}
 		}
 	}
 	switch {
+	case execComparable(c):
+		ref := execOutcome(c.Argv)
+		for _, d := range vectors.Compare(c.Expect, ref, true) {
+			t.Errorf("os/exec: %s", d)
+		}
+		for _, d := range differences(last, ref, "os/exec", true) {
+			t.Errorf("not identical: %s", d)
+		}
+		return againstOSExec
 	case !v1CanRun(c):
 		t.Logf("binding only: aws-sdk-go v1 has no argv constructor or stdio modes")
+		return bindingOnly
 	case raceDetector:
 		t.Logf("binding only under -race (aws-sdk-go v1's processcreds races with itself)")
+		return bindingOnly
+	case c.Divergence != "":
+		return againstGoV1
 	}
+	if c.Expect.OK != nil && c.Expect.OK.AccountID != nil {
+		t.Logf("account_id %q checked in the binding only: aws-sdk-go v1 does not read AccountId", *c.Expect.OK.AccountID)
+	}
+	return againstV1
 }
 
 // D1 through the binding: a timeout kills the helper's descendants too.

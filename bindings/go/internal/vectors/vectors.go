@@ -1,8 +1,10 @@
 // Package vectors loads the conformance vectors of tests/vectors and compares outcomes with them.
 //
-// A copy of tests/goref/vectors.go (its package renamed), the loader shared by the Go suites;
-// keep the two in step. One change: failure messages never show a secret or a session token,
-// only that they differ and their lengths. It depends on nothing but the standard library.
+// It serves the Go binding's suites: ../../vectors_test.go (the binding, aws-sdk-go v1 and Go's
+// os/exec against the vectors) and ../../awsv2 (the aws-sdk-go-v2 provider); Validate checks the
+// vector files themselves (vectors_test.go in this folder).
+// Failure messages never show a secret or a session token, only that they differ and their
+// lengths. It depends on nothing but the standard library.
 package vectors
 
 import (

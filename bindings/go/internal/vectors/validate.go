@@ -1,4 +1,4 @@
-package goref
+package vectors
 
 import (
 	"encoding/base64"
@@ -10,7 +10,11 @@ import (
 	"time"
 )
 
-var nameRe = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
+var (
+	nameRe       = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
+	divergenceRe = regexp.MustCompile(`^D[1-9]$`)
+	dataFileRe   = regexp.MustCompile(`\{data\}/([A-Za-z0-9_.-]+)`)
+)
 
 // Validate checks that a case (before substitution) is well formed; dataDir is the absolute path
 // of tests/vectors/data. It returns the problems found.
@@ -90,7 +94,7 @@ func Validate(c Case, dataDir string) []string {
 	if (c.Divergence == "") != (c.GoV1 == nil) {
 		add("divergence and go_v1 go together")
 	}
-	if c.Divergence != "" && !regexp.MustCompile(`^D[1-9]$`).MatchString(c.Divergence) {
+	if c.Divergence != "" && !divergenceRe.MatchString(c.Divergence) {
 		add("divergence %q is not D1..D9", c.Divergence)
 	}
 	if g := c.GoV1; g != nil && !g.Any {
@@ -107,7 +111,7 @@ func Validate(c Case, dataDir string) []string {
 		texts = append(texts, *c.Command)
 	}
 	for _, t := range texts {
-		for _, m := range regexp.MustCompile(`\{data\}/([A-Za-z0-9_.-]+)`).FindAllStringSubmatch(t, -1) {
+		for _, m := range dataFileRe.FindAllStringSubmatch(t, -1) {
 			if _, err := os.Stat(filepath.Join(dataDir, m[1])); err != nil {
 				add("data file %s: %v", m[1], err)
 			}
