@@ -42,7 +42,8 @@ lint:
 test-rust:
 	$(CARGO) test --quiet
 
-# The conformance vectors checked against the real aws-sdk-go v1 (processcreds and session).
+# The profile vectors checked against the real aws-sdk-go v1 session (the processcreds vectors are
+# checked against aws-sdk-go v1 by the Go binding's differential suite, in test-go).
 test-goref:
 	cd tests/goref_session && go test -count=1 ./...
 
