@@ -3,8 +3,8 @@
 //! checks the exact documented error (status and Go `Error()` text), a bound on its time, and that
 //! no process, descriptor or thread is left behind.
 //!
-//! Every case runs in a fresh copy of this test binary (re-executed with `PC_FAULTS_CHILD` set to
-//! the case's name, one test, one test thread), so that it can change process-wide state without
+//! Every case runs in a fresh copy of this test binary (`common::isolated`: re-executed with
+//! `PC_FAULTS_CHILD` set to the case's name, one test, one test thread), so that it can change process-wide state without
 //! disturbing other tests: the copy resets every signal to its default disposition (a test
 //! runner may start us with SIGINT, SIGQUIT, SIGHUP or SIGPIPE ignored, and a shell cannot undo
 //! an inherited "ignore"), refuses core files, and becomes a child subreaper, so that a
@@ -15,177 +15,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use processcreds::{Error, ProcessProvider, Status, StderrMode};
 
-// ---------------------------------------------------------------------------------------------
-// Running a case in its own process, and the leak check
-
 const CHILD_ENV: &str = "PC_FAULTS_CHILD";
-const DONE: &str = "PC-FAULT-CASE-CHECKED";
-
-/// Runs `body` in a fresh copy of this binary with `env` added, failing unless it passes (leak
-/// check included) within `bound`.
-fn isolated(name: &str, bound: Duration, env: &[(&str, &str)], body: fn()) {
-    if let Ok(wanted) = std::env::var(CHILD_ENV) {
-        if wanted == name {
-            in_child(body);
-            println!("{DONE}");
-        }
-        return;
-    }
-    let dir = TempDir::new("fault-log");
-    let log = dir.join("log");
-    let file = std::fs::File::create(&log).unwrap();
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([name, "--exact", "--include-ignored", "--nocapture"])
-        .args(["--test-threads", "1"])
-        .env(CHILD_ENV, name)
-        .stdin(Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let start = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name}: not finished within {bound:?}\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        status.success() && text.contains(DONE),
-        "{name} failed in its own process ({status}):\n{text}"
-    );
-}
-
-/// State of the process that a case must leave as it found it.
-struct Snapshot {
-    fds: Vec<(String, String)>,
-    threads: usize,
-}
-
-fn fds() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            let target = std::fs::read_link(e.path())
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
-            (e.file_name().to_string_lossy().into_owned(), target)
-        })
-        .collect();
-    // The directory handle used for the listing itself.
-    v.retain(|(_, t)| !t.ends_with("/fd"));
-    v.sort();
-    v
-}
-
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
-}
-
-/// Every live or zombie process below this one: (pid, state, command name).
-fn descendants() -> Vec<(i32, String, String)> {
-    let me = std::process::id() as i32;
-    let mut procs: Vec<(i32, i32, String, String)> = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = stat[open + 1..close].to_string();
-        let mut rest = stat[close + 1..].split_whitespace();
-        let state = rest.next().unwrap_or("").to_string();
-        let ppid = rest.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        procs.push((pid, ppid, state, comm));
-    }
-    let mut found = vec![me];
-    let mut out = Vec::new();
-    loop {
-        let before = found.len();
-        for (pid, ppid, state, comm) in &procs {
-            if found.contains(ppid) && !found.contains(pid) {
-                found.push(*pid);
-                out.push((*pid, state.clone(), comm.clone()));
-            }
-        }
-        if found.len() == before {
-            return out;
-        }
-    }
-}
-
-fn in_child(body: fn()) {
-    // SAFETY: plain system calls; this process runs this one test.
-    unsafe {
-        for sig in 1..=libc::SIGRTMAX() {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-        }
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        libc::getrlimit(libc::RLIMIT_CORE, &mut lim);
-        lim.rlim_cur = 0;
-        libc::setrlimit(libc::RLIMIT_CORE, &lim);
-        assert_eq!(libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-        // No controlling terminal (as a service): the helper leads a process group of its own.
-        // The terminal case is tests/terminal.rs.
-        libc::setsid();
-    }
-    let before = Snapshot {
-        fds: fds(),
-        threads: threads(),
-    };
-    body();
-    check_nothing_left(&before);
-}
-
-fn check_nothing_left(before: &Snapshot) {
-    // Killed processes take a moment to die; orphans come to us (subreaper) and are reaped here.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        // SAFETY: reaping our own (adopted) children; no retrieve is running any more.
-        while unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } > 0 {}
-        let left: Vec<_> = descendants()
-            .into_iter()
-            .filter(|(_, state, _)| state != "Z" && state != "X")
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline {
-            panic!("processes left behind: {left:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while threads() > before.threads && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(threads(), before.threads, "threads left running");
-    assert_eq!(fds(), before.fds, "descriptors left open");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -195,7 +30,8 @@ macro_rules! fault {
         $(#[$m])*
         #[test]
         fn $name() {
-            isolated(stringify!($name), Duration::from_secs($bound), $env, || $body);
+            let bound = Duration::from_secs($bound);
+            isolated(CHILD_ENV, stringify!($name), bound, $env, || $body);
         }
     };
     ($(#[$m:meta])* $name:ident, bound_s = $bound:expr, $body:block) => {
@@ -278,11 +114,16 @@ fn expect_ok(p: &ProcessProvider, akid: &str, max: Duration) {
 
 /// Peak resident memory of this process, in KiB.
 fn vm_hwm_kib() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    status_kib("VmHWM:")
+}
+
+/// Runs the helper `sh -c script(me)`, which writes its pid to the file `me`, into its timeout,
+/// and checks that the helper is dead after it.
+fn expect_killed_at_timeout(timeout_ms: u64, script: impl Fn(&str) -> String) {
+    let dir = TempDir::new("killed");
+    let me = dir.join("me");
+    expect_timeout(&sh(script(&quote(&me)), timeout_ms));
+    assert!(!alive(read_pid(&me)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,24 +139,20 @@ fault!(helper_that_hangs_is_killed_at_the_timeout, bound_s = 20, {
     );
     expect_timeout(&sh(cmd, 300));
     // A killed descendant may take a moment to die.
-    let bg = read_pid(&dir.join("bg"));
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while alive(bg) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!alive(bg), "the background child survived the timeout");
+    assert!(
+        gone_within(read_pid(&dir.join("bg")), Duration::from_secs(2)),
+        "the background child survived the timeout"
+    );
     // Hanging without ever writing, in a busy loop rather than asleep.
     expect_timeout(&sh("while :; do :; done", 300));
 });
 
 fault!(helper_ignoring_sigterm_is_killed, bound_s = 20, {
-    let dir = TempDir::new("noterm");
-    let cmd = format!(
-        "trap '' TERM INT HUP QUIT USR1 USR2 ALRM; echo $$ > {me}; while :; do sleep 1; done",
-        me = quote(&dir.join("me"))
-    );
-    expect_timeout(&sh(cmd, 400));
-    assert!(!alive(read_pid(&dir.join("me"))));
+    expect_killed_at_timeout(400, |me| {
+        format!(
+            "trap '' TERM INT HUP QUIT USR1 USR2 ALRM; echo $$ > {me}; while :; do sleep 1; done"
+        )
+    });
 });
 
 fault!(descendants_ignoring_sighup_are_killed, bound_s = 20, {
@@ -341,11 +178,10 @@ fault!(descendants_ignoring_sighup_are_killed, bound_s = 20, {
     expect_timeout(&p);
     for n in ["gc", "c", "nh", "ss", "orphan", "me"] {
         let pid = read_pid(&dir.join(n));
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while alive(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(!alive(pid), "{n} ({pid}) survived the timeout");
+        assert!(
+            gone_within(pid, Duration::from_secs(2)),
+            "{n} ({pid}) survived the timeout"
+        );
     }
 });
 
@@ -373,13 +209,9 @@ fault!(
 fault!(stopped_helper_times_out_and_is_killed, bound_s = 20, {
     // A helper stopped by SIGSTOP never exits: the timeout kills it (SIGKILL ends stopped
     // processes).
-    let dir = TempDir::new("stop");
-    let cmd = format!(
-        "sleep 30 & echo $$ > {me}; kill -STOP $$; sleep 30",
-        me = quote(&dir.join("me"))
-    );
-    expect_timeout(&sh(cmd, 300));
-    assert!(!alive(read_pid(&dir.join("me"))));
+    expect_killed_at_timeout(300, |me| {
+        format!("sleep 30 & echo $$ > {me}; kill -STOP $$; sleep 30")
+    });
 });
 
 fault!(helper_closing_stdout_early_but_running_on, bound_s = 20, {
@@ -726,45 +558,44 @@ fault!(output_with_invalid_utf8, bound_s = 20, {
 fault!(output_with_nul_bytes, bound_s = 20, {
     let dir = TempDir::new("nul");
     let bound = Duration::from_secs(2);
-    let check = |out: &[u8], cause: String| {
+    // Expects the parse error "{cause} at offset {at}".
+    let check = |out: &[u8], cause: &str, at: usize| {
         let p = printing(&dir, "out", out, 8192);
+        let cause = format!("{cause} at offset {at}");
         expect_err(&p, Status::Parse, &parse_error(&cause), bound);
     };
     // A raw NUL inside a string.
     let head = r#"{"Version":1,"AccessKeyId":"AK","SecretAccessKey":"S"#;
+    let out = format!("{head}\0X\"}}");
     check(
-        format!("{head}\0X\"}}").as_bytes(),
-        format!(
-            "invalid control character in string literal at offset {}",
-            head.len()
-        ),
+        out.as_bytes(),
+        "invalid control character in string literal",
+        head.len(),
     );
     // A \u0000 escape (D8), in a known field and in an ignored one.
     let head = r#"{"Version":1,"AccessKeyId":"A"#;
-    check(
-        format!("{head}\\u0000\",\"SecretAccessKey\":\"S\"}}").as_bytes(),
-        format!("\\u0000 in string at offset {}", head.len()),
-    );
-    check(
-        format!("{PREFIX}\"Note\":\"\\u0000\"}}").as_bytes(),
-        format!("\\u0000 in string at offset {}", PREFIX.len() + 8),
-    );
+    let out = format!("{head}\\u0000\",\"SecretAccessKey\":\"S\"}}");
+    check(out.as_bytes(), "\\u0000 in string", head.len());
+    let out = format!("{PREFIX}\"Note\":\"\\u0000\"}}");
+    check(out.as_bytes(), "\\u0000 in string", PREFIX.len() + 8);
     // Between tokens, after the object, and as the whole output.
+    let out = b"{\"Version\":1,\0\"AccessKeyId\":\"AK\"}";
     check(
-        b"{\"Version\":1,\0\"AccessKeyId\":\"AK\"}",
-        "invalid character looking for beginning of object key string at offset 13".into(),
+        out,
+        "invalid character looking for beginning of object key string",
+        13,
     );
     let ok = r#"{"Version":1,"AccessKeyId":"AK","SecretAccessKey":"S"}"#;
+    let out = format!("{ok}\0");
     check(
-        format!("{ok}\0").as_bytes(),
-        format!(
-            "invalid character after top-level value at offset {}",
-            ok.len()
-        ),
+        out.as_bytes(),
+        "invalid character after top-level value",
+        ok.len(),
     );
     check(
         &[0u8; 1000],
-        "invalid character looking for beginning of value at offset 0".into(),
+        "invalid character looking for beginning of value",
+        0,
     );
 });
 

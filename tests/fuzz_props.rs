@@ -103,6 +103,29 @@ fn soup(pieces: &'static [&'static [u8]], max: usize) -> impl Strategy<Value = V
 }
 
 // ---------------------------------------------------------------------------------------------
+// Arbitrary bytes, into each parser
+
+/// Runs `check` on arbitrary bytes, up to 512 of them.
+fn arbitrary_bytes(name: &str, check: fn(&[u8])) {
+    fuzz(
+        name,
+        6000,
+        prop::collection::vec(any::<u8>(), 0..512),
+        |b| check(&b),
+    );
+}
+
+#[test]
+fn output_arbitrary_bytes() {
+    arbitrary_bytes("output: arbitrary bytes", checks::check_output);
+}
+
+#[test]
+fn ini_arbitrary_bytes() {
+    arbitrary_bytes("ini: arbitrary bytes", checks::check_ini);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The output parser
 
 const JSON_PIECES: &[&[u8]] = &[
@@ -200,16 +223,6 @@ fn the_checks_see_a_quoted_input() {
         Some("Zq9w1xSECRET")
     );
     assert_eq!(checks::foreign_word("line 3: ']' without '['"), None);
-}
-
-#[test]
-fn output_arbitrary_bytes() {
-    fuzz(
-        "output: arbitrary bytes",
-        6000,
-        prop::collection::vec(any::<u8>(), 0..512),
-        |b| checks::check_output(&b),
-    );
 }
 
 #[test]
@@ -373,16 +386,6 @@ const INI_PIECES: &[&[u8]] = &[
     b"[ x ]\n",
     b"k = #x\n",
 ];
-
-#[test]
-fn ini_arbitrary_bytes() {
-    fuzz(
-        "ini: arbitrary bytes",
-        6000,
-        prop::collection::vec(any::<u8>(), 0..512),
-        |b| checks::check_ini(&b),
-    );
-}
 
 #[test]
 fn ini_token_soup() {

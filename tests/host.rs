@@ -1,16 +1,16 @@
 //! The host process: the library used with SIGCHLD ignored, with SIGPIPE at its default, from a
 //! process that forks after using it, and from 64 threads mixing every call on one provider.
 //!
-//! Each case runs in a fresh copy of this test binary (re-executed with `PC_HOST_CHILD` set to the
-//! case's name), so that changing signal dispositions or forking does not disturb other tests.
-//! The copy starts from default signal dispositions, with no core files, in a session of its own
-//! (no controlling terminal), as a child subreaper (orphaned descendants of helpers come back to
-//! it); after the case it checks that no process, descriptor or thread is left behind.
+//! Each case runs in a fresh copy of this test binary (`common::isolated`: re-executed with
+//! `PC_HOST_CHILD` set to the case's name), so that changing signal dispositions or forking does
+//! not disturb other tests. The copy starts from default signal dispositions, with no core files,
+//! in a session of its own (no controlling terminal), as a child subreaper (orphaned descendants
+//! of helpers come back to it); after the case it checks that no process, descriptor or thread is
+//! left behind.
 
 mod common;
 
 use std::ffi::{CStr, CString};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,171 +19,7 @@ use common::*;
 use processcreds::capi::*;
 use processcreds::{ProcessProvider, Status, StderrMode};
 
-// ---------------------------------------------------------------------------------------------
-// Running a case in its own process, and the leak check
-
 const CHILD_ENV: &str = "PC_HOST_CHILD";
-const DONE: &str = "PC-HOST-CASE-CHECKED";
-
-/// Runs `body` in a fresh copy of this binary with `env` added, failing unless it passes (leak
-/// check included) within `bound`.
-fn isolated(name: &str, bound: Duration, env: &[(&str, &str)], body: fn()) {
-    if let Ok(wanted) = std::env::var(CHILD_ENV) {
-        if wanted == name {
-            in_child(body);
-            println!("{DONE}");
-        }
-        return;
-    }
-    let dir = TempDir::new("host-log");
-    let log = dir.join("log");
-    let file = std::fs::File::create(&log).unwrap();
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([name, "--exact", "--include-ignored", "--nocapture"])
-        .args(["--test-threads", "1"])
-        .env(CHILD_ENV, name)
-        .stdin(Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let start = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name}: not finished within {bound:?}\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        status.success() && text.contains(DONE),
-        "{name} failed in its own process ({status}):\n{text}"
-    );
-}
-
-/// State of the process that a case must leave as it found it.
-struct Snapshot {
-    fds: Vec<(String, String)>,
-    threads: usize,
-}
-
-fn fds() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            let target = std::fs::read_link(e.path())
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
-            (e.file_name().to_string_lossy().into_owned(), target)
-        })
-        .collect();
-    // The directory handle used for the listing itself.
-    v.retain(|(_, t)| !t.ends_with("/fd"));
-    v.sort();
-    v
-}
-
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
-}
-
-/// Every live or zombie process below this one: (pid, state, command name).
-fn descendants() -> Vec<(i32, String, String)> {
-    let me = std::process::id() as i32;
-    let mut procs: Vec<(i32, i32, String, String)> = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = stat[open + 1..close].to_string();
-        let mut rest = stat[close + 1..].split_whitespace();
-        let state = rest.next().unwrap_or("").to_string();
-        let ppid = rest.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        procs.push((pid, ppid, state, comm));
-    }
-    let mut found = vec![me];
-    let mut out = Vec::new();
-    loop {
-        let before = found.len();
-        for (pid, ppid, state, comm) in &procs {
-            if found.contains(ppid) && !found.contains(pid) {
-                found.push(*pid);
-                out.push((*pid, state.clone(), comm.clone()));
-            }
-        }
-        if found.len() == before {
-            return out;
-        }
-    }
-}
-
-fn in_child(body: fn()) {
-    // SAFETY: plain system calls; this process runs this one test.
-    unsafe {
-        for sig in 1..=libc::SIGRTMAX() {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-        }
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        libc::getrlimit(libc::RLIMIT_CORE, &mut lim);
-        lim.rlim_cur = 0;
-        libc::setrlimit(libc::RLIMIT_CORE, &lim);
-        assert_eq!(libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-        // No controlling terminal (as a service): the helper leads a process group of its own.
-        // The terminal case is tests/terminal.rs.
-        libc::setsid();
-    }
-    let before = Snapshot {
-        fds: fds(),
-        threads: threads(),
-    };
-    body();
-    check_nothing_left(&before);
-}
-
-fn check_nothing_left(before: &Snapshot) {
-    // Killed processes take a moment to die; orphans come to us (subreaper) and are reaped here.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        // SAFETY: reaping our own (adopted) children; no retrieve is running any more.
-        while unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } > 0 {}
-        let left: Vec<_> = descendants()
-            .into_iter()
-            .filter(|(_, state, _)| state != "Z" && state != "X")
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline {
-            panic!("processes left behind: {left:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while threads() > before.threads && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(threads(), before.threads, "threads left running");
-    assert_eq!(fds(), before.fds, "descriptors left open");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -193,7 +29,8 @@ macro_rules! host_case {
         $(#[$m])*
         #[test]
         fn $name() {
-            isolated(stringify!($name), Duration::from_secs($bound), &[], || $body);
+            let bound = Duration::from_secs($bound);
+            isolated(CHILD_ENV, stringify!($name), bound, &[], || $body);
         }
     };
 }
@@ -250,11 +87,10 @@ fn c_provider(cmd: &str, timeout_ms: u64) -> *mut pc_provider {
 }
 
 fn wait_dead(pid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while alive(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!alive(pid), "process {pid} still running");
+    assert!(
+        gone_within(pid, Duration::from_secs(3)),
+        "process {pid} still running"
+    );
 }
 
 /// Waits for a forked child, at most `bound`; its exit code (killed and -1 on overrun).

@@ -8,26 +8,6 @@ use std::time::Duration;
 use common::*;
 use processcreds::{ProcessProvider, StderrMode};
 
-fn count(dir: &str) -> usize {
-    std::fs::read_dir(dir).unwrap().count()
-}
-
-fn zombies() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| {
-            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-            let mut f = rest.split_whitespace();
-            let state = f.next();
-            let ppid = f.next();
-            state == Some("Z") && ppid == Some(me.as_str())
-        })
-        .count()
-}
-
 #[test]
 fn nothing_is_left_behind() {
     let ok = ProcessProvider::new(format!("printf '%s' '{}'", creds_json("AKL", None)));
@@ -40,8 +20,8 @@ fn nothing_is_left_behind() {
     // Warm up (thread-locals, lazily opened descriptors).
     ok.retrieve().unwrap();
     ok.expire();
-    let fds = count("/proc/self/fd");
-    let threads = count("/proc/self/task");
+    let open = fds().len();
+    let running = threads();
 
     for i in 0..300 {
         ok.expire();
@@ -52,7 +32,7 @@ fn nothing_is_left_behind() {
             assert!(flood.retrieve().is_err());
         }
     }
-    assert_eq!(count("/proc/self/fd"), fds, "descriptors leaked");
-    assert_eq!(count("/proc/self/task"), threads, "threads left running");
+    assert_eq!(fds().len(), open, "descriptors leaked");
+    assert_eq!(threads(), running, "threads left running");
     assert_eq!(zombies(), 0, "zombie children left");
 }

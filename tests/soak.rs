@@ -11,8 +11,9 @@
 //!   `PC_SOAK_VG_CACHED` cached (default 100,000) retrieves; valgrind must report no error and
 //!   no definitely or indirectly lost block.
 //!
-//! Each runs in a fresh copy of this test binary (`PC_SOAK_CHILD`), alone, so that nothing else
-//! allocates, opens descriptors or starts threads meanwhile. The figures are printed.
+//! Each runs in a fresh copy of this test binary (`common::run_alone`, `PC_SOAK_CHILD`), alone,
+//! so that nothing else allocates, opens descriptors or starts threads meanwhile. The figures are
+//! printed.
 //!
 //! Resident memory: the live heap must come back to the very byte (counted by this binary's
 //! allocator), but RSS also counts pages the allocator keeps for reuse and pages first touched
@@ -23,7 +24,7 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::{CStr, CString};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -77,51 +78,6 @@ static GLOBAL: Counting = Counting;
 // Each soak in its own process
 
 const CHILD_ENV: &str = "PC_SOAK_CHILD";
-const DONE: &str = "PC-SOAK-CHECKED";
-
-/// Runs this binary's test `name` alone in a new process (under `wrapper` when given), with a
-/// bound of `bound`; returns its output.
-fn run_alone(
-    name: &str,
-    wrapper: &[String],
-    bound: Duration,
-) -> (std::process::ExitStatus, String) {
-    let dir = TempDir::new("soak-log");
-    let log = dir.join("log");
-    let file = std::fs::File::create(&log).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = match wrapper.split_first() {
-        Some((prog, args)) => {
-            let mut c = Command::new(prog);
-            c.args(args).arg(&exe);
-            c
-        }
-        None => Command::new(&exe),
-    };
-    cmd.args([name, "--exact", "--include-ignored", "--nocapture"])
-        .args(["--test-threads", "1"])
-        .env(CHILD_ENV, name)
-        .stdin(Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file);
-    let start = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name}: not finished within {bound:?}\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status, std::fs::read_to_string(&log).unwrap_or_default())
-}
 
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -143,43 +99,11 @@ struct State {
     live_blocks: isize,
 }
 
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 fn state() -> State {
-    let mut fds: Vec<(String, String)> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            let t = std::fs::read_link(e.path())
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
-            (e.file_name().to_string_lossy().into_owned(), t)
-        })
-        .collect();
-    fds.retain(|(_, t)| !t.ends_with("/fd"));
-    fds.sort();
-    let me = std::process::id().to_string();
-    let zombies = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| {
-            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-            let mut f = rest.split_whitespace();
-            f.next() == Some("Z") && f.next() == Some(me.as_str())
-        })
-        .count();
     State {
-        fds,
-        threads: std::fs::read_dir("/proc/self/task").unwrap().count(),
-        zombies,
+        fds: fds(),
+        threads: threads(),
+        zombies: zombies(),
         rss_kib: status_kib("VmRSS:"),
         live_bytes: 0,
         live_blocks: 0,
@@ -314,21 +238,16 @@ fn soak_rust_body() {
 #[test]
 #[ignore = "soak: minutes at full size; run by `make soak` and `make test-reliability`"]
 fn soak_rust() {
-    if std::env::var(CHILD_ENV).as_deref() == Ok("soak_rust") {
-        soak_rust_body();
-        println!("{DONE}");
+    if in_copy(CHILD_ENV, "soak_rust", soak_rust_body) {
         return;
     }
-    let (status, out) = run_alone("soak_rust", &[], Duration::from_secs(1800));
+    let (status, out) = run_alone(CHILD_ENV, "soak_rust", &[], &[], Duration::from_secs(1800));
     for key in ["Rust API:", "before:", "after:"] {
         for line in out.lines().filter_map(|l| l.find(key).map(|i| &l[i..])) {
             println!("{line}");
         }
     }
-    assert!(
-        status.success() && out.contains(DONE),
-        "soak failed ({status}):\n{out}"
-    );
+    assert!(passed(&status, &out), "soak failed ({status}):\n{out}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,28 +348,25 @@ fn soak_c_body() {
 #[test]
 #[ignore = "soak: needs valgrind; run by `make soak` and `make test-reliability`"]
 fn soak_c_abi_under_valgrind() {
-    if std::env::var(CHILD_ENV).as_deref() == Ok("soak_c_abi_under_valgrind") {
-        soak_c_body();
-        println!("{DONE}");
+    if in_copy(CHILD_ENV, "soak_c_abi_under_valgrind", soak_c_body) {
         return;
     }
     if Command::new("valgrind").arg("--version").output().is_err() {
         panic!("valgrind is needed for this test (apt-get install valgrind; .ci/run installs it)");
     }
-    let wrapper: Vec<String> = [
+    let wrapper = [
         "valgrind",
         "--error-exitcode=99",
         "--leak-check=full",
         "--show-leak-kinds=definite,indirect",
         "--errors-for-leak-kinds=definite,indirect",
         "--track-fds=yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let (status, out) = run_alone(
+        CHILD_ENV,
         "soak_c_abi_under_valgrind",
         &wrapper,
+        &[],
         Duration::from_secs(1800),
     );
     let summary: Vec<&str> = out
@@ -477,7 +393,7 @@ fn soak_c_abi_under_valgrind() {
         println!("{l}");
     }
     assert!(
-        status.success() && out.contains(DONE),
+        passed(&status, &out),
         "valgrind run failed ({status}):\n{out}"
     );
     assert!(

@@ -1,9 +1,21 @@
-//! Helpers shared by the integration tests: temp dirs and helper scripts written by the tests.
+//! Helpers shared by the integration tests: temp dirs and helper scripts written by the tests,
+//! process checks, what a test can count in its own process (`counters`), and running a test in
+//! a fresh copy of its test binary (`isolated`).
 
 #![allow(dead_code)]
 
+pub mod counters;
+pub mod isolated;
+
+// Each test binary uses some of these; the rest would be unused imports in it.
+#[allow(unused_imports)]
+pub use counters::*;
+#[allow(unused_imports)]
+pub use isolated::*;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// A unique temporary directory, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -76,6 +88,15 @@ pub fn alive(pid: i32) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// Waits up to `bound` for `pid` to be gone (dead or a zombie); whether it is.
+pub fn gone_within(pid: i32, bound: Duration) -> bool {
+    let deadline = Instant::now() + bound;
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    !alive(pid)
 }
 
 /// Reads a pid written by a helper, waiting up to 2 s for the file.
