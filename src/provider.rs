@@ -112,10 +112,6 @@ impl ProcessProvider {
         *self.options.lock()
     }
 
-    pub fn set_options(&self, options: Options) {
-        *self.options.lock() = options;
-    }
-
     /// Changes the options in place.
     pub fn update_options(&self, f: impl FnOnce(&mut Options)) {
         f(&mut self.options.lock());
