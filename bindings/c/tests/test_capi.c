@@ -1200,6 +1200,7 @@ static void test_setters_take_effect_next_run(void) {
 
 struct worker {
     pc_provider *p;
+    const char *command; /* for workers that make their own provider */
     pthread_barrier_t *barrier;
     int iterations;
     uint32_t status; /* first failing status, else PC_STATUS_OK */
@@ -1337,11 +1338,15 @@ static void *own_provider_main(void *arg) {
     struct worker *w = (struct worker *)arg;
     int i;
     pc_provider *p = NULL;
-    w->status = pc_provider_new(fx_cmd("full.sh"), &p);
+    w->status = pc_provider_new(w->command, &p);
     for (i = 0; w->status == PC_STATUS_OK && i < w->iterations; i++) {
         pc_credentials *c = NULL;
-        w->status = pc_retrieve(p, &c, NULL);
-        if (w->status == PC_STATUS_OK) {
+        pc_error *e = NULL;
+        w->status = pc_retrieve(p, &c, &e);
+        if (w->status != PC_STATUS_OK) {
+            snprintf(w->message, sizeof w->message, "%s", check_show(pc_error_message(e)));
+            pc_error_free(e);
+        } else {
             snprintf(w->key, sizeof w->key, "%s", pc_credentials_access_key_id(c));
             pc_credentials_free(c);
             pc_expire(p);
@@ -1355,16 +1360,23 @@ static void test_threads_own_providers(void) {
     struct worker ws[THREADS];
     pthread_t threads[THREADS];
     int i;
+    /* fx_cmd returns static storage: build the command once, before the threads start. */
+    char command[FX_PATH + 4];
     CHECK(write_full_helper("full.sh") == 0);
+    snprintf(command, sizeof command, "%s", fx_cmd("full.sh"));
     for (i = 0; i < THREADS; i++) {
         memset(&ws[i], 0, sizeof ws[i]);
         ws[i].iterations = 3;
+        ws[i].command = command;
         CHECK(pthread_create(&threads[i], NULL, own_provider_main, &ws[i]) == 0);
     }
     for (i = 0; i < THREADS; i++) {
         pthread_join(threads[i], NULL);
     }
     for (i = 0; i < THREADS; i++) {
+        if (ws[i].status != PC_STATUS_OK) {
+            printf("    worker %d: %s\n", i, ws[i].message);
+        }
         CHECK_STATUS(ws[i].status, PC_STATUS_OK);
         CHECK_STR(ws[i].key, "AKIDFULL");
     }
