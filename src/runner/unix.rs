@@ -1,12 +1,5 @@
-//! Runs the helper: `sh -c <command>` or a program with its arguments, with stdout piped and read
-//! under one deadline from spawn.
-//!
-//! Go v1 semantics kept: `sh` (or a bare program name) is looked up on `PATH` at each run with
-//! `os/exec`'s rules and messages; the child inherits the environment, the working directory,
-//! stdin and stderr; a non-zero exit or a signal is an error named as Go names it. Divergences:
-//! D1 (timeout kills the helper and its descendants), D2 (at most 100 ms of draining after exit),
-//! D3 (output over `MaxBufSize` fails at once unless it is trailing JSON whitespace), D7 (timeout
-//! 0 fails without spawning).
+//! The POSIX runner: `sh -c <command>` (`sh` looked up on `PATH` as `os/exec` does) or a program
+//! with its arguments, spawned with `posix_spawn`, stdout read with `poll` under one deadline.
 //!
 //! Process groups (D1): when the caller is the foreground process group of its controlling
 //! terminal, the helper stays in the caller's group so that it may read the terminal (an MFA
@@ -19,109 +12,22 @@
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use zeroize::Zeroizing;
 
+use super::{
+    go_quote, Program, RunOptions, RunOutput, StderrMode, StderrTail, StdinMode, CHUNK,
+    DRAIN_AFTER_EXIT, MAX_TIMEOUT,
+};
 use crate::error::Error;
 
-/// What to run.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Program {
-    /// A command string, run as `sh -c <string>`.
-    Shell(String),
-    /// A program and its arguments, run directly (`argv[0]` looked up on `PATH` when it has no
-    /// `/`).
-    Argv(Vec<String>),
-}
-
-/// Shows the program's shape, never its text: a command line may carry a secret.
-impl std::fmt::Debug for Program {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Program::Shell(s) => f
-                .debug_struct("Shell")
-                .field("chars", &s.chars().count())
-                .finish(),
-            Program::Argv(v) => f.debug_struct("Argv").field("args", &v.len()).finish(),
-        }
-    }
-}
-
-/// Where the helper's stderr goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum StderrMode {
-    /// The caller's stderr (Go's behaviour).
-    #[default]
-    Inherit,
-    /// Read by the library (at most 64 KiB kept); its end is appended to the error of a failed
-    /// run.
-    Capture,
-    /// `/dev/null`.
-    Discard,
-}
-
-/// Where the helper's stdin comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum StdinMode {
-    /// The caller's stdin (Go's behaviour).
-    #[default]
-    Inherit,
-    /// `/dev/null`.
-    Null,
-}
-
-/// Options of one run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunOptions {
-    pub timeout: Duration,
-    pub max_buf_size: usize,
-    pub stderr: StderrMode,
-    pub stdin: StdinMode,
-}
-
-/// How long stdout may stay open after the helper exits (D2).
-const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(100);
-/// How much captured stderr is kept while the helper runs.
-const STDERR_KEEP: usize = 64 * 1024;
-/// How much of the captured stderr is appended to an error.
-const STDERR_REPORT: usize = 4 * 1024;
-/// Read size.
-const CHUNK: usize = 64 * 1024;
-/// Timeouts beyond this are treated as this (about 100 years), so deadlines never overflow.
-const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// Go's `strings.TrimSpace(s) == ""`.
-fn is_blank(s: &str) -> bool {
-    s.trim().is_empty()
-}
-
-/// What a successful run produced.
-pub struct RunOutput {
-    /// Stdout: at most `max_buf_size` bytes (trailing whitespace beyond it dropped), wiped when
-    /// dropped.
-    pub stdout: Zeroizing<Vec<u8>>,
-    /// The end of the captured stderr (capture mode), for the errors that may follow the run.
-    pub stderr: Option<String>,
-}
-
-/// Runs the helper to completion.
-pub fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Error> {
+/// Runs `program` (already checked non-blank, with a non-zero timeout).
+pub(super) fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Error> {
     let (name, args): (&str, Vec<&str>) = match program {
-        Program::Shell(cmd) => {
-            if is_blank(cmd) {
-                return Err(Error::empty_command());
-            }
-            ("sh", vec!["sh", "-c", cmd])
-        }
-        Program::Argv(argv) => match argv.first() {
-            Some(first) if !is_blank(first) => (first, argv.iter().map(String::as_str).collect()),
-            _ => return Err(Error::empty_command()),
-        },
+        Program::Shell(cmd) => ("sh", vec!["sh", "-c", cmd]),
+        Program::Argv(argv) => (&argv[0], argv.iter().map(String::as_str).collect()),
     };
-    if opts.timeout.is_zero() {
-        return Err(Error::timeout());
-    }
     let path = resolve(name).map_err(Error::execution)?;
     let c_path = cstring(path.as_os_str().as_bytes(), &path)?;
     let c_args = args
@@ -194,27 +100,6 @@ fn is_executable(p: &Path) -> bool {
     };
     // SAFETY: a valid NUL-terminated path.
     unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::X_OK, libc::AT_EACCESS) == 0 }
-}
-
-/// Go's `strconv.Quote` for the names we print.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Go's `syscall.Errno.Error()` text.
@@ -726,29 +611,6 @@ impl StdoutBuf {
             self.exceeded = true;
         }
         Ok(!extra.is_empty())
-    }
-}
-
-/// The last bytes of the helper's stderr (capture mode).
-struct StderrTail {
-    buf: Vec<u8>,
-}
-
-impl StderrTail {
-    fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() > STDERR_KEEP {
-            let cut = self.buf.len() - STDERR_KEEP;
-            self.buf.drain(..cut);
-        }
-    }
-
-    /// The last 4 KiB, lossily decoded, trailing newlines trimmed; `None` when empty.
-    fn report(&self) -> Option<String> {
-        let start = self.buf.len().saturating_sub(STDERR_REPORT);
-        let text = String::from_utf8_lossy(&self.buf[start..]);
-        let text = text.trim_end_matches(['\n', '\r']);
-        (!text.is_empty()).then(|| text.replace('\0', "\u{FFFD}"))
     }
 }
 
