@@ -339,6 +339,19 @@ impl Profile {
             ));
         }
         if let Some((akid, secret, token, path)) = self.keys {
+            // A NUL byte cannot cross the C ABI (C would see a shortened key), as D8 says of the
+            // helper's output; the error names the key, never its value.
+            let fields = [
+                ("aws_access_key_id", akid.as_str()),
+                ("aws_secret_access_key", secret.as_str()),
+                ("aws_session_token", token.as_str()),
+            ];
+            if let Some((key, _)) = fields.iter().find(|(_, v)| v.contains('\0')) {
+                return Err(Error::config(
+                    CODE_SHARED_CONFIG,
+                    format!("profile {name}: {key} in {path} contains a NUL byte"),
+                ));
+            }
             return Ok(ProfileSource::Static(Credentials::new(
                 &akid,
                 &secret,
