@@ -15,7 +15,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 TEST_TARGETS :=
 -include mk/*.mk
 
-.PHONY: all lib header demo test lint test-rust test-goref clean
+.PHONY: all lib header demo test lint test-rust test-goref test-demo clean
 all: lib
 
 lib:
@@ -35,6 +35,15 @@ $(BUILD)/demo: examples/demo.c include/processcreds.h lib | $(BUILD)
 demo: $(BUILD)/demo
 	./$(BUILD)/demo "$(CURDIR)/examples/sample-helper.sh"
 
+# The demo runs, and shows no character of a secret: a helper with a two-character secret and a
+# three-character token whose output must contain neither.
+test-demo: $(BUILD)/demo
+	@out=$$(./$(BUILD)/demo 'printf "{\"Version\":1,\"AccessKeyId\":\"AKIDDEMO\",\"SecretAccessKey\":\"Qz\",\"SessionToken\":\"Wv7\"}"') || \
+	  { echo "test-demo: the demo failed"; exit 1; }; \
+	echo "$$out" | grep -q 'AKIDDEMO' || { echo "test-demo: no key id in the demo's output"; exit 1; }; \
+	if echo "$$out" | grep -q -e 'Qz' -e 'Wv7'; then echo "test-demo: a secret is shown"; exit 1; fi; \
+	echo "test-demo: ok (key id shown, secret and token not)"
+
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --quiet --all-targets -- -D warnings
@@ -47,7 +56,7 @@ test-rust:
 test-goref:
 	cd tests/goref_session && go test -count=1 ./...
 
-test: lint test-rust test-goref $(TEST_TARGETS)
+test: lint test-rust test-goref test-demo $(TEST_TARGETS)
 
 clean:
 	$(CARGO) clean
