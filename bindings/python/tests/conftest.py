@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -114,3 +115,76 @@ def lib_path() -> str:
     import processcreds
 
     return os.path.abspath(processcreds.library_path)
+
+
+class Ledger:
+    """Counts, through the real library calls, the native objects the binding obtains and those
+    it gives back: providers (pc_provider_new, _new_argv, _from_profile / pc_free), credentials
+    references (pc_retrieve / pc_credentials_free) and errors (pc_retrieve / pc_error_free)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from processcreds import _lib
+
+        self.lock = threading.Lock()
+        self.providers_out = 0
+        self.providers_freed = 0
+        self.creds_out = 0
+        self.creds_freed = 0
+        self.errors_out = 0
+        self.errors_freed = 0
+
+        def counting_new(real: Any) -> Any:
+            def new(*args: Any) -> int:
+                status = int(real(*args))
+                if status == 0:
+                    with self.lock:
+                        self.providers_out += 1
+                return status
+
+            return new
+
+        free_provider = _lib.pc_free
+
+        def pc_free(p: Any) -> None:
+            assert p.value
+            with self.lock:
+                self.providers_freed += 1
+            free_provider(p)
+
+        retrieve, free_creds, free_error = (
+            _lib.pc_retrieve, _lib.pc_credentials_free, _lib.pc_error_free)
+
+        def pc_retrieve(p: Any, out: Any, err: Any) -> int:
+            status = int(retrieve(p, out, err))
+            with self.lock:
+                if status == 0:
+                    self.creds_out += 1
+                elif err.value:
+                    self.errors_out += 1
+            return status
+
+        def pc_credentials_free(c: Any) -> None:
+            assert c.value
+            with self.lock:
+                self.creds_freed += 1
+            free_creds(c)
+
+        def pc_error_free(e: Any) -> None:
+            with self.lock:
+                self.errors_freed += 1
+            free_error(e)
+
+        for name in ("pc_provider_new", "pc_provider_new_argv", "pc_provider_from_profile"):
+            monkeypatch.setattr(_lib, name, counting_new(getattr(_lib, name)))
+        monkeypatch.setattr(_lib, "pc_free", pc_free)
+        monkeypatch.setattr(_lib, "pc_retrieve", pc_retrieve)
+        monkeypatch.setattr(_lib, "pc_credentials_free", pc_credentials_free)
+        monkeypatch.setattr(_lib, "pc_error_free", pc_error_free)
+
+    def providers_live(self) -> int:
+        with self.lock:
+            return self.providers_out - self.providers_freed
+
+    def creds_outstanding(self) -> int:
+        with self.lock:
+            return self.creds_out - self.creds_freed

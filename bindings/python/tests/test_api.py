@@ -33,7 +33,7 @@ from processcreds import (
     _provider,
 )
 
-from .conftest import VECTORS, HelperFactory, check_not_shown, check_secret
+from .conftest import VECTORS, HelperFactory, Ledger, check_not_shown, check_secret
 
 DATA = VECTORS / "data"
 UTC = timezone.utc
@@ -94,7 +94,10 @@ def test_no_token_no_account(make_helper: HelperFactory) -> None:
         assert c.account_id is None
 
 
-def test_cached_retrieve_runs_nothing_and_reuses_the_object(make_helper: HelperFactory) -> None:
+def test_cached_retrieve_runs_nothing_and_reuses_the_object(
+    make_helper: HelperFactory, monkeypatch: Any
+) -> None:
+    ledger = Ledger(monkeypatch)
     h = make_helper(lifetime=3600)
     with ProcessProvider(h.command) as p:
         first = p.retrieve()
@@ -103,18 +106,25 @@ def test_cached_retrieve_runs_nothing_and_reuses_the_object(make_helper: HelperF
         for _ in range(1000):
             assert p.retrieve() is second
         assert h.runs == 1
-        assert len(p._seen) <= 2
+        # 1002 references handed out; the binding gave back all but those it remembers: one per
+        # pointer the library hands out for these credentials (at most two: the run's result
+        # and this thread's cached share).
+        assert ledger.creds_out == 1002
+        assert 1 <= ledger.creds_outstanding() <= 2
+    assert ledger.creds_outstanding() == 0
 
 
-def test_expire_reruns(make_helper: HelperFactory) -> None:
+def test_expire_reruns(make_helper: HelperFactory, monkeypatch: Any) -> None:
+    ledger = Ledger(monkeypatch)
     h = make_helper(lifetime=3600)
     with ProcessProvider(h.command) as p:
         p.retrieve()
+        assert ledger.creds_outstanding() == 1
         assert p.expires_at() is not None
         p.expire()
         assert p.is_expired()
         assert p.expires_at() is None
-        assert p._seen == {}
+        assert ledger.creds_outstanding() == 0  # nothing of the old credentials kept
         p.retrieve()
         assert h.runs == 2
         assert not p.is_expired()
@@ -540,26 +550,53 @@ def test_context_manager(make_helper: HelperFactory) -> None:
     assert q.closed
 
 
-def test_garbage_collected_provider(make_helper: HelperFactory) -> None:
+def test_garbage_collected_provider(make_helper: HelperFactory, monkeypatch: Any) -> None:
+    ledger = Ledger(monkeypatch)
     h = make_helper()
     for _ in range(200):
         p = ProcessProvider(h.command, duration=3600)
         del p
+    assert ledger.providers_out == 200
+    assert ledger.providers_live() == 0  # freed as soon as the last reference went
     p = ProcessProvider.from_argv([h.command])
-    p.retrieve()
+    c = p.retrieve()
     del p
     gc.collect()
+    assert ledger.providers_out == 201 and ledger.providers_live() == 0
+    assert ledger.creds_outstanding() == 0
+    assert c.access_key_id == "AKIDHELPER"  # credentials outlive their provider
 
 
-def test_failed_construction_leaves_nothing() -> None:
+def test_failed_construction_leaves_nothing(monkeypatch: Any, tmp_path: Path) -> None:
+    ledger = Ledger(monkeypatch)
     with pytest.raises(InvalidArgumentError):
         ProcessProvider("true", stderr="nope")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        ProcessProvider.from_argv([])
+    with pytest.raises(InvalidArgumentError):
+        ProcessProvider("bad\udcff")  # not encodable as UTF-8
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE", raising=False)
+    monkeypatch.delenv("AWS_CONFIG_FILE", raising=False)
+    with pytest.raises(ConfigError):
+        ProcessProvider.from_profile("nowhere")
     gc.collect()
+    assert ledger.providers_out == 0  # every failure came before a provider existed
+    assert ledger.providers_live() == 0
 
 
-def test_close_while_another_thread_retrieves(make_helper: HelperFactory) -> None:
-    h = make_helper(sleep=0.5)
-    p = ProcessProvider(h.command)
+def test_close_while_another_thread_retrieves(monkeypatch: Any, tmp_path: Path) -> None:
+    ledger = Ledger(monkeypatch)
+    started, go = tmp_path / "started", tmp_path / "go"
+    helper = tmp_path / "helper.sh"
+    helper.write_text(
+        "#!/bin/sh\n"
+        f"touch '{started}'\n"
+        f"while [ ! -e '{go}' ]; do sleep 0.01; done\n"
+        "printf '%s' '{\"Version\":1,\"AccessKeyId\":\"AKIDLATE\",\"SecretAccessKey\":\"s\"}'\n"
+    )
+    helper.chmod(0o755)
+    p = ProcessProvider(str(helper))
     results: List[Any] = []
 
     def run() -> None:
@@ -570,11 +607,21 @@ def test_close_while_another_thread_retrieves(make_helper: HelperFactory) -> Non
 
     t = threading.Thread(target=run)
     t.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while not started.exists():  # the call is now inside pc_retrieve, running the helper
+        assert time.monotonic() < deadline, "the helper never started"
+        time.sleep(0.005)
     p.close()  # the running call keeps the handle; it is freed when that call returns
-    t.join(10)
+    assert p.closed
+    assert ledger.providers_live() == 1
+    go.touch()
+    t.join(30)
     assert len(results) == 1 and isinstance(results[0], Credentials), repr(results)
-    assert p._seen == {}
+    assert results[0].access_key_id == "AKIDLATE"
+    assert ledger.creds_outstanding() == 0  # the reference the late call got was given back
+    del p, t, run
+    gc.collect()
+    assert ledger.providers_live() == 0  # freed once the running call returned
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
