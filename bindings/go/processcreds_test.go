@@ -20,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go/aws/signer/v4"
 
 	"github.com/processcreds/processcreds/bindings/go"
+	"github.com/processcreds/processcreds/bindings/go/internal/capi"
 )
 
 // helper writes an executable sh script into a temporary directory and returns its path.
@@ -501,15 +502,31 @@ func TestConcurrent(t *testing.T) {
 // Providers dropped without Close are freed by their finalizers; run with GOGC=1 too.
 func TestFinalizers(t *testing.T) {
 	cmd, _ := jsonHelper(t, staticJSON)
-	for i := 0; i < 50; i++ {
-		creds := processcreds.NewCredentials(cmd)
-		if _, err := creds.Get(); err != nil {
-			t.Fatal(err)
+	base := capi.LiveProviders()
+	func() {
+		var keep []*credentials.Credentials
+		for i := 0; i < 50; i++ {
+			creds := processcreds.NewCredentials(cmd)
+			if _, err := creds.Get(); err != nil {
+				t.Fatal(err)
+			}
+			keep = append(keep, creds)
+		}
+		if got := capi.LiveProviders() - base; got != 50 {
+			t.Fatalf("%d providers live while referenced, want 50", got)
+		}
+		runtime.KeepAlive(keep)
+	}()
+	// Unreachable now: the finalizers free every C provider. They run after a collection, on
+	// the finalizer goroutine, so collect until they have (bounded).
+	deadline := time.Now().Add(30 * time.Second)
+	for capi.LiveProviders() != base {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d providers still live after their handles became unreachable",
+				capi.LiveProviders()-base)
 		}
 		runtime.GC()
-	}
-	for i := 0; i < 3; i++ {
-		runtime.GC()
+		time.Sleep(time.Millisecond)
 	}
 }
 

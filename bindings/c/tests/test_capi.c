@@ -368,7 +368,14 @@ static void test_setters_extreme_values(void) {
     CHECK_STATUS(pc_set_duration(p, UINT64_MAX), PC_STATUS_OK);
     RETRIEVE_OK(p, c);
     CHECK_STR(pc_credentials_access_key_id(c), "AKID1");
-    pc_credentials_expiration(c, &ms);
+    ms = 0;
+    CHECK(pc_credentials_expiration(c, &ms));
+    /* Now + UINT64_MAX ms is past the int64 millisecond range: clamped to its end, never
+     * wrapped into the past. */
+    CHECK_INT(ms, INT64_MAX);
+    ms = 0;
+    CHECK(pc_expires_at(p, &ms));
+    CHECK_INT(ms, INT64_MAX);
     pc_credentials_free(c);
     CHECK(!pc_is_expired(p));
     RETRIEVE_OK(p, c);

@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -114,8 +115,17 @@ type Provider struct {
 	lastExpiry time.Time // ExpiresAt right after the last successful retrieve; zero: never
 }
 
+// liveProviders counts the C providers made and not yet freed (tests check the finalizers).
+var liveProviders atomic.Int64
+
+// LiveProviders is the number of C providers made by this package and not yet freed.
+func LiveProviders() int64 {
+	return liveProviders.Load()
+}
+
 func newProvider(p *C.pc_provider) *Provider {
 	h := &Provider{_ptr: p, applied: DefaultOptions()}
+	liveProviders.Add(1)
 	runtime.SetFinalizer(h, (*Provider).Close)
 	return h
 }
@@ -138,6 +148,7 @@ func (h *Provider) Close() {
 	runtime.SetFinalizer(h, nil)
 	C.pc_free(h._ptr)
 	h._ptr = nil
+	liveProviders.Add(-1)
 }
 
 func closedError() error {
