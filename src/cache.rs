@@ -122,8 +122,9 @@ impl Cache {
         }
     }
 
-    /// The hot path.
-    fn cached(&self) -> Option<Arc<Credentials>> {
+    /// The cached credentials if valid, without running anything or waiting for a run (the hot
+    /// path).
+    pub fn cached(&self) -> Option<Arc<Credentials>> {
         let gen = self.gen.load(Ordering::Acquire);
         if gen == 0 {
             return None;

@@ -22,3 +22,6 @@ mod ini;
 
 pub use provider::{Options, ProcessProvider};
 pub use runner::{Program, StderrMode, StdinMode};
+
+#[cfg(feature = "aws-sdk")]
+pub mod aws_sdk;

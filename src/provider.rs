@@ -123,6 +123,12 @@ impl ProcessProvider {
         self.cache.get(|| self.fetch())
     }
 
+    /// The cached credentials while they are valid; `None` otherwise. Never runs the helper and
+    /// never waits for a run in progress.
+    pub fn cached(&self) -> Option<Arc<Credentials>> {
+        self.cache.cached()
+    }
+
     /// Runs the helper once, bypassing the cache (Go's `ProcessProvider.Retrieve`).
     pub fn fetch(&self) -> Result<Fetched> {
         let opts = self.options();
