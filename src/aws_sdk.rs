@@ -79,7 +79,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials};
@@ -88,7 +88,6 @@ use parking_lot::Mutex;
 
 use crate::error::MSG_EMPTY_CMD;
 use crate::provider::PROVIDER_NAME;
-use crate::time::UnixTime;
 use crate::{Credentials, Error, ProcessProvider, Status};
 
 /// The SDK's `provider_name` of a shared-config profile's static keys (the SDK takes a
@@ -194,31 +193,9 @@ fn to_sdk(c: &Credentials, expiry_window: Duration) -> SdkCredentials {
         b = b.account_id(id);
     }
     if let Some(t) = c.expiration() {
-        b = b.expiry(system_time(t.minus(expiry_window)));
+        b = b.expiry(SystemTime::from(t.minus(expiry_window)));
     }
     b.build()
-}
-
-/// `t` as a `SystemTime`, saturated to what the platform's `SystemTime` holds.
-fn system_time(t: UnixTime) -> SystemTime {
-    let n = t.as_nanos();
-    let d = |n: i128| {
-        let n = n.unsigned_abs();
-        Duration::new(
-            u64::try_from(n / 1_000_000_000).unwrap_or(u64::MAX),
-            (n % 1_000_000_000) as u32,
-        )
-    };
-    if n >= 0 {
-        UNIX_EPOCH.checked_add(d(n)).unwrap_or(far_future())
-    } else {
-        UNIX_EPOCH.checked_sub(d(n)).unwrap_or(UNIX_EPOCH)
-    }
-}
-
-/// A time past any real expiry that every platform's `SystemTime` holds (year 9999).
-fn far_future() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(253_402_300_799)
 }
 
 /// The SDK's error kind for `e` (see the [module](self) docs).
@@ -296,6 +273,8 @@ impl<T> Future for Completion<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::UnixTime;
+    use std::time::UNIX_EPOCH;
 
     fn creds(provider: &str, token: &str, exp: Option<UnixTime>) -> Credentials {
         Credentials::new("AKID", "SECRET", token, Some("123456789012"), provider, exp)
@@ -327,15 +306,6 @@ mod tests {
         assert_eq!(s.session_token(), None);
         assert_eq!(s.expiry(), None);
         assert!(format!("{s:?}").contains("\"SharedConfigCredentials\""));
-    }
-
-    #[test]
-    fn times_saturate() {
-        assert_eq!(
-            system_time(UnixTime::from_nanos(-1_500_000_000)),
-            UNIX_EPOCH - Duration::new(1, 500_000_000)
-        );
-        assert_eq!(system_time(UnixTime::from_nanos(i128::MAX)), far_future());
     }
 
     #[test]

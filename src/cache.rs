@@ -20,9 +20,13 @@ use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::time::UnixTime;
 
-/// The result of one helper run: credentials and their window-adjusted expiry (`None`: never).
+/// The result of one helper run ([`ProcessProvider::fetch`](crate::ProcessProvider::fetch)):
+/// credentials and their window-adjusted expiry.
 pub struct Fetched {
+    /// The credentials.
     pub credentials: Credentials,
+    /// Their expiry less [`Options::expiry_window`](crate::Options::expiry_window); `None`: they
+    /// never expire.
     pub expires_at: Option<UnixTime>,
 }
 

@@ -86,7 +86,32 @@ use crate::ini::Ini;
 use crate::{Credentials, Error, Result};
 use zeroize::Zeroizing;
 
-/// Go's `session.SharedConfigState`: whether the shared config file is loaded.
+/// Go's `session.SharedConfigState`: whether the shared config file (`~/.aws/config`) is read
+/// by [`ProcessProvider::from_profile`](crate::ProcessProvider::from_profile). The credentials
+/// file is always read.
+///
+/// ```
+/// use processcreds::{ProcessProvider, SharedConfig, Status};
+///
+/// let dir = std::env::temp_dir().join(format!("processcreds-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("config"), r#"
+/// [profile prod]
+/// credential_process = printf '{"Version":1,"AccessKeyId":"AKID-PROD","SecretAccessKey":"s"}'
+/// "#).unwrap();
+/// std::env::set_var("AWS_CONFIG_FILE", dir.join("config"));
+/// std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials")); // no such file
+///
+/// // As aws-sdk-go v1 with AWS_SDK_LOAD_CONFIG=1: the config file's profiles count.
+/// let p = ProcessProvider::from_profile(Some("prod"), SharedConfig::Enable)?;
+/// assert_eq!(p.retrieve()?.access_key_id(), "AKID-PROD");
+///
+/// // Without it, only the credentials file is read.
+/// let err = ProcessProvider::from_profile(Some("prod"), SharedConfig::Disable).unwrap_err();
+/// assert_eq!(err.status(), Status::Config);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), processcreds::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SharedConfig {
     /// As `AWS_SDK_LOAD_CONFIG` says.
@@ -114,7 +139,10 @@ pub enum ProfileSource {
     /// static keys: never expiring, provider_name `SharedConfigCredentials: <file path>`
     Static(Credentials),
     /// the profile's credential_process value, verbatim (D9)
-    Process { command: String },
+    Process {
+        /// The command line, run as `sh -c <command>`.
+        command: String,
+    },
 }
 
 impl fmt::Debug for ProfileSource {
@@ -147,12 +175,14 @@ const SSO_KEYS: [&str; 5] = [
     "sso_role_name",
 ];
 
-/// Reads the process environment (std::env::var_os) and the files at call time.
+/// Resolves a profile as [`ProcessProvider::from_profile`](crate::ProcessProvider::from_profile)
+/// does, without building a provider: the environment (`std::env::var_os`) and the files are
+/// read at call time.
 pub fn resolve(profile: Option<&str>, shared: SharedConfig) -> Result<ProfileSource> {
     resolve_with(profile, shared, &|k| std::env::var_os(k))
 }
 
-/// The same with an explicit environment lookup, for tests.
+/// [`resolve`] with an explicit environment lookup instead of the process environment.
 pub fn resolve_with(
     profile: Option<&str>,
     shared: SharedConfig,

@@ -40,6 +40,22 @@ impl Drop for Text {
 }
 
 /// AWS credentials from a `credential_process` helper or from static profile keys.
+///
+/// Immutable. The secret access key and the session token are overwritten with zeros when the
+/// value is dropped, and `Debug` never shows them:
+///
+/// ```
+/// use processcreds::Credentials;
+///
+/// let c = Credentials::new("AKID", "secret", "token", Some("123456789012"), "ProcessProvider", None);
+/// assert_eq!(c.secret_access_key(), "secret");
+/// let shown = format!("{c:?}");
+/// assert!(shown.contains("AKID") && shown.contains("<redacted>"));
+/// assert!(!shown.contains("secret\"") && !shown.contains("token\""));
+/// ```
+///
+/// [`ProcessProvider::retrieve`](crate::ProcessProvider::retrieve) hands out
+/// `Arc<Credentials>`: shares of the cached value, not copies of the secrets.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     access_key_id: Text,
@@ -51,7 +67,9 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// New credentials. `session_token` is `""` when there is none.
+    /// New credentials. `session_token` is `""` when there is none; `expiration` `None` means
+    /// they never expire. Providers make them; this is for tests and for callers that build
+    /// their own.
     pub fn new(
         access_key_id: &str,
         secret_access_key: &str,
@@ -70,28 +88,51 @@ impl Credentials {
         }
     }
 
+    /// The helper's `AccessKeyId` (never empty in credentials from a helper).
     pub fn access_key_id(&self) -> &str {
         self.access_key_id.as_str()
     }
 
+    /// The helper's `SecretAccessKey` (never empty in credentials from a helper).
     pub fn secret_access_key(&self) -> &str {
         self.secret_access_key.as_str()
     }
 
-    /// The session token, `""` when there is none.
+    /// The helper's `SessionToken`, `""` when there is none (as Go's `Value.SessionToken`).
     pub fn session_token(&self) -> &str {
         self.session_token.as_str()
     }
 
+    /// The helper's `AccountId` (beyond Go v1, which has no such field), `None` when it printed
+    /// none.
     pub fn account_id(&self) -> Option<&str> {
         self.account_id.as_ref().map(Text::as_str)
     }
 
+    /// Go's `Value.ProviderName`: [`PROVIDER_NAME`](crate::PROVIDER_NAME) (`ProcessProvider`)
+    /// for credentials from a helper, `SharedConfigCredentials: <file path>` for a profile's
+    /// static keys.
     pub fn provider_name(&self) -> &str {
         self.provider_name.as_str()
     }
 
-    /// The helper's own `Expiration`, or the `Duration`-derived time; `None`: never expires.
+    /// The helper's own `Expiration`, or the end of the run plus
+    /// [`Options::duration`](crate::Options::duration) when the output has none; `None`: they
+    /// never expire. Not reduced by the expiry window (see
+    /// [`ProcessProvider::expires_at`](crate::ProcessProvider::expires_at)).
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"2030-01-01T00:00:00Z"}'"#,
+    /// );
+    /// let t = p.retrieve()?.expiration().unwrap();
+    /// assert_eq!(t.as_millis(), 1_893_456_000_000);
+    /// let at = std::time::SystemTime::from(t);
+    /// assert_eq!(at, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_893_456_000));
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn expiration(&self) -> Option<UnixTime> {
         self.expiration
     }

@@ -5,21 +5,58 @@
 //! where Go has a cause, then `\nstderr: text` when the helper's stderr was captured.
 //!
 //! No constructor here takes the helper's output: error texts never carry secrets.
+//!
+//! The `CODE_*` constants are Go's `awserr` codes (`ErrCodeProcessProvider…` and the shared
+//! config's), for matching on [`Error::code`].
 
 use std::fmt;
 
-/// Status codes of the C ABI. The numbers are part of the ABI and are never changed.
+/// What kind of failure an [`Error`] is: the status codes of the C ABI (`PC_STATUS_*`), whose
+/// numbers (`status as u32`) are never changed. Finer than Go's codes: a timeout and an exit
+/// failure share Go's `ProcessProviderExecutionError` code but not their status.
+///
+/// More statuses may be added in later versions (the enum is `non_exhaustive`).
+///
+/// ```
+/// use std::time::Duration;
+/// use processcreds::{ProcessProvider, Status};
+///
+/// let p = ProcessProvider::new("sleep 5");
+/// p.update_options(|o| o.timeout = Duration::ZERO); // D7: fails at once, nothing runs
+/// let err = p.retrieve().unwrap_err();
+/// assert_eq!(err.status(), Status::Timeout);
+/// assert_eq!(err.status() as u32, 3);
+/// assert_eq!(err.status().name(), "PC_STATUS_TIMEOUT");
+/// assert_eq!(err.code(), "ProcessProviderExecutionError");
+/// assert_eq!(err.to_string(), "ProcessProviderExecutionError: credential process timed out");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Status {
+    /// Success (used by the C ABI; no [`Error`] has it).
     Ok = 0,
+    /// A bad argument from the caller, e.g. an empty argv (code `InvalidParameter`).
     InvalidArgument = 1,
+    /// The helper could not be started, exited non-zero or was killed by a signal, or the
+    /// command is empty (code `ProcessProviderExecutionError`).
     Execution = 2,
+    /// The helper did not finish within [`Options::timeout`](crate::Options::timeout) (code
+    /// `ProcessProviderExecutionError`, message `credential process timed out`).
     Timeout = 3,
+    /// The output is not valid JSON of the expected shape, or exceeds `MaxBufSize` (code
+    /// `ProcessProviderParseError`).
     Parse = 4,
+    /// The output's `Version` is not 1 (code `ProcessProviderVersionError`).
     Version = 5,
+    /// `AccessKeyId` or `SecretAccessKey` is missing or empty (code
+    /// `ProcessProviderRequiredError`).
     Required = 6,
+    /// The shared config or credentials files cannot give a provider for the profile (codes
+    /// `SharedConfigErr`, `SharedConfigProfileNotExistsError`, `SharedConfigLoadError`, …).
     Config = 7,
+    /// A failure inside the library: a caught panic or a failed system call before the spawn
+    /// (code `InternalError`).
     Internal = 8,
 }
 
@@ -79,7 +116,29 @@ pub(crate) const MSG_MISS_KEY: &str = "missing AccessKeyId in process output";
 pub(crate) const MSG_MISS_SECRET: &str = "missing SecretAccessKey in process output";
 pub(crate) const MSG_EMPTY_CMD: &str = "failed to prepare command: command must not be empty";
 
-/// An error of the provider, as Go's `awserr.Error`.
+/// An error of the provider, as Go's `awserr.Error`: a [`Status`], Go's code, Go's message and,
+/// where Go has one, a cause; `Display` gives Go's `Error()` text.
+///
+/// Texts never hold a secret: a parse error names the problem and a byte offset, never the
+/// output. With [`StderrMode::Capture`](crate::StderrMode::Capture), the end of what the helper
+/// wrote on stderr is appended as `\nstderr: …` (and available as [`stderr`](Error::stderr)).
+///
+/// ```
+/// use processcreds::{error, ProcessProvider, Status};
+///
+/// let p = ProcessProvider::new(r#"printf '{"Version":2}'"#);
+/// let err = p.retrieve().unwrap_err();
+/// assert_eq!(err.status(), Status::Version);
+/// assert_eq!(err.code(), error::CODE_VERSION);
+/// assert_eq!(err.message(), "wrong version in process output (not 1)");
+/// assert_eq!(err.cause(), None);
+///
+/// let p = ProcessProvider::new(r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s3cr3t"'"#);
+/// let err = p.retrieve().unwrap_err();
+/// assert_eq!(err.status(), Status::Parse);
+/// assert_eq!(err.message(), "parse failed of credential_process output");
+/// assert!(!err.to_string().contains("s3cr3t"));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     status: Status,
@@ -172,6 +231,7 @@ impl Error {
         self
     }
 
+    /// The kind of failure (the C ABI's status).
     pub fn status(&self) -> Status {
         self.status
     }
@@ -221,4 +281,5 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -13,25 +13,62 @@ use crate::output;
 use crate::runner::{self, Program, RunOptions, StderrMode, StdinMode};
 use crate::time::UnixTime;
 
-/// Go's `ProviderName`.
+/// Go's `ProviderName`: the [`Credentials::provider_name`] of credentials from a helper.
 pub const PROVIDER_NAME: &str = "ProcessProvider";
-/// Go's `DefaultTimeout`.
+/// Go's `DefaultTimeout`: the default [`Options::timeout`], one minute.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Go's `DefaultBufSize`.
 pub const DEFAULT_BUF_SIZE: usize = 8192;
 
-/// The provider's options (Go's `ProcessProvider` fields plus the stdio modes).
+/// The provider's options: Go's `ProcessProvider` fields (`Timeout`, `MaxBufSize`,
+/// `ExpiryWindow`, `Duration`) and where the helper's stderr and stdin go.
+///
+/// Read them with [`ProcessProvider::options`] and change them with
+/// [`ProcessProvider::update_options`]; a change takes effect from the next run of the helper.
+/// New options may be added in later versions (the struct is `non_exhaustive`), each with a
+/// default that keeps the behaviour unchanged.
+///
+/// ```
+/// use std::time::Duration;
+/// use processcreds::{Options, ProcessProvider, StdinMode, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
+///
+/// let defaults = Options::default();
+/// assert_eq!(defaults.timeout, DEFAULT_TIMEOUT);
+/// assert_eq!(defaults.max_buf_size, DEFAULT_BUF_SIZE);
+/// assert_eq!(defaults.expiry_window, Duration::ZERO);
+/// assert_eq!(defaults.duration, None);
+///
+/// let p = ProcessProvider::new("my-credential-helper");
+/// p.update_options(|o| {
+///     o.timeout = Duration::from_secs(10);
+///     o.expiry_window = Duration::from_secs(300); // refresh 5 minutes before `Expiration`
+///     o.stdin = StdinMode::Null;                   // no prompt can read the caller's stdin
+/// });
+/// assert_eq!(p.options().timeout, Duration::from_secs(10));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
-    /// How long the helper may run (Go's `Timeout`); zero fails at once (D7).
+    /// How long the helper may run (Go's `Timeout`; default one minute), from its spawn. When it
+    /// passes, the helper and all its descendants are killed (D1) and the retrieve fails with
+    /// `credential process timed out` ([`Status::Timeout`](crate::Status::Timeout)). Zero fails
+    /// at once without running anything (D7).
     pub timeout: Duration,
-    /// How much of stdout is kept (Go's `MaxBufSize`); more fails (D3).
+    /// How many bytes of stdout are read (Go's `MaxBufSize`; default 8192). Trailing whitespace
+    /// beyond it is ignored; any other byte beyond it fails at once with a parse error and kills
+    /// the helper (D3).
     pub max_buf_size: usize,
-    /// Subtracted from the expiry (Go's `ExpiryWindow`).
+    /// How long before their expiry credentials count as expired (Go's `ExpiryWindow`; default
+    /// zero), so that they are refreshed early.
     pub expiry_window: Duration,
-    /// Lifetime of credentials that carry no `Expiration` (D6); `None`: they never expire.
+    /// The lifetime of credentials whose output has no `Expiration`, counted from the end of
+    /// the run (D6: Go documents `Duration` but ignores it). `None` (default): such credentials
+    /// never expire.
     pub duration: Option<Duration>,
+    /// Where the helper's stderr goes (default: the caller's, as Go).
     pub stderr: StderrMode,
+    /// Where the helper's stdin comes from (default: the caller's, as Go, so a helper can prompt
+    /// for an MFA code on the terminal).
     pub stdin: StdinMode,
 }
 
@@ -53,8 +90,37 @@ enum Source {
     Static(Credentials),
 }
 
-/// A `credential_process` provider with aws-sdk-go v1's `Credentials` cache. Safe to share
-/// between threads; setters take effect from the next run of the helper.
+/// A `credential_process` provider with aws-sdk-go v1's `Credentials` cache.
+///
+/// Built from a command string ([`new`](Self::new): `sh -c <command>`), a program and its
+/// arguments ([`from_argv`](Self::from_argv): no shell) or a shared-config profile
+/// ([`from_profile`](Self::from_profile)). [`retrieve`](Self::retrieve) returns the cached
+/// credentials while they are valid and otherwise runs the helper, once for all the threads
+/// that ask at the same time.
+///
+/// `Send + Sync`: share one provider between threads (in an `Arc` or a `static`). Option
+/// changes take effect from the next run of the helper. `Debug` shows neither the command line
+/// (it may carry a secret) nor any credential.
+///
+/// ```
+/// use std::sync::Arc;
+/// use processcreds::ProcessProvider;
+///
+/// let p = Arc::new(ProcessProvider::new(
+///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"secret","Expiration":"2100-01-01T00:00:00Z"}'"#,
+/// ));
+/// let threads: Vec<_> = (0..4)
+///     .map(|_| {
+///         let p = p.clone();
+///         std::thread::spawn(move || p.retrieve().map(|c| c.access_key_id().to_owned()))
+///     })
+///     .collect();
+/// for t in threads {
+///     assert_eq!(t.join().unwrap()?, "AKID"); // one run of the helper for the four threads
+/// }
+/// assert!(!p.is_expired());
+/// # Ok::<(), processcreds::Error>(())
+/// ```
 pub struct ProcessProvider {
     source: Source,
     options: Mutex<Options>,
@@ -82,13 +148,46 @@ impl ProcessProvider {
         }
     }
 
-    /// A provider running `sh -c <command>`. An empty or blank command is accepted here and
-    /// fails at every retrieve (D5).
+    /// A provider running `sh -c <command>` (the whole string is one argument of `sh`, looked up
+    /// on `PATH` at each run), as Go's `NewCredentials`.
+    ///
+    /// Nothing runs here. An empty or blank command is accepted and fails at every retrieve
+    /// with `failed to prepare command: command must not be empty` (D5).
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"secret","SessionToken":"token"}'"#,
+    /// );
+    /// let creds = p.retrieve()?;
+    /// assert_eq!(creds.session_token(), "token");
+    /// assert_eq!(creds.expiration(), None); // no `Expiration`: never expires
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn new(command: impl Into<String>) -> ProcessProvider {
         ProcessProvider::with_source(Source::Process(Program::Shell(command.into())))
     }
 
-    /// A provider running `argv[0]` with its arguments, with no shell.
+    /// A provider running `argv[0]` with the arguments `argv[1..]`, with no shell (works where
+    /// there is no `/bin/sh`, and needs no quoting). `argv[0]` is looked up on `PATH` when it
+    /// has no `/`.
+    ///
+    /// # Errors
+    ///
+    /// An empty `argv` ([`Status::InvalidArgument`](crate::Status::InvalidArgument)). An empty
+    /// or blank `argv[0]` is accepted and fails at every retrieve, as an empty command does.
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let json = r#"{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"it's a $ecret"}"#;
+    /// let p = ProcessProvider::from_argv(vec!["printf".into(), "%s".into(), json.into()])?;
+    /// assert_eq!(p.retrieve()?.secret_access_key(), "it's a $ecret");
+    ///
+    /// assert!(ProcessProvider::from_argv(vec![]).is_err());
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn from_argv(argv: Vec<String>) -> Result<ProcessProvider> {
         if argv.is_empty() {
             return Err(Error::invalid_argument("argv must not be empty"));
@@ -98,9 +197,54 @@ impl ProcessProvider {
         )))
     }
 
-    /// A provider for a shared-config profile (SPEC §1.5): its `credential_process`, or its
-    /// static keys (returned as never-expiring credentials). The environment and the files are
-    /// read here, once.
+    /// A provider for a profile of the shared config and credentials files, resolved as
+    /// aws-sdk-go v1's `session` does: the profile's `credential_process` (run as written, quotes
+    /// included: D9), or its static keys `aws_access_key_id` + `aws_secret_access_key` (+
+    /// `aws_session_token`), which win and are returned as never-expiring credentials named
+    /// `SharedConfigCredentials: <file>`.
+    ///
+    /// `profile`: `None` (or `""`) means `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE` (when shared
+    /// config is enabled), else `default`. The files are `AWS_SHARED_CREDENTIALS_FILE` (default
+    /// `~/.aws/credentials`), and `AWS_CONFIG_FILE` (default `~/.aws/config`) when `shared`
+    /// enables it; in each, `[name]` is used before `[profile name]`. The environment and the
+    /// files are read here, once. Every rule is listed in the [`config`](crate::config) module.
+    ///
+    /// # Errors
+    ///
+    /// [`Status::Config`](crate::Status::Config), with Go's codes and texts: a profile in no
+    /// file, a profile with neither static keys nor `credential_process`, several credential
+    /// sources in one profile, a file that cannot be parsed or read, and the profiles this
+    /// library does not support (`role_arn`, SSO; D9).
+    ///
+    /// ```
+    /// use processcreds::{ProcessProvider, SharedConfig};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("processcreds-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let file = dir.join("credentials");
+    /// std::fs::write(&file, r#"
+    /// [dev]
+    /// credential_process = printf '{"Version":1,"AccessKeyId":"AKID-DEV","SecretAccessKey":"secret"}'
+    ///
+    /// [ci]
+    /// aws_access_key_id = AKID-CI
+    /// aws_secret_access_key = secret
+    /// "#).unwrap();
+    /// std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &file);
+    ///
+    /// let dev = ProcessProvider::from_profile(Some("dev"), SharedConfig::Disable)?;
+    /// assert_eq!(dev.retrieve()?.access_key_id(), "AKID-DEV");
+    ///
+    /// let ci = ProcessProvider::from_profile(Some("ci"), SharedConfig::Disable)?;
+    /// let creds = ci.retrieve()?;
+    /// assert_eq!(creds.access_key_id(), "AKID-CI");
+    /// assert!(creds.provider_name().starts_with("SharedConfigCredentials: "));
+    ///
+    /// let missing = ProcessProvider::from_profile(Some("prod"), SharedConfig::Disable).unwrap_err();
+    /// assert_eq!(missing.code(), "SharedConfigProfileNotExistsError");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn from_profile(profile: Option<&str>, shared: SharedConfig) -> Result<ProcessProvider> {
         Ok(match config::resolve(profile, shared)? {
             ProfileSource::Static(c) => ProcessProvider::with_source(Source::Static(c)),
@@ -108,28 +252,84 @@ impl ProcessProvider {
         })
     }
 
+    /// The current options.
     pub fn options(&self) -> Options {
         *self.options.lock()
     }
 
-    /// Changes the options in place.
+    /// Changes the options in place (see [`Options`]); the change takes effect from the next run
+    /// of the helper. `f` runs under the provider's option lock: keep it short.
     pub fn update_options(&self, f: impl FnOnce(&mut Options)) {
         f(&mut self.options.lock());
     }
 
-    /// The credentials: the cached ones while valid, else from one run of the helper shared by
-    /// all concurrent callers.
+    /// The credentials, as Go's `Credentials.Get()`: the cached ones while they are valid (nothing
+    /// runs), else those of one run of the helper, shared by all the threads that ask meanwhile.
+    ///
+    /// Blocks the calling thread while the helper runs (at most [`Options::timeout`]). In async
+    /// code, run it where blocking is allowed, or use the `aws-sdk` feature's provider.
+    ///
+    /// # Errors
+    ///
+    /// The run's [`Error`] (not cached: the next call runs the helper again). A failed refresh
+    /// never returns the expired credentials.
+    ///
+    /// ```
+    /// use processcreds::{ProcessProvider, Status};
+    ///
+    /// let p = ProcessProvider::new("echo 'no credentials today' >&2; exit 3");
+    /// p.update_options(|o| o.stderr = processcreds::StderrMode::Capture);
+    /// let err = p.retrieve().unwrap_err();
+    /// assert_eq!(err.status(), Status::Execution);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "ProcessProviderExecutionError: error in credential_process\n\
+    ///      caused by: exit status 3\n\
+    ///      stderr: no credentials today"
+    /// );
+    /// ```
     pub fn retrieve(&self) -> Result<Arc<Credentials>> {
         self.cache.get(|| self.fetch())
     }
 
     /// The cached credentials while they are valid; `None` otherwise. Never runs the helper and
-    /// never waits for a run in progress.
+    /// never waits for a run in progress, so async code may call it anywhere.
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"secret"}'"#,
+    /// );
+    /// assert!(p.cached().is_none());
+    /// p.retrieve()?;
+    /// assert_eq!(p.cached().unwrap().access_key_id(), "AKID");
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn cached(&self) -> Option<Arc<Credentials>> {
         self.cache.cached()
     }
 
-    /// Runs the helper once, bypassing the cache (Go's `ProcessProvider.Retrieve`).
+    /// Runs the helper once, bypassing the cache and leaving it unchanged (Go's
+    /// `ProcessProvider.Retrieve`, which always runs the process). For a profile's static keys,
+    /// returns them.
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieve`](Self::retrieve).
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s","Expiration":"2100-01-01T00:00:00Z"}'"#,
+    /// );
+    /// let fetched = p.fetch()?;
+    /// assert_eq!(fetched.credentials.access_key_id(), "AKID");
+    /// assert_eq!(fetched.expires_at, fetched.credentials.expiration()); // no expiry window
+    /// assert!(p.is_expired()); // the cache was not filled
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn fetch(&self) -> Result<Fetched> {
         let opts = self.options();
         let program = match &self.source {
@@ -179,19 +379,63 @@ impl ProcessProvider {
         })
     }
 
-    /// Go's `Credentials.IsExpired()`: true before the first success, after `expire()`, and
-    /// once the cached credentials expired.
+    /// Go's `Credentials.IsExpired()`: true before the first success, after
+    /// [`expire`](Self::expire), and once the cached credentials have expired (their expiry,
+    /// less [`Options::expiry_window`], is before now).
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s","Expiration":"2000-01-01T00:00:00Z"}'"#,
+    /// );
+    /// assert!(p.is_expired());
+    /// p.retrieve()?; // an `Expiration` in the past is returned once...
+    /// assert!(p.is_expired()); // ...and the provider reports itself expired
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn is_expired(&self) -> bool {
         self.cache.is_expired()
     }
 
-    /// Clears the cache: the next retrieve runs the helper.
+    /// Clears the cache (Go's `Credentials.Expire()`): the next retrieve runs the helper. The
+    /// cached copies are wiped now; credentials already handed out stay valid for their holders.
+    ///
+    /// ```
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s"}'"#,
+    /// );
+    /// let creds = p.retrieve()?;
+    /// assert!(!p.is_expired()); // no `Expiration`: never expires...
+    /// p.expire();
+    /// assert!(p.is_expired()); // ...until expired by hand
+    /// assert_eq!(creds.access_key_id(), "AKID");
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn expire(&self) {
         self.cache.expire()
     }
 
-    /// The window-adjusted expiry of the cached credentials; `None` when nothing is cached or
+    /// The expiry of the cached credentials less [`Options::expiry_window`] (Go's
+    /// `Credentials.ExpiresAt()`), also once they have expired; `None` when nothing is cached or
     /// they never expire.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use processcreds::ProcessProvider;
+    ///
+    /// let p = ProcessProvider::new(
+    ///     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s","Expiration":"2100-01-01T00:00:00Z"}'"#,
+    /// );
+    /// p.update_options(|o| o.expiry_window = Duration::from_secs(60));
+    /// assert_eq!(p.expires_at(), None);
+    /// let creds = p.retrieve()?;
+    /// let expiration = creds.expiration().unwrap();
+    /// assert_eq!(p.expires_at(), Some(expiration.minus(Duration::from_secs(60))));
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
     pub fn expires_at(&self) -> Option<UnixTime> {
         self.cache.expires_at()
     }

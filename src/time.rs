@@ -1,17 +1,32 @@
-//! Wall-clock instants as nanoseconds since the Unix epoch, and the RFC 3339 reader that matches
-//! Go's `time.Time.UnmarshalJSON` (Go ≥ 1.20: `time.Parse(time.RFC3339)` plus the strict checks).
+//! Wall-clock instants ([`UnixTime`]) as nanoseconds since the Unix epoch, and (internal) the
+//! RFC 3339 reader that matches Go's `time.Time.UnmarshalJSON` (Go ≥ 1.20:
+//! `time.Parse(time.RFC3339)` plus the strict checks).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// An instant on the wall clock, in nanoseconds since 1970-01-01T00:00:00Z (may be negative).
+/// An instant on the wall clock, in nanoseconds since 1970-01-01T00:00:00Z (may be negative):
+/// an expiry, as Go's `time.Time` holds it. Converts to and from [`SystemTime`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use processcreds::UnixTime;
+///
+/// let t = UnixTime::from_nanos(1_893_456_000_000_000_000); // 2030-01-01T00:00:00Z
+/// assert_eq!(t.as_millis(), 1_893_456_000_000);
+/// assert_eq!(SystemTime::from(t), UNIX_EPOCH + Duration::from_secs(1_893_456_000));
+/// assert_eq!(UnixTime::from(SystemTime::from(t)), t);
+/// assert!(t.minus(Duration::from_secs(60)) < t);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixTime(i128);
 
 impl UnixTime {
+    /// The instant `n` nanoseconds after (before, when negative) the Unix epoch.
     pub const fn from_nanos(n: i128) -> UnixTime {
         UnixTime(n)
     }
 
+    /// Nanoseconds since the Unix epoch (negative before it).
     pub const fn as_nanos(self) -> i128 {
         self.0
     }
@@ -22,20 +37,69 @@ impl UnixTime {
         ms.clamp(i64::MIN as i128, i64::MAX as i128) as i64
     }
 
+    /// The current time of the system clock.
     pub fn now() -> UnixTime {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => UnixTime(d.as_nanos() as i128),
-            Err(e) => UnixTime(-(e.duration().as_nanos() as i128)),
-        }
+        UnixTime::from(SystemTime::now())
     }
 
+    /// `d` later, saturating at the end of the range.
     pub fn plus(self, d: Duration) -> UnixTime {
         UnixTime(self.0.saturating_add(d.as_nanos() as i128))
     }
 
+    /// `d` earlier, saturating at the start of the range.
     pub fn minus(self, d: Duration) -> UnixTime {
         UnixTime(self.0.saturating_sub(d.as_nanos() as i128))
     }
+}
+
+impl From<SystemTime> for UnixTime {
+    fn from(t: SystemTime) -> UnixTime {
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => UnixTime(d.as_nanos() as i128),
+            Err(e) => UnixTime(-(e.duration().as_nanos() as i128)),
+        }
+    }
+}
+
+/// Saturates to the range `SystemTime` holds on the platform (so a far-future expiry stays in the
+/// future).
+impl From<UnixTime> for SystemTime {
+    fn from(t: UnixTime) -> SystemTime {
+        let abs = t.0.unsigned_abs();
+        let d = Duration::new(
+            u64::try_from(abs / 1_000_000_000).unwrap_or(u64::MAX),
+            (abs % 1_000_000_000) as u32,
+        );
+        if t.0 >= 0 {
+            // Halve the step until it fits: the largest representable time, to the second.
+            UNIX_EPOCH
+                .checked_add(d)
+                .unwrap_or_else(|| saturate(UNIX_EPOCH, d, true))
+        } else {
+            UNIX_EPOCH
+                .checked_sub(d)
+                .unwrap_or_else(|| saturate(UNIX_EPOCH, d, false))
+        }
+    }
+}
+
+/// The furthest time from `base` toward `d` that `SystemTime` holds (within a second).
+fn saturate(base: SystemTime, d: Duration, forward: bool) -> SystemTime {
+    let mut t = base;
+    let mut step = d;
+    while step >= Duration::from_secs(1) {
+        let next = if forward {
+            t.checked_add(step)
+        } else {
+            t.checked_sub(step)
+        };
+        match next {
+            Some(n) => t = n,
+            None => step /= 2,
+        }
+    }
+    t
 }
 
 fn is_digit(b: &[u8], i: usize) -> bool {
@@ -78,6 +142,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// and `Z`; a four-digit year; two-digit month (1–12), day (valid for its month), minute and
 /// second (≤ 59); an hour of one or two digits (≤ 23); a zone of two-digit hour (≤ 24) and
 /// minute (≤ 60); fraction digits past the ninth are dropped; nothing after the zone.
+#[doc(hidden)]
 pub fn parse_rfc3339(b: &[u8]) -> Result<UnixTime, &'static str> {
     let mut i = 0;
     let lit = |i: &mut usize, c: u8, what: &'static str| -> Result<(), &'static str> {
@@ -172,6 +237,7 @@ pub fn parse_rfc3339(b: &[u8]) -> Result<UnixTime, &'static str> {
 }
 
 /// Formats an instant as RFC 3339 in UTC with whole seconds (`2006-01-02T15:04:05Z`).
+#[doc(hidden)]
 pub fn format_rfc3339(t: UnixTime) -> String {
     let secs = t.0.div_euclid(1_000_000_000) as i64;
     let days = secs.div_euclid(86_400);

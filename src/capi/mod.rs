@@ -1,6 +1,6 @@
 //! The C ABI (`include/processcreds.h`, generated from this module by cbindgen).
 //!
-//! One module per C type. Every `extern "C"` body runs inside [`ffi_boundary!`], so no panic
+//! One module per C type. Every `extern "C"` body runs inside `ffi_boundary!`, so no panic
 //! crosses into C; every pointer is checked; outputs are written only on success (an error object,
 //! when asked for, only on failure). No thread-local "last error": errors are returned as objects.
 
