@@ -206,6 +206,122 @@ fault!(
     }
 );
 
+/// The user the copy runs as in [`helper_that_cannot_be_signalled`].
+const NOBODY: [&str; 4] = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+];
+
+#[test]
+fn helper_that_cannot_be_signalled() {
+    // A setuid-root helper that makes itself wholly root (as `sudo` does) cannot be signalled by
+    // an unprivileged caller: the kill fails with EPERM. The retrieve must still return the
+    // timeout error soon after the deadline, without waiting for the helper; the helper is reaped
+    // later, when it ends on its own, by the process's reaper, whose thread then ends (the
+    // isolated copy checks that no process, descriptor or thread is left).
+    //
+    // The setuid program is a copy of `setpriv` made by this test (which must run as root);
+    // the case runs in a copy of this binary started as `nobody`.
+    let name = "helper_that_cannot_be_signalled";
+    if std::env::var_os(CHILD_ENV).is_some() {
+        // The copy (as nobody), with the usual clean slate and leak check.
+        isolated(
+            CHILD_ENV,
+            name,
+            Duration::from_secs(60),
+            &[],
+            unsignallable_case,
+        );
+        return;
+    }
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test makes a setuid-root program: run it as root"
+    );
+    let dir = TempDir::new("suid");
+    let suid = dir.join("suid-root");
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("setpriv (util-linux) is needed");
+    std::fs::copy(setpriv, &suid).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    }
+    let env = [
+        ("PC_SUID_HELPER", suid.to_str().unwrap()),
+        ("PC_SUID_DIR", dir.path().to_str().unwrap()),
+    ];
+    let (status, text) = run_alone(CHILD_ENV, name, &NOBODY, &env, Duration::from_secs(60));
+    assert!(
+        passed(&status, &text),
+        "{name} failed as nobody ({status}):\n{text}"
+    );
+}
+
+/// The body of [`helper_that_cannot_be_signalled`], as `nobody`.
+fn unsignallable_case() {
+    // SAFETY: getuid has no preconditions.
+    assert_ne!(unsafe { libc::getuid() }, 0, "the copy runs unprivileged");
+    let suid = std::env::var("PC_SUID_HELPER").unwrap();
+    let dir = std::path::PathBuf::from(std::env::var("PC_SUID_DIR").unwrap());
+    let me = dir.join("me");
+    let script = format!(
+        "echo $$ > {me}; sleep 2; printf '%s' '{OK_JSON}'",
+        me = quote(&me)
+    );
+    let p = argv(&[
+        &suid,
+        "--reuid=0",
+        "--regid=0",
+        "--clear-groups",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let timeout = Duration::from_millis(500);
+    p.update_options(|o| o.timeout = timeout);
+    let start = Instant::now();
+    let e = p.retrieve().expect_err("the retrieve should time out");
+    let took = start.elapsed();
+    let pid = read_pid(&me);
+    // Ordering: the helper was still running when the retrieve returned.
+    assert!(alive(pid), "the retrieve waited for the helper to end");
+    assert_eq!(e.to_string(), TIMEOUT);
+    assert_eq!(e.status(), Status::Timeout);
+    assert!(took >= timeout, "timed out early: {took:?}");
+    assert!(
+        took < timeout + Duration::from_millis(700),
+        "returned {took:?} after the start (timeout {timeout:?})"
+    );
+    // The condition was real: this process may not signal the helper.
+    // SAFETY: signal 0 checks permission only.
+    let r = unsafe { libc::kill(pid, 0) };
+    assert_eq!(
+        (r, std::io::Error::last_os_error().raw_os_error()),
+        (-1, Some(libc::EPERM))
+    );
+    // The helper ends on its own after its sleep and is reaped then (not by the copy's final
+    // check: that runs only after this returns).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the helper ({pid}) was never reaped"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The provider works on.
+    let p = sh(format!("printf '%s' '{OK_JSON}'"), 10_000);
+    expect_ok(&p, "AKFAULT", Duration::from_secs(5));
+}
+
 fault!(stopped_helper_times_out_and_is_killed, bound_s = 20, {
     // A helper stopped by SIGSTOP never exits: the timeout kills it (SIGKILL ends stopped
     // processes).

@@ -1,13 +1,35 @@
 //! Timing and process behaviour with real helper processes: timeouts kill the helper's tree (D1),
 //! descendants holding stdout are not waited for (D2), floods are cut (D3), descriptors do not
-//! leak into the helper, process groups.
+//! leak into the helper, process groups, cancellation.
 
 mod common;
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use processcreds::{ProcessProvider, Status, StderrMode};
+use processcreds::runner::{self, Cancel, Program, RunOptions};
+use processcreds::{ProcessProvider, Status, StderrMode, StdinMode};
+
+const CHILD_ENV: &str = "PC_RUNNER_CHILD";
+
+/// Runs the test body alone in a fresh copy of this binary, with the leak check (no process,
+/// descriptor or thread left behind).
+macro_rules! isolated_case {
+    ($name:ident, bound_s = $bound:expr, $body:block) => {
+        #[test]
+        fn $name() {
+            isolated(
+                CHILD_ENV,
+                stringify!($name),
+                Duration::from_secs($bound),
+                &[],
+                || $body,
+            );
+        }
+    };
+}
 
 fn provider(cmd: String, timeout_ms: u64) -> ProcessProvider {
     let p = ProcessProvider::new(cmd);
@@ -287,3 +309,114 @@ fn descendant_holding_captured_stderr_does_not_hang_a_failed_run() {
         let _ = std::fs::remove_file(dir.join("bg"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation
+
+const CANCELLED: &str = "InternalError: credential process run cancelled";
+
+fn run_options(timeout: Duration) -> RunOptions {
+    RunOptions {
+        timeout,
+        max_buf_size: 8192,
+        stderr: StderrMode::Discard,
+        stdin: StdinMode::Null,
+    }
+}
+
+/// Waits for a pid file written by a helper (bounded generously: the machine may be loaded).
+fn wait_pid(p: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(s) = std::fs::read_to_string(p) {
+            if let Ok(pid) = s.trim().parse() {
+                return pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "no pid in {}", p.display());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Whether the process exists at all (running or a zombie).
+fn exists(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+isolated_case!(cancel_from_another_thread_kills_the_tree, bound_s = 60, {
+    // The helper starts a child, writes both pids (in that order), then sleeps; once both files
+    // exist, another thread cancels. The run returns the cancelled error; the helper is reaped
+    // (no zombie) and its child is gone; the isolated copy then checks that no process,
+    // descriptor or thread is left.
+    let dir = TempDir::new("cancel");
+    let (bg, me) = (dir.join("bg"), dir.join("me"));
+    let cmd = format!(
+        "sleep 30 & echo $! > {bg}; echo $$ > {me}; sleep 30",
+        bg = quote(&bg),
+        me = quote(&me)
+    );
+    let cancel = Arc::new(Cancel::new());
+    let c2 = cancel.clone();
+    let run = std::thread::spawn(move || {
+        let r = runner::run_cancellable(
+            &Program::Shell(cmd),
+            &run_options(Duration::from_secs(60)),
+            &c2,
+        );
+        (r.map(|_| ()).map_err(|e| e.to_string()), Instant::now())
+    });
+    let (me, bg) = (wait_pid(&me), wait_pid(&bg));
+    assert!(alive(me) && alive(bg), "the helper is running");
+    let asked = Instant::now();
+    cancel.cancel();
+    cancel.cancel(); // idempotent
+    let (result, returned) = run.join().unwrap();
+    let took = returned.saturating_duration_since(asked);
+    println!("cancel to return: {took:?}");
+    assert_eq!(result, Err(CANCELLED.to_string()));
+    assert!(cancel.is_cancelled());
+    // Well under the helper's 30 s: the 50 ms the refresh needs, with room for a loaded machine.
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+    // The helper is reaped by the run or, if it has not died within the grace, by the reaper.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while exists(me) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!exists(me), "the helper ({me}) was not reaped");
+    // The child, orphaned, comes to this process (a subreaper), which reaps it after the case.
+    assert!(
+        gone_within(bg, Duration::from_secs(5)),
+        "the helper's child ({bg}) survived"
+    );
+});
+
+isolated_case!(cancel_before_or_after_a_run, bound_s = 60, {
+    let dir = TempDir::new("cancel-early");
+    let counter = dir.join("runs");
+    let cmd = format!(
+        "echo run >> {c}; printf '%s' '{json}'",
+        c = quote(&counter),
+        json = creds_json("AKC", None)
+    );
+    let program = Program::Shell(cmd);
+    let opts = run_options(Duration::from_secs(30));
+    // Not cancelled: runs.
+    let cancel = Cancel::new();
+    let out = runner::run_cancellable(&program, &opts, &cancel).unwrap();
+    assert!(out.stdout.starts_with(b"{\"Version\":1"));
+    assert_eq!(runs(&counter), 1);
+    // Cancelled after the run: the next run with the token spawns nothing.
+    cancel.cancel();
+    let e = runner::run_cancellable(&program, &opts, &cancel)
+        .err()
+        .expect("a cancelled token fails");
+    assert_eq!(e.to_string(), CANCELLED);
+    assert_eq!(e.status(), Status::Internal);
+    assert_eq!(runs(&counter), 1, "a cancelled token spawned a helper");
+    // The checks made before anything runs keep their order (D5, D7).
+    let blank = runner::run_cancellable(&Program::Shell(" ".into()), &opts, &cancel);
+    assert_eq!(
+        blank.err().map(|e| e.to_string()).as_deref(),
+        Some("ProcessProviderExecutionError: failed to prepare command: command must not be empty")
+    );
+});

@@ -9,8 +9,12 @@
 //! D7 (timeout 0 fails without spawning).
 //!
 //! This module holds what every platform shares (the program, the options, the checks made before
-//! anything runs, the captured-stderr tail); `unix` spawns and reads on POSIX systems.
+//! anything runs, the captured-stderr tail, the [`Cancel`] token); `unix` spawns and reads on
+//! POSIX systems. A platform module provides `run(program, opts, Option<&Cancel>)` and a `Waker`
+//! (`new() -> Option<Waker>`, `wake(&self)`, callable from any thread) that wakes a run waiting
+//! for its helper.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use zeroize::Zeroizing;
@@ -102,9 +106,91 @@ pub struct RunOutput {
     pub stderr: Option<String>,
 }
 
+/// The message of the internal error a cancelled run returns.
+pub const CANCELLED: &str = "credential process run cancelled";
+
+/// Stops a run from another thread (a background refresh stopped when its provider is freed).
+///
+/// [`Cancel::cancel`] may be called from any thread, any number of times. A run in progress
+/// kills the helper's whole tree (as a timeout does, D1), reaps it or hands it to the process's
+/// reaper, and returns at once with an internal error whose message is [`CANCELLED`]; a run
+/// started with a token already cancelled spawns nothing.
+pub struct Cancel {
+    cancelled: AtomicBool,
+    /// Wakes a run waiting for the helper; `None` if the system refused the resource, in which
+    /// case runs look at the flag every 10 ms.
+    waker: Option<sys::Waker>,
+}
+
+impl Cancel {
+    /// A token not cancelled yet.
+    pub fn new() -> Cancel {
+        Cancel {
+            cancelled: AtomicBool::new(false),
+            waker: sys::Waker::new(),
+        }
+    }
+
+    /// Cancels the runs using this token, now and later.
+    pub fn cancel(&self) {
+        if !self.cancelled.swap(true, Ordering::SeqCst) {
+            if let Some(w) = &self.waker {
+                w.wake();
+            }
+        }
+    }
+
+    /// Whether [`Cancel::cancel`] has been called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn waker(&self) -> Option<&sys::Waker> {
+        self.waker.as_ref()
+    }
+}
+
+impl Default for Cancel {
+    fn default() -> Cancel {
+        Cancel::new()
+    }
+}
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancel")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+/// The error of a cancelled run.
+pub(crate) fn cancelled() -> Error {
+    Error::internal(CANCELLED)
+}
+
 /// Runs the helper to completion. The empty-command check (D5) comes first, then the zero
 /// timeout (D7); nothing is spawned when either fails.
 pub fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Error> {
+    check(program, opts)?;
+    sys::run(program, opts, None)
+}
+
+/// [`run`], stopped by `cancel` (see [`Cancel`]).
+pub fn run_cancellable(
+    program: &Program,
+    opts: &RunOptions,
+    cancel: &Cancel,
+) -> Result<RunOutput, Error> {
+    check(program, opts)?;
+    if cancel.is_cancelled() {
+        return Err(cancelled());
+    }
+    sys::run(program, opts, Some(cancel))
+}
+
+/// The checks made before anything runs.
+fn check(program: &Program, opts: &RunOptions) -> Result<(), Error> {
     let blank = match program {
         Program::Shell(cmd) => is_blank(cmd),
         Program::Argv(argv) => argv.first().is_none_or(|first| is_blank(first)),
@@ -115,7 +201,7 @@ pub fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Error> {
     if opts.timeout.is_zero() {
         return Err(Error::timeout());
     }
-    sys::run(program, opts)
+    Ok(())
 }
 
 /// Go's `strconv.Quote` for the names we print.

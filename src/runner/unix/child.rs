@@ -1,42 +1,46 @@
-//! The spawned helper: reaping it, and killing its whole tree (D1).
+//! The spawned helper: its pidfd, reaping it, and killing its tree with a bounded wait.
 
-use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
 
-use super::fd::last_errno;
+use super::fd::{last_errno, Fd};
+use super::{reaper, sys, tree};
 
-/// A running (or exited but unreaped) helper. Dropping it kills the helper's tree and reaps it.
+/// How long a killed helper is waited for before it is handed to the reaper (a helper that
+/// cannot be signalled, or is in an uninterruptible sleep, dies later or never).
+const KILL_GRACE: Duration = Duration::from_millis(20);
+
+/// A running (or exited but unreaped) helper. Dropping it kills the helper's tree and reaps it,
+/// or hands it to the reaper.
 pub(super) struct Child {
     pub(super) pid: libc::pid_t,
     pub(super) own_group: bool,
-    pub(super) reaped: bool,
+    /// Where the kernel has pidfds: readable once the helper has exited.
+    pub(super) pidfd: Option<Fd>,
+    /// Reaped, or handed to the reaper: nothing more to do.
+    done: bool,
 }
 
 impl Child {
-    /// Waits for the child (blocking) and returns its wait status.
-    pub(super) fn reap(&mut self) -> Result<i32, i32> {
-        let mut status = 0;
-        loop {
-            // SAFETY: waiting for our own child.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, 0) };
-            if r == self.pid {
-                self.reaped = true;
-                return Ok(status);
-            }
-            let e = last_errno();
-            if e != libc::EINTR {
-                self.reaped = true; // ECHILD: someone else reaped it (or SIGCHLD is ignored)
-                return Err(e);
-            }
+    pub(super) fn new(pid: libc::pid_t, own_group: bool) -> Child {
+        Child {
+            pid,
+            own_group,
+            pidfd: sys::pidfd_open(pid),
+            done: false,
         }
     }
 
-    /// Non-blocking: `Some(status)` once the child has exited.
+    /// Non-blocking: `Some(status)` once the child has exited; `Some(Err(errno))` when it cannot
+    /// be waited for (ECHILD: the host reaped it, or ignores SIGCHLD).
     pub(super) fn try_reap(&mut self) -> Option<Result<i32, i32>> {
+        if self.done {
+            return None;
+        }
         let mut status = 0;
         // SAFETY: waiting for our own child.
         let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
         if r == self.pid {
-            self.reaped = true;
+            self.done = true;
             Some(Ok(status))
         } else if r == 0 {
             None
@@ -45,85 +49,74 @@ impl Child {
             if e == libc::EINTR {
                 return None;
             }
-            self.reaped = true;
+            self.done = true;
             Some(Err(e))
         }
     }
 
-    /// Kills the helper and every descendant (D1), then reaps the helper.
-    pub(super) fn kill_tree(&mut self) {
-        if self.reaped {
+    /// Signals the helper, through its pidfd where one is open.
+    fn signal(&self, sig: i32) -> Result<(), i32> {
+        signal(self.pid, self.pidfd.as_ref(), sig)
+    }
+
+    /// Kills the helper and every descendant (D1), then waits at most [`KILL_GRACE`] for the
+    /// helper's exit; a helper still there goes to the reaper. Returns at once either way.
+    pub(super) fn kill(&mut self) {
+        if self.done {
             return;
         }
-        kill_tree(self.pid, self.own_group);
-        let _ = self.reap();
+        if tree::kill_tree(self.pid, self.own_group, |sig| self.signal(sig)) {
+            self.wait_for_exit(Instant::now() + KILL_GRACE);
+        }
+        if !self.done {
+            self.done = true;
+            reaper::adopt(self.pid, self.pidfd.take(), self.own_group);
+        }
+    }
+
+    /// Waits until `deadline` at most for the helper to exit, and reaps it.
+    fn wait_for_exit(&mut self, deadline: Instant) {
+        while self.try_reap().is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            let left = deadline - now;
+            match &self.pidfd {
+                Some(fd) => {
+                    let mut p = libc::pollfd {
+                        fd: fd.raw(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    };
+                    let ms = left.as_millis().clamp(1, 1000) as i32;
+                    // SAFETY: one valid pollfd.
+                    unsafe { libc::poll(&mut p, 1, ms) };
+                }
+                None => std::thread::sleep(left.min(Duration::from_micros(500))),
+            }
+        }
     }
 }
 
 impl Drop for Child {
     fn drop(&mut self) {
-        self.kill_tree();
+        self.kill();
     }
 }
 
-/// Freezes the helper and its descendants (so none can fork away), then kills them all.
-fn kill_tree(pid: libc::pid_t, own_group: bool) {
-    let mut frozen: Vec<libc::pid_t> = vec![pid];
-    // SAFETY: signalling our unreaped child (its pid cannot be reused before we reap it).
-    unsafe { libc::kill(pid, libc::SIGSTOP) };
-    for _ in 0..64 {
-        let found: Vec<libc::pid_t> = children_of(&frozen)
-            .into_iter()
-            .filter(|p| !frozen.contains(p))
-            .collect();
-        if found.is_empty() {
-            break;
-        }
-        for &p in &found {
-            // SAFETY: signalling a descendant found in /proc.
-            unsafe { libc::kill(p, libc::SIGSTOP) };
-        }
-        frozen.extend(found);
-    }
-    // SAFETY: as above; a negative pid names the helper's own process group.
-    unsafe {
-        if own_group {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-        for &p in &frozen {
-            libc::kill(p, libc::SIGKILL);
+/// Signals `pid` (our unreaped child), through `pidfd` where one is open.
+pub(super) fn signal(pid: libc::pid_t, pidfd: Option<&Fd>, sig: i32) -> Result<(), i32> {
+    if let Some(fd) = pidfd {
+        match sys::pidfd_send_signal(fd, sig) {
+            Err(libc::ENOSYS) => {}
+            r => return r,
         }
     }
-}
-
-/// The processes whose parent is one of `parents`, from `/proc/*/stat`.
-fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = std::str::from_utf8(name.as_bytes())
-            .ok()
-            .and_then(|s| s.parse::<libc::pid_t>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid ...": comm may hold anything, so split after the last ')'.
-        let Some(close) = stat.iter().rposition(|&b| b == b')') else {
-            continue;
-        };
-        let ppid = std::str::from_utf8(&stat[close + 1..])
-            .ok()
-            .and_then(|rest| rest.split_whitespace().nth(1))
-            .and_then(|s| s.parse::<libc::pid_t>().ok());
-        if ppid.is_some_and(|pp| parents.contains(&pp)) {
-            out.push(pid);
-        }
+    // SAFETY: signalling our unreaped child (its pid cannot be reused before it is reaped).
+    if unsafe { libc::kill(pid, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
     }
-    out
 }

@@ -103,11 +103,7 @@ pub(super) fn spawn(
         r
     });
     Ok(Spawned {
-        child: Child {
-            pid,
-            own_group: plan.own_group,
-            reaped: false,
-        },
+        child: Child::new(pid, plan.own_group),
         stdout: out_r,
         stderr,
     })

@@ -3,7 +3,8 @@
 //!
 //! - `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34; musl has none): looked up once with
 //!   `dlsym`; when it is missing or fails, the helper is started by [`super::fallback`].
-//! - `pidfd_open` (Linux 5.3): through `syscall`; on `ENOSYS` the runner polls for the exit.
+//! - `pidfd_open` (Linux 5.3) and `pidfd_send_signal` (5.1): through `syscall`; on `ENOSYS` the
+//!   runner polls for the exit and signals with `kill` (safe too: the child is not reaped yet).
 //! - `close_range` (Linux 5.9): through `syscall` in the fallback's child; on any error the child
 //!   closes what `/proc/self/fd` lists, or every descriptor below the limit.
 //!
@@ -76,4 +77,52 @@ pub(super) fn pidfd_open(pid: libc::pid_t) -> Option<Fd> {
 pub(super) fn close_range_from(first: libc::c_uint) -> libc::c_long {
     // SAFETY: a plain system call.
     unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, 0) }
+}
+
+/// `pidfd_send_signal(pidfd, sig, NULL, 0)`.
+pub(super) fn pidfd_send_signal(pidfd: &Fd, sig: i32) -> Result<(), i32> {
+    // SAFETY: a plain system call on a pidfd we own.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.raw(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// An eventfd that wakes a thread blocked in `poll`: readable from the first [`Waker::wake`]
+/// until [`Waker::clear`].
+pub(crate) struct Waker(Fd);
+
+impl Waker {
+    /// `None` when the system refuses the descriptor.
+    pub(crate) fn new() -> Option<Waker> {
+        // SAFETY: a plain system call.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        (fd >= 0).then(|| Waker(Fd(fd)))
+    }
+
+    pub(crate) fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes to our eventfd (it cannot overflow: at most 2^64-2 wakes).
+        unsafe { libc::write(self.0.raw(), &one as *const u64 as *const libc::c_void, 8) };
+    }
+
+    pub(super) fn clear(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: reading 8 bytes from our non-blocking eventfd.
+        unsafe { libc::read(self.0.raw(), &mut v as *mut u64 as *mut libc::c_void, 8) };
+    }
+
+    pub(super) fn raw(&self) -> i32 {
+        self.0.raw()
+    }
 }
