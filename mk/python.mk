@@ -19,8 +19,11 @@ PY_SAVED_GOAL := $(.DEFAULT_GOAL)
 $(PY):
 	$(PYTHON3) -m venv $(PY_VENV)
 
-# Reinstalls the binding every time, so the venv always holds the working tree's version.
+# Reinstalls the binding every time, so the venv always holds the working tree's version. This is
+# the user's `pip install ./bindings/python`: setuptools-rust builds the library into the package
+# (cargo's output under target/python, so that it does not rebuild what `make install` builds).
 python-venv: $(PY)
+	CARGO_TARGET_DIR=$(CURDIR)/target/python \
 	$(PY) -m pip install --quiet --disable-pip-version-check $(PY_DEPS) ./bindings/python
 
 # mypy checks the sources, then the installed package and a user of it (the bench), which are

@@ -2,8 +2,10 @@
 
 The library is looked for, in this order:
 
-1. ``PROCESSCREDS_LIB``: the path of the shared library (or of the folder holding it);
-2. next to this package: ``libprocesscreds.so`` (``.dylib`` on macOS) in the package's folder;
+1. ``PROCESSCREDS_LIB``: the path of the shared library (or of the folder holding it), an
+   override;
+2. inside this package: ``libprocesscreds.so`` (``.dylib`` on macOS) in the package's folder,
+   where ``pip install`` and the wheels put the library they built;
 3. the system: ``ctypes.util.find_library("processcreds")`` (the dynamic linker's search path).
 
 Functions are called through ``ctypes.CDLL``, which releases the GIL for the length of every
@@ -33,11 +35,12 @@ else:
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 HOW_TO = (
-    f"Build the library (`make lib` in the processcreds source tree gives "
+    f"`pip install ./bindings/python` in the processcreds source tree builds the library and "
+    f"installs it inside the package. Or build it (`make lib` gives "
     f"target/release/{FILE_NAMES[0]}) and point {ENV_VAR} at it:\n"
     f"    export {ENV_VAR}=/path/to/processcreds/target/release/{FILE_NAMES[0]}\n"
     f"or copy {FILE_NAMES[0]} into {_HERE}, or install it where the dynamic linker finds it "
-    f"(e.g. /usr/local/lib, then run ldconfig)."
+    f"(`make install`)."
 )
 
 
