@@ -1,9 +1,13 @@
 # C and C++ (bindings/c/), included by the top-level Makefile.
 #
-#   make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=] [INCLUDEDIR=]
+#   make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=] [INCLUDEDIR=] [BINDIR=] [LDCONFIG=ldconfig]
+#       the stripped libraries of `make ship-lib` (mk/dist.mk):
 #       lib/libprocesscreds.so.<version> with its soname link (.so.<major>) and dev link (.so),
-#       lib/libprocesscreds.a, include/processcreds.h and processcreds.hpp, and
-#       lib/pkgconfig/processcreds.pc made from processcreds.pc.in.
+#       lib/libprocesscreds.a, include/processcreds.h and processcreds.hpp,
+#       lib/pkgconfig/processcreds.pc (shared library) and processcreds-static.pc (the archive),
+#       and bin/processcreds when the command's crate (cli/) exists. Then, without DESTDIR,
+#       bindings/c/post-install.sh: ldconfig when LIBDIR is in the dynamic linker's search path
+#       and the user is root, otherwise how to link with an rpath (LDCONFIG= : never ldconfig).
 #   make uninstall (same variables)
 #   make test-c
 #       the C ABI tests against the static and the shared library, natively, under
@@ -14,8 +18,10 @@ PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BINDIR       ?= $(PREFIX)/bin
 DESTDIR      ?=
 INSTALL      ?= install
+LDCONFIG     ?= ldconfig
 VALGRIND     ?= valgrind
 
 PC_VERSION  := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
@@ -62,24 +68,40 @@ C_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: install uninstall test-c c-solib c-test-bins
 
-install: lib
+# processcreds.pc.in and processcreds-static.pc.in, with this install's directories.
+PC_PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_PC_LIBDIR)|g' \
+	-e 's|@INCLUDEDIR@|$(PC_PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(PC_VERSION)|g' \
+	-e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g'
+
+install: ship-lib
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(PC_REALNAME)
+	$(INSTALL) -m 0755 $(SHIP_SO) $(DESTDIR)$(LIBDIR)/$(PC_REALNAME)
 	ln -sfn $(PC_REALNAME) $(DESTDIR)$(LIBDIR)/$(PC_SONAME)
 	ln -sfn $(PC_SONAME) $(DESTDIR)$(LIBDIR)/libprocesscreds.so
-	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libprocesscreds.a
+	$(INSTALL) -m 0644 $(SHIP_A) $(DESTDIR)$(LIBDIR)/libprocesscreds.a
 	$(INSTALL) -m 0644 include/processcreds.h $(C_DIR)/processcreds.hpp $(DESTDIR)$(INCLUDEDIR)/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_PC_LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(PC_PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(PC_VERSION)|g' \
-	    -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' processcreds.pc.in \
-	    > $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc
-	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc
+	$(PC_PC_SED) processcreds.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc
+	$(PC_PC_SED) processcreds-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/processcreds-static.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc $(DESTDIR)$(PKGCONFIGDIR)/processcreds-static.pc
+ifneq ($(SHIP_CLI),)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(SHIP_CLI) $(DESTDIR)$(BINDIR)/processcreds
+endif
+	@if [ -z "$(DESTDIR)" ]; then \
+	  sh $(C_DIR)/post-install.sh "$(LIBDIR)" "$(PKGCONFIGDIR)" "$(LDCONFIG)"; \
+	else \
+	  echo "make install: staged under DESTDIR=$(DESTDIR); ldconfig is left to the package's installation"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(PC_REALNAME) $(DESTDIR)$(LIBDIR)/$(PC_SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libprocesscreds.so $(DESTDIR)$(LIBDIR)/libprocesscreds.a \
 	      $(DESTDIR)$(INCLUDEDIR)/processcreds.h $(DESTDIR)$(INCLUDEDIR)/processcreds.hpp \
-	      $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc
+	      $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc $(DESTDIR)$(PKGCONFIGDIR)/processcreds-static.pc \
+	      $(DESTDIR)$(BINDIR)/processcreds
+	@if [ -z "$(DESTDIR)" ]; then \
+	  sh $(C_DIR)/post-install.sh "$(LIBDIR)" "$(PKGCONFIGDIR)" "$(LDCONFIG)" uninstall; \
+	fi
 
 c-solib: lib
 	mkdir -p $(C_SOLIB)

@@ -1,0 +1,36 @@
+# The libraries as shipped, included by the top-level Makefile.
+#
+#   make ship-lib
+#       build/ship/: libprocesscreds.so and libprocesscreds.a of the Cargo profile `dist`
+#       (release without debug info, symbol tables stripped), the archive stripped of the debug
+#       info of the Rust standard library it holds, and bin/processcreds when the command's
+#       crate (cli/) exists. `make install`, `make wheel` and `make dist` ship these.
+
+STRIP     ?= strip
+SHIP_DIR  := $(BUILD)/ship
+SHIP_SO   := $(SHIP_DIR)/libprocesscreds.so
+SHIP_A    := $(SHIP_DIR)/libprocesscreds.a
+SHIP_CLI  := $(if $(wildcard cli/Cargo.toml),$(SHIP_DIR)/bin/processcreds)
+DIST_PROFILE_DIR := target/dist
+
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+DIST_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+.PHONY: ship-lib
+
+# cargo decides what to rebuild; the copies are refreshed every time.
+ship-lib:
+	$(CARGO) build --profile dist --quiet
+	@mkdir -p $(SHIP_DIR)
+	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/libprocesscreds.so $(SHIP_SO)
+	$(INSTALL) -m 0644 $(DIST_PROFILE_DIR)/libprocesscreds.a $(SHIP_A).tmp
+	$(STRIP) --strip-debug $(SHIP_A).tmp
+	mv -f $(SHIP_A).tmp $(SHIP_A)
+ifneq ($(SHIP_CLI),)
+	$(CARGO) build --profile dist --quiet --manifest-path cli/Cargo.toml --bins
+	@mkdir -p $(dir $(SHIP_CLI))
+	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/processcreds $(SHIP_CLI)
+endif
+
+.DEFAULT_GOAL := $(DIST_SAVED_GOAL)
