@@ -5,6 +5,9 @@
 #       (release without debug info, symbol tables stripped), the archive stripped of the debug
 #       info of the Rust standard library it holds, and bin/processcreds when the command's
 #       crate (cli/) exists. `make install`, `make wheel` and `make dist` ship these.
+#   make test-go-recipe
+#       bindings/go/recipe-test.sh: the Go README's build recipes, as written, in a new module
+#       outside the repository, static and through pkg-config (tag processcreds_system).
 
 STRIP     ?= strip
 SHIP_DIR  := $(BUILD)/ship
@@ -13,11 +16,13 @@ SHIP_A    := $(SHIP_DIR)/libprocesscreds.a
 SHIP_CLI  := $(if $(wildcard cli/Cargo.toml),$(SHIP_DIR)/bin/processcreds)
 DIST_PROFILE_DIR := target/dist
 
+TEST_TARGETS += test-go-recipe
+
 # Rules here must not become the default goal of the top-level Makefile (which includes this
 # file before its own `all`): the goal is saved here and restored at the end.
 DIST_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-.PHONY: ship-lib
+.PHONY: ship-lib test-go-recipe
 
 # cargo decides what to rebuild; the copies are refreshed every time.
 ship-lib:
@@ -32,5 +37,8 @@ ifneq ($(SHIP_CLI),)
 	@mkdir -p $(dir $(SHIP_CLI))
 	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/processcreds $(SHIP_CLI)
 endif
+
+test-go-recipe:
+	GO="$(GO)" sh bindings/go/recipe-test.sh
 
 .DEFAULT_GOAL := $(DIST_SAVED_GOAL)
