@@ -11,6 +11,9 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 # The system libraries the static library needs (`cargo rustc -- --print native-static-libs`).
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
+# `make` alone builds `all`, whatever the mk/*.mk files define first.
+.DEFAULT_GOAL := all
+
 # Test suites of the bindings add themselves to TEST_TARGETS in mk/*.mk.
 TEST_TARGETS :=
 -include mk/*.mk

@@ -1,6 +1,6 @@
 # The libraries as shipped, included by the top-level Makefile.
 #
-#   make ship-lib
+#   make ship-lib (and `make`)
 #       build/ship/: libprocesscreds.so and libprocesscreds.a of the Cargo profile `dist`
 #       (release without debug info, symbol tables stripped), the archive stripped of the debug
 #       info of the Rust standard library it holds, and bin/processcreds when the command's
@@ -14,7 +14,10 @@ SHIP_DIR  := $(BUILD)/ship
 SHIP_SO   := $(SHIP_DIR)/libprocesscreds.so
 SHIP_A    := $(SHIP_DIR)/libprocesscreds.a
 SHIP_CLI  := $(if $(wildcard cli/Cargo.toml),$(SHIP_DIR)/bin/processcreds)
+SHIP_STAMP := $(SHIP_DIR)/.built
 DIST_PROFILE_DIR := target/dist
+SHIP_SRCS := Cargo.toml $(wildcard Cargo.lock .cargo/config.toml) build.rs \
+             $(shell find src $(if $(SHIP_CLI),cli) -type f -not -path 'cli/target/*' 2>/dev/null)
 
 TEST_TARGETS += test-go-recipe
 
@@ -24,8 +27,14 @@ DIST_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: ship-lib test-go-recipe
 
-# cargo decides what to rebuild; the copies are refreshed every time.
-ship-lib:
+# `make` builds what `make install` installs, so that `sudo make install` compiles nothing.
+all: ship-lib
+
+ship-lib: $(SHIP_STAMP)
+
+# Rebuilt when a source of the crate (or of the command) is newer than the last build; cargo
+# itself decides what to recompile.
+$(SHIP_STAMP): $(SHIP_SRCS)
 	$(CARGO) build --profile dist --quiet
 	@mkdir -p $(SHIP_DIR)
 	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/libprocesscreds.so $(SHIP_SO)
@@ -37,6 +46,7 @@ ifneq ($(SHIP_CLI),)
 	@mkdir -p $(dir $(SHIP_CLI))
 	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/processcreds $(SHIP_CLI)
 endif
+	@touch $@
 
 test-go-recipe:
 	GO="$(GO)" sh bindings/go/recipe-test.sh

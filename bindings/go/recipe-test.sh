@@ -9,7 +9,9 @@
 #   the program must print the sample helper's key id and need no libprocesscreds.so;
 # - system: make install PREFIX=$HOME/.local, then go build -tags processcreds_system through
 #   pkg-config with the rpath the README gives; the program must need libprocesscreds.so.<major>,
-#   load it from $HOME/.local/lib and print the key id, with no LD_LIBRARY_PATH.
+#   load it from $HOME/.local/lib and print the key id, with no LD_LIBRARY_PATH;
+# - the top README's Install block (`<!-- go-recipe: readme -->` in README.md), in an existing
+#   module: the program `go build` makes must print the key id.
 #
 # Run from the repository root (`make test-go-recipe`, part of `make test`). Prints `ok`/`FAIL`
 # lines and `N passed, N failed`.
@@ -28,9 +30,10 @@ check() {
     shift
     if "$@" >>"$tmp/log" 2>&1; then ok "$name"; else fail "$name"; tail -n 25 "$tmp/log"; fi
 }
-# block NAME: the fenced block after `<!-- go-recipe: NAME -->`, the checkout's path filled in.
+# block NAME [FILE]: the fenced block after `<!-- go-recipe: NAME -->` in FILE (the Go README),
+# the checkout's path filled in.
 block() {
-    sed -n "/^<!-- go-recipe: $1 -->\$/,/^\`\`\`\$/p" "$readme" | sed '1,2d;$d' |
+    sed -n "/^<!-- go-recipe: $1 -->\$/,/^\`\`\`\$/p" "${2:-$readme}" | sed '1,2d;$d' |
         sed "s|/path/to/processcreds|$top|g"
 }
 
@@ -50,14 +53,16 @@ mkdir -p "$home" "$app"
 block static >"$tmp/static.sh"
 block system >"$tmp/system.sh"
 block main.go >"$app/main.go"
+block readme README.md >"$tmp/readme.sh"
 check "README has the static recipe" test -s "$tmp/static.sh"
+check "the top README has the Go install recipe" test -s "$tmp/readme.sh"
 check "README has the system recipe" test -s "$tmp/system.sh"
 check "README has main.go" grep -q '^package main$' "$app/main.go"
 
-# recipe FILE: runs a recipe in the module's directory, in a clean environment, stopping at the
-# first failing command.
+# recipe FILE [DIR]: runs a recipe in the module's directory (or DIR), in a clean environment,
+# stopping at the first failing command.
 recipe() {
-    (cd "$app" && env -i PATH="$PATH" HOME="$home" TMPDIR="${TMPDIR:-/tmp}" \
+    (cd "${2:-$app}" && env -i PATH="$PATH" HOME="$home" TMPDIR="${TMPDIR:-/tmp}" \
         RUSTUP_HOME="$rustup_home" CARGO_HOME="$cargo_home" \
         GOMODCACHE="$gomodcache" GOCACHE="$gocache" GOPATH="$gopath" GOPROXY="$goproxy" \
         GOTOOLCHAIN=local sh -eu "$1")
@@ -77,6 +82,16 @@ if recipe "$tmp/system.sh" >"$tmp/system.out" 2>&1; then ok "system recipe runs 
 check "system: the program printed the sample key id" grep -qx 'AKIDEXAMPLESAMPLE01 ProcessProvider' "$tmp/system.out"
 check "system: the program needs libprocesscreds.so" sh -c "readelf -d '$app/myapp' | grep -q 'NEEDED.*\\[libprocesscreds.so.[0-9]*\\]'"
 check "system: it loads the library from \$HOME/.local/lib, no LD_LIBRARY_PATH" sh -c "env -u LD_LIBRARY_PATH ldd '$app/myapp' | grep -q '=> $home/.local/lib/libprocesscreds.so'"
+
+# ---- the top README's Install block, in an existing module (go mod init, main.go)
+mod="$tmp/existing"
+mkdir -p "$mod"
+cp "$app/main.go" "$mod/main.go"
+printf 'go mod init example.com/myapp\n' >"$tmp/init.sh"
+check "an existing module (go mod init)" recipe "$tmp/init.sh" "$mod"
+if recipe "$tmp/readme.sh" "$mod" >"$tmp/readme.out" 2>&1; then ok "top README's Go recipe runs as written"; else
+    fail "top README's Go recipe runs as written"; tail -n 25 "$tmp/readme.out"; fi
+check "top README: go build made the program, which prints the sample key id" sh -c "'$mod/myapp' | grep -qx 'AKIDEXAMPLESAMPLE01 ProcessProvider'"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
