@@ -19,6 +19,16 @@
  * except that a handle must not be freed while another call uses it. Errors are returned as
  * objects, never kept in thread-local state.
  *
+ * Cancellation: every function defers the calling thread's cancellation (pthread_cancel) for its
+ * duration: it disables it on entry and restores the caller's state on return, so a cancellation
+ * requested during a call (or pending when it starts) acts at the caller's next cancellation
+ * point after the call returns. A call never ends half-way and the provider stays usable. The
+ * functions are not async-cancel-safe: call them with the default deferred cancellation type.
+ *
+ * Signals: calls interrupted by signals (EINTR) resume; a timeout still ends at its deadline. A
+ * host that reaps children it did not start (SIGCHLD ignored, or a handler calling waitpid(-1))
+ * may take the helper's exit status: that retrieve fails with "waitid: no child processes".
+ *
  * Status numbers are never renumbered.
  */
 
@@ -145,6 +155,8 @@ typedef struct pc_provider pc_provider;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+extern int pthread_setcancelstate(int state, int *old);
 
 /**
  * The library's version, e.g. `"0.1.0"`. Static; never freed.
@@ -289,7 +301,7 @@ uint32_t pc_set_stdin(pc_provider *p, uint32_t mode);
  * of the helper shared by every concurrent caller. On success writes a new reference to `*out`
  * (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not
  * NULL, writes an error object to `*err` (free it with `pc_error_free`); errors are not cached.
- * Blocks while the helper runs.
+ * Blocks while the helper runs; the calling thread's cancellation is deferred until it returns.
  */
 uint32_t pc_retrieve(const pc_provider *p, pc_credentials **out, pc_error **err);
 

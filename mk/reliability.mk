@@ -1,7 +1,10 @@
 # Reliability suite (docs/RELIABILITY.md), included by the top-level Makefile.
 #
 #   make test-reliability   (part of `make test`)
-#       the fault matrix, host conditions, secrets and the stable fuzz properties, then `soak`.
+#       the fault matrix, host conditions (Rust and C), secrets and the stable fuzz properties,
+#       then `soak`.
+#   make test-host-c
+#       host conditions through the C ABI: pthread_cancel, an EINTR storm, a SIGCHLD reaper.
 #   make soak [SOAK_FRESH=10000] [SOAK_CACHED=1000000] [SOAK_VG_FRESH=1000] [SOAK_VG_CACHED=100000]
 #       fresh and cached retrieves through the Rust API (descriptors, threads, zombies, live heap
 #       and RSS unchanged), and through the C ABI under valgrind.
@@ -20,11 +23,22 @@ SOAK_VG_CACHED ?= 100000
 
 TEST_TARGETS += test-reliability
 
-.PHONY: test-reliability soak fuzz fuzz-props
+.PHONY: test-reliability test-host-c soak fuzz fuzz-props
 
-test-reliability:
+test-reliability: test-host-c
 	$(CARGO) test --quiet --test faults --test host --test secrets --test fuzz_props
 	@$(MAKE) --no-print-directory soak
+
+# Host conditions through the C ABI: pthread_cancel during calls, an EINTR storm, a host reaping
+# every child (bindings/c/tests/test_host.c).
+REL_C_OUT := $(BUILD)/c
+$(REL_C_OUT)/test_host: bindings/c/tests/test_host.c bindings/c/tests/check.h \
+		bindings/c/tests/fixture.h include/processcreds.h lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_STRICT) -Ibindings/c/tests -g -O1 -pthread -o $@ $< $(LIB_A) $(STATIC_LIBS)
+
+test-host-c: $(REL_C_OUT)/test_host
+	@sh bindings/c/tests/run.sh $(REL_C_OUT)/logs "C host conditions" "$(REL_C_OUT)/test_host"
 
 soak:
 	PC_SOAK_FRESH=$(SOAK_FRESH) PC_SOAK_CACHED=$(SOAK_CACHED) \

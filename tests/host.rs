@@ -1,5 +1,8 @@
 //! The host process: the library used with SIGCHLD ignored, with SIGPIPE at its default, from a
-//! process that forks after using it, and from 64 threads mixing every call on one provider.
+//! process that forks after using it or during a retrieve, under a storm of signals interrupting
+//! every system call (EINTR), with a SIGCHLD handler reaping every child, and from 64 threads
+//! mixing every call on one provider. (`bindings/c/tests/test_host.c` covers the same through the
+//! C ABI, with `pthread_cancel`.)
 //!
 //! Each case runs in a fresh copy of this test binary (`common::isolated`: re-executed with
 //! `PC_HOST_CHILD` set to the case's name), so that changing signal dispositions or forking does
@@ -11,13 +14,15 @@
 mod common;
 
 use std::ffi::{CStr, CString};
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
 use processcreds::capi::*;
-use processcreds::{ProcessProvider, Status, StderrMode};
+use processcreds::runner::{self, Cancel, Program, RunOptions};
+use processcreds::{ProcessProvider, Status, StderrMode, StdinMode};
 
 const CHILD_ENV: &str = "PC_HOST_CHILD";
 
@@ -269,23 +274,222 @@ host_case!(forked_child_can_retrieve, bound_s = 30, {
     pc_free(cp);
 });
 
-host_case!(forked_child_during_a_refresh_can_retrieve, bound_s = 30, {
-    // The parent forks while another thread is running the helper (a retrieve in flight). In
-    // the child that thread does not exist, so the flight it owns never ends there: the child's
-    // retrieve must run a helper of its own rather than wait for it.
-    let p = Arc::new(sh(format!("sleep 1; {}", ok_helper()), 5000));
+host_case!(forked_child_during_a_refresh_can_retrieve, bound_s = 60, {
+    // The parent forks while another thread's retrieve is in flight: its helper has signalled
+    // that it started (a file) and is held on a FIFO until the child is done. In the child that
+    // thread does not exist, so the flight it owns never ends there: the child's retrieve must
+    // run a helper of its own (which does not wait on the FIFO) rather than wait for it.
+    let dir = TempDir::new("forkflight");
+    let gate = dir.join("gate");
+    let c = std::ffi::CString::new(gate.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let cmd = format!(
+        "echo run >> {runs}; if mkdir {first} 2>/dev/null; then : > {started}; read x < {gate}; fi; {ok}",
+        runs = quote(&dir.join("runs")),
+        first = quote(&dir.join("first")),
+        started = quote(&dir.join("started")),
+        gate = quote(&gate),
+        ok = ok_helper()
+    );
+    let p = Arc::new(sh(cmd, 30_000));
     let p2 = p.clone();
-    let t = std::thread::spawn(move || p2.retrieve().is_ok());
-    std::thread::sleep(Duration::from_millis(300));
-    let code = in_fork(Duration::from_secs(5), || match p.retrieve() {
+    let t = std::thread::spawn(move || p2.retrieve().map(|c| c.access_key_id().to_string()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("started").exists() {
+        assert!(Instant::now() < deadline, "the first helper never started");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The flight is in progress now, and stays so until the gate opens.
+    let code = in_fork(Duration::from_secs(20), || match p.retrieve() {
         Ok(c) if c.access_key_id() == "AKHOST" => 0,
         _ => 1,
     });
-    assert!(t.join().unwrap());
     assert_eq!(
         code, 0,
         "the forked child's retrieve did not finish (-1: hung) or failed"
     );
+    // Two runs: the parent's (still held) and the child's own.
+    assert_eq!(runs(&dir.join("runs")), 2);
+    assert!(
+        !t.is_finished(),
+        "the parent's retrieve ended before its helper was released"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&gate)
+        .unwrap()
+        .write_all(b"go\n")
+        .unwrap();
+    assert_eq!(t.join().unwrap().as_deref(), Ok("AKHOST"));
+    assert_eq!(runs(&dir.join("runs")), 2);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Signals interrupting every call, and a host reaping every child
+
+static ALARMS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_alarm(_: libc::c_int) {
+    ALARMS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// SIGALRM every millisecond, its handler installed without SA_RESTART (so that every blocking
+/// system call is interrupted); or the timer stopped and SIGALRM ignored (not back to its
+/// default: a signal already on its way to another thread may still land).
+fn storm(on: bool) {
+    // SAFETY: installing a handler that only bumps an atomic, and arming a timer.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = if on {
+            on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t
+        } else {
+            libc::SIG_IGN
+        };
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        let ms = libc::timeval {
+            tv_sec: 0,
+            tv_usec: if on { 1000 } else { 0 },
+        };
+        let it = libc::itimerval {
+            it_interval: ms,
+            it_value: ms,
+        };
+        if on {
+            assert_eq!(libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()), 0);
+        }
+        assert_eq!(
+            libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut()),
+            0
+        );
+        if !on {
+            assert_eq!(libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()), 0);
+        }
+    }
+}
+
+host_case!(eintr_storm, bound_s = 60, {
+    // Every blocking call the library makes (poll, read, waitpid, the spawn) is interrupted
+    // again and again: fresh retrieves, slow ones, a timeout, a flood, a spawn failure and a
+    // cancelled run all give their exact results, and nothing is left behind.
+    let dir = TempDir::new("eintr");
+    let ok = sh(ok_helper(), 30_000);
+    let slow = sh(format!("sleep 0.2; {}", ok_helper()), 30_000);
+    let before = ALARMS.load(Ordering::Relaxed);
+    storm(true);
+    for _ in 0..20 {
+        ok.expire();
+        assert_eq!(ok.retrieve().unwrap().access_key_id(), "AKHOST");
+    }
+    for _ in 0..3 {
+        slow.expire();
+        assert_eq!(slow.retrieve().unwrap().access_key_id(), "AKHOST");
+    }
+    let start = Instant::now();
+    let e = sh("exec sleep 30", 300).retrieve().unwrap_err();
+    assert_eq!(e.to_string(), TIMEOUT);
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let e = sh("exec yes", 30_000).retrieve().unwrap_err();
+    assert_eq!(e.status(), Status::Parse);
+    let p = ProcessProvider::from_argv(vec!["/nonexistent/eintr-helper".into()]).unwrap();
+    assert_eq!(
+        p.retrieve().unwrap_err().to_string(),
+        exec_error("fork/exec /nonexistent/eintr-helper: no such file or directory")
+    );
+    // A cancellation from another thread while the helper sleeps.
+    let me = dir.join("me");
+    let cmd = format!("echo $$ > {}; exec sleep 30", quote(&me));
+    let cancel = Arc::new(Cancel::new());
+    let c2 = cancel.clone();
+    let run = std::thread::spawn(move || {
+        let opts = RunOptions {
+            timeout: Duration::from_secs(30),
+            max_buf_size: 8192,
+            stderr: StderrMode::Discard,
+            stdin: StdinMode::Null,
+        };
+        runner::run_cancellable(&Program::Shell(cmd), &opts, &c2)
+            .err()
+            .map(|e| e.to_string())
+    });
+    read_pid(&me);
+    cancel.cancel();
+    assert_eq!(
+        run.join().unwrap().as_deref(),
+        Some("InternalError: credential process run cancelled")
+    );
+    storm(false);
+    let alarms = ALARMS.load(Ordering::Relaxed) - before;
+    assert!(alarms > 300, "only {alarms} signals landed");
+});
+
+static REAPED_BY_HOST: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn reap_every_child(_: libc::c_int) {
+    // SAFETY: waitpid is async-signal-safe; errno is saved and restored.
+    unsafe {
+        let errno = *libc::__errno_location();
+        while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {
+            REAPED_BY_HOST.fetch_add(1, Ordering::Relaxed);
+        }
+        *libc::__errno_location() = errno;
+    }
+}
+
+host_case!(host_reaping_every_child, bound_s = 60, {
+    // The host's SIGCHLD handler reaps every child (waitpid(-1, WNOHANG) in a loop), racing the
+    // library for the helper's exit status. Documented result (SEMANTICS.md): a retrieve either
+    // succeeds (the library reaped its helper first) or fails with Go's text for a lost status,
+    // `waitid: no child processes`; it never hangs and never returns anything else. Timeouts,
+    // floods and cancellations keep their results, and nothing is left behind.
+    // SAFETY: installing a handler that only reaps.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = reap_every_child as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = libc::SA_RESTART;
+        assert_eq!(libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut()), 0);
+    }
+    let lost = exec_error("waitid: no child processes");
+    let p = sh(ok_helper(), 30_000);
+    let (mut ok, mut lost_n) = (0, 0);
+    for _ in 0..40 {
+        p.expire();
+        let start = Instant::now();
+        match p.retrieve() {
+            Ok(c) => {
+                assert_eq!(c.access_key_id(), "AKHOST");
+                ok += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.to_string(), lost);
+                lost_n += 1;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+    println!(
+        "40 retrieves: {ok} succeeded, {lost_n} lost the status; the host reaped {}",
+        REAPED_BY_HOST.load(Ordering::Relaxed)
+    );
+    assert!(REAPED_BY_HOST.load(Ordering::Relaxed) >= lost_n);
+    let start = Instant::now();
+    assert_eq!(
+        sh("exec sleep 30", 300).retrieve().unwrap_err().to_string(),
+        TIMEOUT
+    );
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        sh("exec yes", 30_000).retrieve().unwrap_err().status(),
+        Status::Parse
+    );
+    // SAFETY: back to the default.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -187,18 +187,86 @@ fn no_descriptor_leaks_into_the_helper() {
     assert_eq!(fds.len(), 4, "helper saw descriptors {fds:?}");
 }
 
-#[test]
-fn helper_leads_its_own_process_group_without_a_terminal() {
-    // The test runs without a controlling terminal when stdin is not a TTY (as in CI).
-    if unsafe { libc::isatty(0) } == 1 {
-        return; // run interactively; the terminal case is covered by tests/terminal.rs
-    }
+/// The helper's pid and process group, as it reads them from `/proc/$$/stat`.
+fn helper_pid_and_group() -> (i32, i32) {
     let cmd = r#"read pid comm state ppid pgrp rest < /proc/$$/stat; printf '{"Version":1,"AccessKeyId":"%s-%s","SecretAccessKey":"x"}' "$pid" "$pgrp""#;
-    let p = provider(cmd.to_string(), 5000);
+    let p = provider(cmd.to_string(), 20_000);
     let c = p.retrieve().unwrap();
     let (pid, pgrp) = c.access_key_id().split_once('-').unwrap();
-    assert_eq!(pid, pgrp, "helper should lead a process group of its own");
+    (pid.parse().unwrap(), pgrp.parse().unwrap())
 }
+
+isolated_case!(
+    helper_leads_its_own_process_group_without_a_terminal,
+    bound_s = 60,
+    {
+        // The copy runs in a session of its own: it has no controlling terminal.
+        // SAFETY: a plain open; closed at once if it succeeds.
+        let tty = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDONLY | libc::O_NOCTTY) };
+        if tty >= 0 {
+            unsafe { libc::close(tty) };
+        }
+        assert!(tty < 0, "the copy has a controlling terminal");
+        let (pid, pgrp) = helper_pid_and_group();
+        assert_eq!(
+            pid, pgrp,
+            "the helper should lead a process group of its own"
+        );
+        // SAFETY: getpgrp has no preconditions.
+        assert_ne!(pgrp, unsafe { libc::getpgrp() });
+    }
+);
+
+isolated_case!(
+    helper_stays_in_the_callers_group_on_its_terminal,
+    bound_s = 60,
+    {
+        // The copy (a session leader without a terminal) takes a new pseudo-terminal as its
+        // controlling terminal, so it is the terminal's foreground process group: the helper must
+        // stay in the copy's group (D1: a prompt on the terminal would otherwise stop it).
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty fills two descriptors; the other arguments may be NULL.
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(r, 0, "openpty failed");
+        // SAFETY: plain calls on our own descriptors and process.
+        unsafe {
+            assert_eq!(
+                libc::ioctl(slave, libc::TIOCSCTTY, 0),
+                0,
+                "TIOCSCTTY failed"
+            );
+            assert_eq!(
+                libc::tcgetpgrp(slave),
+                libc::getpgrp(),
+                "not the foreground group"
+            );
+        }
+        let (pid, pgrp) = helper_pid_and_group();
+        // SAFETY: as above. Giving the terminal up hangs up the foreground group (this process):
+        // SIGHUP is ignored meanwhile.
+        let me = unsafe { libc::getpgrp() };
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            libc::ioctl(slave, libc::TIOCNOTTY, 0);
+            libc::close(slave);
+            libc::close(master);
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+        }
+        assert_eq!(
+            pgrp, me,
+            "the helper should stay in the caller's process group"
+        );
+        assert_ne!(pid, pgrp);
+    }
+);
 
 #[test]
 fn argv_runs_without_a_shell() {

@@ -1,7 +1,7 @@
 //! The C ABI (`include/processcreds.h`, generated from this module by cbindgen).
 //!
 //! One module per C type. Every `extern "C"` body runs inside `ffi_boundary!`, so no panic
-//! crosses into C; every pointer is checked; outputs are written only on success (an error object,
+//! crosses into C and no thread cancellation unwinds through Rust; every pointer is checked; outputs are written only on success (an error object,
 //! when asked for, only on failure). No thread-local "last error": errors are returned as objects.
 
 #![allow(non_camel_case_types)]
@@ -61,16 +61,65 @@ pub const PC_STDIN_INHERIT: u32 = 0;
 /// `pc_set_stdin`: the helper's stdin is /dev/null.
 pub const PC_STDIN_NULL: u32 = 1;
 
-/// Runs an `extern "C"` body, turning a panic into `$fallback`.
+/// Runs an `extern "C"` body, turning a panic into `$fallback`, with the calling thread's
+/// cancellation deferred for its duration ([`NoCancel`]).
 macro_rules! ffi_boundary {
-    ($fallback:expr, $body:block) => {
+    ($fallback:expr, $body:block) => {{
+        let _no_cancel = $crate::capi::NoCancel::new();
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(v) => v,
             Err(_) => $fallback,
         }
-    };
+    }};
 }
 pub(crate) use ffi_boundary;
+
+/// Disables the calling thread's cancellation (`pthread_cancel`) while alive, then restores the
+/// state the caller had. A cancellation requested meanwhile stays pending and acts at the
+/// caller's next cancellation point after the call: glibc cancels a thread by unwinding it with a
+/// forced exception, which must never run through Rust frames (`catch_unwind` would stop it and
+/// the process would abort), and the library's state stays consistent.
+pub(crate) struct NoCancel {
+    #[cfg(unix)]
+    old: std::ffi::c_int,
+}
+
+#[cfg(unix)]
+extern "C" {
+    fn pthread_setcancelstate(state: std::ffi::c_int, old: *mut std::ffi::c_int)
+        -> std::ffi::c_int;
+}
+
+/// `PTHREAD_CANCEL_DISABLE` in glibc and musl.
+#[cfg(unix)]
+const PTHREAD_CANCEL_DISABLE: std::ffi::c_int = 1;
+
+impl NoCancel {
+    #[inline]
+    pub(crate) fn new() -> NoCancel {
+        #[cfg(unix)]
+        {
+            let mut old = 0;
+            // SAFETY: changes the calling thread's own cancellation state.
+            unsafe { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mut old) };
+            NoCancel { old }
+        }
+        #[cfg(not(unix))]
+        NoCancel {}
+    }
+}
+
+impl Drop for NoCancel {
+    #[inline]
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if self.old != PTHREAD_CANCEL_DISABLE {
+            let mut ignored = 0;
+            // SAFETY: restores the calling thread's own cancellation state.
+            unsafe { pthread_setcancelstate(self.old, &mut ignored) };
+        }
+    }
+}
 
 /// Reads a C string argument: NULL or invalid UTF-8 is an invalid-argument error naming `what`.
 ///

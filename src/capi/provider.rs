@@ -209,7 +209,7 @@ pub extern "C" fn pc_set_stdin(p: *mut pc_provider, mode: u32) -> u32 {
 /// of the helper shared by every concurrent caller. On success writes a new reference to `*out`
 /// (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not
 /// NULL, writes an error object to `*err` (free it with `pc_error_free`); errors are not cached.
-/// Blocks while the helper runs.
+/// Blocks while the helper runs; the calling thread's cancellation is deferred until it returns.
 #[no_mangle]
 pub extern "C" fn pc_retrieve(
     p: *const pc_provider,

@@ -4,17 +4,18 @@
 //! dispositions and mask, the process group and the standard descriptors, closes every
 //! descriptor above 2 (`close_range` where the kernel has it, else what `/proc/self/fd` lists,
 //! else every number below `RLIMIT_NOFILE`), then `execve`s. The parent stays suspended until the
-//! exec or the child's exit; an error in the child is written to memory shared with the parent
-//! and reported as the `posix_spawn` path reports it.
+//! exec or the child's exit. An error in the child is written to a close-on-exec pipe, which the
+//! parent reads (end of file: the exec succeeded), and reported as the `posix_spawn` path
+//! reports it; the pipe also works where `CLONE_VFORK` is emulated by a `fork` (valgrind,
+//! qemu-user).
 //!
 //! The child shares the parent's memory: it allocates nothing, takes no lock and calls only
 //! async-signal-safe functions. All signals are blocked around the `clone` so that no handler of
 //! the host runs in it; the child resets every caught signal to its default before unblocking.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::atomic::{AtomicI32, Ordering};
 
-use super::fd::last_errno;
+use super::fd::{last_errno, pipe, Fd};
 use super::sys;
 
 /// Where the helper's stderr goes.
@@ -43,8 +44,8 @@ struct Shared<'a> {
     nsig: c_int,
     /// The last resort's bound: `RLIMIT_NOFILE`.
     max_fd: c_int,
-    /// The errno of the step that failed in the child, or 0.
-    err: AtomicI32,
+    /// The write end of the error pipe (close-on-exec).
+    err_w: c_int,
 }
 
 /// The child's stack: mapped for each spawn (this path is the fallback), with a guard page.
@@ -102,11 +103,12 @@ pub(super) fn spawn(plan: &Plan) -> Result<libc::pid_t, i32> {
             65536
         }
     };
+    let (err_r, err_w) = pipe().map_err(|_| last_errno())?;
     let shared = Shared {
         plan,
         nsig: libc::SIGRTMAX() + 1,
         max_fd,
-        err: AtomicI32::new(0),
+        err_w: err_w.raw(),
     };
     let stack = Stack::new()?;
     // SAFETY: the child runs `child_main` on its own stack with `shared`, which outlives it
@@ -129,13 +131,15 @@ pub(super) fn spawn(plan: &Plan) -> Result<libc::pid_t, i32> {
         if pid < 0 {
             return Err(clone_err);
         }
-        let err = shared.err.load(Ordering::Acquire);
-        if err != 0 {
-            let mut status = 0;
-            while libc::waitpid(pid, &mut status, 0) < 0 && last_errno() == libc::EINTR {}
-            return Err(err);
+        drop(err_w);
+        match read_errno(&err_r) {
+            None => Ok(pid),
+            Some(err) => {
+                let mut status = 0;
+                while libc::waitpid(pid, &mut status, 0) < 0 && last_errno() == libc::EINTR {}
+                Err(err)
+            }
         }
-        Ok(pid)
     }
 }
 
@@ -145,10 +149,12 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     let s = unsafe { &*(arg as *const Shared) };
     let p = s.plan;
     let fail = |err: c_int| -> ! {
-        s.err
-            .store(if err == 0 { libc::EINVAL } else { err }, Ordering::Release);
-        // SAFETY: leaving the child.
-        unsafe { libc::_exit(127) }
+        let err = if err == 0 { libc::EINVAL } else { err };
+        // SAFETY: writing 4 bytes to the error pipe (far below PIPE_BUF: atomic), then leaving.
+        unsafe {
+            libc::write(s.err_w, &err as *const c_int as *const c_void, 4);
+            libc::_exit(127)
+        }
     };
     // SAFETY: system calls on the child's own state.
     unsafe {
@@ -177,7 +183,7 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
                 }
             }
         }
-        close_from_3(s.max_fd);
+        close_from_3(s.err_w, s.max_fd);
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
@@ -228,23 +234,29 @@ unsafe fn open_onto(path: &CStr, flags: c_int, target: c_int) -> Result<(), c_in
     Ok(())
 }
 
-/// Closes every descriptor above 2.
-unsafe fn close_from_3(max_fd: c_int) {
-    if sys::close_range_from(3) == 0 {
-        return;
-    }
-    if close_listed() {
+/// Closes every descriptor above 2 but `keep` (the error pipe, closed by the exec).
+unsafe fn close_from_3(keep: c_int, max_fd: c_int) {
+    let ranged = if keep > 3 {
+        sys::close_range(3, (keep - 1) as libc::c_uint) == 0
+            && sys::close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
+    } else {
+        sys::close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
+    };
+    if ranged || close_listed(keep) {
         return;
     }
     for fd in 3..max_fd {
-        libc::close(fd);
+        if fd != keep {
+            libc::close(fd);
+        }
     }
 }
 
-/// Closes the descriptors above 2 that `/proc/self/fd` lists; false if it cannot be read.
-unsafe fn close_listed() -> bool {
+/// Closes the descriptors above 2 but `keep` that `/proc/self/fd` lists; false if it cannot be
+/// read.
+unsafe fn close_listed(keep: c_int) -> bool {
     // Makes room for the directory even when the table is full.
-    libc::close(3);
+    libc::close(if keep == 3 { 4 } else { 3 });
     let dir = libc::open(
         c"/proc/self/fd".as_ptr(),
         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
@@ -274,7 +286,7 @@ unsafe fn close_listed() -> bool {
                     break;
                 }
                 if let Some(fd) = parse_fd(&bytes[at + 19..at + reclen]) {
-                    if fd > 2 && fd != dir {
+                    if fd > 2 && fd != dir && fd != keep {
                         libc::close(fd);
                         closed = true;
                     }
@@ -307,6 +319,19 @@ fn parse_fd(name: &[u8]) -> Option<c_int> {
         }
     }
     (digits > 0).then_some(v)
+}
+
+/// Reads the child's errno from the error pipe: `None` at end of file (the exec succeeded).
+fn read_errno(r: &Fd) -> Option<c_int> {
+    let mut err: c_int = 0;
+    loop {
+        // SAFETY: reading at most 4 bytes into `err`.
+        let n = unsafe { libc::read(r.raw(), &mut err as *mut c_int as *mut c_void, 4) };
+        if n < 0 && last_errno() == libc::EINTR {
+            continue;
+        }
+        return (n == 4).then_some(err);
+    }
 }
 
 #[cfg(test)]

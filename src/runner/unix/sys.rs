@@ -73,10 +73,10 @@ pub(super) fn pidfd_open(pid: libc::pid_t) -> Option<Fd> {
     None
 }
 
-/// `close_range(first, ~0, 0)`: 0 on success, -1 with errno set otherwise. Async-signal-safe.
-pub(super) fn close_range_from(first: libc::c_uint) -> libc::c_long {
+/// `close_range(first, last, 0)`: 0 on success, -1 with errno set otherwise. Async-signal-safe.
+pub(super) fn close_range(first: libc::c_uint, last: libc::c_uint) -> libc::c_long {
     // SAFETY: a plain system call.
-    unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, 0) }
+    unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) }
 }
 
 /// `pidfd_send_signal(pidfd, sig, NULL, 0)`.
