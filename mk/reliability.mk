@@ -5,6 +5,9 @@
 #       then `soak`.
 #   make test-host-c
 #       host conditions through the C ABI: pthread_cancel, an EINTR storm, a SIGCHLD reaper.
+#   make test-fallbacks   (part of `make test`)
+#       the runner, fault, vector and host suites with posix_spawn's closefrom action, pidfd_open,
+#       close_range and /proc/self/fd taken away (tests/shim/), so that each fallback runs.
 #   make soak [SOAK_FRESH=10000] [SOAK_CACHED=1000000] [SOAK_VG_FRESH=1000] [SOAK_VG_CACHED=100000]
 #       fresh and cached retrieves through the Rust API (descriptors, threads, zombies, live heap
 #       and RSS unchanged), and through the C ABI under valgrind.
@@ -21,9 +24,9 @@ SOAK_CACHED    ?= 1000000
 SOAK_VG_FRESH  ?= 1000
 SOAK_VG_CACHED ?= 100000
 
-TEST_TARGETS += test-reliability
+TEST_TARGETS += test-reliability test-fallbacks
 
-.PHONY: test-reliability test-host-c soak fuzz fuzz-props
+.PHONY: test-reliability test-host-c test-fallbacks soak fuzz fuzz-props
 
 test-reliability: test-host-c
 	$(CARGO) test --quiet --test faults --test host --test secrets --test fuzz_props
@@ -39,6 +42,23 @@ $(REL_C_OUT)/test_host: bindings/c/tests/test_host.c bindings/c/tests/check.h \
 
 test-host-c: $(REL_C_OUT)/test_host
 	@sh bindings/c/tests/run.sh $(REL_C_OUT)/logs "C host conditions" "$(REL_C_OUT)/test_host"
+
+# The fallbacks of the run-time facilities (docs/RELIABILITY.md): an LD_PRELOAD shim takes away
+# posix_spawn's closefrom action, pidfd_open, close_range and the /proc/self/fd listing, and the
+# runner, fault, vector and host suites run on what is left.
+REL_SHIM := $(BUILD)/nofacilities.so
+$(REL_SHIM): tests/shim/nofacilities.c | $(BUILD)
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+test-fallbacks: $(REL_SHIM) $(REL_C_OUT)/test_host
+	@sh tests/shim/run-fallbacks.sh $(abspath $(REL_SHIM)) closefrom,pidfd runner faults vectors host
+	@sh tests/shim/run-fallbacks.sh $(abspath $(REL_SHIM)) closefrom,close_range runner faults vectors
+	@# The last resort (no close_range, no /proc/self/fd: every number below RLIMIT_NOFILE).
+	@ulimit -n 4096 && sh tests/shim/run-fallbacks.sh $(abspath $(REL_SHIM)) \
+	  closefrom,close_range,procfd,pidfd runner vectors
+	@sh bindings/c/tests/run.sh $(REL_C_OUT)/logs \
+	  "C host conditions without closefrom,pidfd,close_range" \
+	  "env LD_PRELOAD=$(abspath $(REL_SHIM)) PC_SHIM_OFF=closefrom,pidfd,close_range $(REL_C_OUT)/test_host"
 
 soak:
 	PC_SOAK_FRESH=$(SOAK_FRESH) PC_SOAK_CACHED=$(SOAK_CACHED) \
