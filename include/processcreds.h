@@ -129,9 +129,25 @@
 #define PC_STDIN_NULL 1
 
 /**
+ * `pc_set_shared_cache`: no shared cache; every process runs the helper (default).
+ */
+#define PC_SHARED_CACHE_OFF 0
+
+/**
+ * `pc_set_shared_cache`: credentials are shared with the same user's other processes through
+ * a private cache directory, with one helper run at a time per key across processes.
+ */
+#define PC_SHARED_CACHE_USER 1
+
+/**
  * Go's `DefaultBufSize`.
  */
 #define DEFAULT_BUF_SIZE 8192
+
+/**
+ * Entries larger than this are not read (a miss).
+ */
+#define MAX_ENTRY (1 << 20)
 
 /**
  * Credentials returned by `pc_retrieve`. Immutable; may be used from any thread; outlive the
@@ -295,6 +311,25 @@ uint32_t pc_set_stderr(pc_provider *p, uint32_t mode);
  * value is `PC_STATUS_INVALID_ARGUMENT`.
  */
 uint32_t pc_set_stdin(pc_provider *p, uint32_t mode);
+
+/**
+ * Whether the provider shares credentials with the same user's other processes:
+ * `PC_SHARED_CACHE_OFF` (default) or `PC_SHARED_CACHE_USER`. Another value is
+ * `PC_STATUS_INVALID_ARGUMENT`.
+ *
+ * With `PC_SHARED_CACHE_USER`, a refresh first looks for a valid entry in the cache directory
+ * (`$PROCESSCREDS_CACHE_DIR`, else `$XDG_RUNTIME_DIR/processcreds`, else
+ * `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds`; created 0700), keyed on the command (or argv)
+ * and the values of `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, `AWS_CONFIG_FILE` and
+ * `AWS_SHARED_CREDENTIALS_FILE`. An entry is served while its expiry less this provider's
+ * expiry window is in the future. Otherwise one process at a time runs the helper for a key
+ * (waiting counts against the timeout) and writes its credentials when they expire; credentials
+ * that never expire, static profile keys and errors are never written. A directory or entry
+ * that is not private to the effective user (owner, mode 0700/0600, not a symlink) is left
+ * alone and bypassed, and no cache failure ever fails a retrieve. POSIX only: elsewhere the
+ * cache is always bypassed.
+ */
+uint32_t pc_set_shared_cache(pc_provider *p, uint32_t mode);
 
 /**
  * Retrieves credentials: the cached ones while they are valid (nothing runs), else from one run

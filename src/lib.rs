@@ -66,7 +66,9 @@
 //!
 //! Beyond Go: a program can be run without a shell ([`ProcessProvider::from_argv`]), the
 //! helper's stderr can be captured or discarded ([`StderrMode`]) and its stdin closed
-//! ([`StdinMode`]), and the output's `AccountId` is passed through.
+//! ([`StdinMode`]), and the output's `AccountId` is passed through. With
+//! [`Options::shared_cache`] ([`SharedCacheMode::User`]), credentials are shared with the same
+//! user's other processes, one helper run per key across processes ([`shared_cache`]).
 //!
 //! # Threads
 //!
@@ -115,6 +117,7 @@ pub mod output;
 mod provider;
 #[doc(hidden)]
 pub mod runner;
+pub mod shared_cache;
 pub mod time;
 
 #[cfg(feature = "aws-sdk")]
@@ -127,4 +130,5 @@ pub use credentials::Credentials;
 pub use error::{Error, Result, Status};
 pub use provider::{Options, ProcessProvider, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT, PROVIDER_NAME};
 pub use runner::{StderrMode, StdinMode};
+pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;

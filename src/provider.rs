@@ -10,7 +10,8 @@ use crate::config::{self, ProfileSource, SharedConfig};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::runner::{self, Program, RunOptions, StderrMode, StdinMode};
+use crate::runner::{self, Cancel, Program, RunOptions, StderrMode, StdinMode};
+use crate::shared_cache::{self, SharedCacheMode, Warning};
 use crate::time::UnixTime;
 
 /// Go's `ProviderName`: the [`Credentials::provider_name`] of credentials from a helper.
@@ -70,6 +71,8 @@ pub struct Options {
     /// Where the helper's stdin comes from (default: the caller's, as Go, so a helper can prompt
     /// for an MFA code on the terminal).
     pub stdin: StdinMode,
+    /// Whether credentials are shared with the user's other processes (SPEC §5.1).
+    pub shared_cache: SharedCacheMode,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
             duration: None,
             stderr: StderrMode::Inherit,
             stdin: StdinMode::Inherit,
+            shared_cache: SharedCacheMode::Off,
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct ProcessProvider {
     source: Source,
     options: Mutex<Options>,
     cache: Cache,
+    /// Extra text in the shared cache's key (`processcreds cache --cache-key`).
+    shared_key: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for ProcessProvider {
@@ -145,6 +151,7 @@ impl ProcessProvider {
             source,
             options: Mutex::new(Options::default()),
             cache: Cache::default(),
+            shared_key: Mutex::new(None),
         }
     }
 
@@ -312,7 +319,8 @@ impl ProcessProvider {
 
     /// Runs the helper once, bypassing the cache and leaving it unchanged (Go's
     /// `ProcessProvider.Retrieve`, which always runs the process). For a profile's static keys,
-    /// returns them.
+    /// returns them. With [`Options::shared_cache`] on, a valid entry of the shared cache is
+    /// served instead of running the helper.
     ///
     /// # Errors
     ///
@@ -331,6 +339,33 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn fetch(&self) -> Result<Fetched> {
+        self.fetch_ahead(Duration::ZERO, None)
+    }
+
+    /// The one run for a refresh, whose result must stay valid `ahead` from now (zero in the
+    /// foreground; a background refresh passes its window); `cancel` stops the run (and a wait
+    /// for the shared cache's lock). With the shared cache on, an entry is served only if
+    /// `expiry - expiry_window > now + ahead`.
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieve`](Self::retrieve); a cancelled run is an internal error.
+    pub fn fetch_ahead(&self, ahead: Duration, cancel: Option<&Cancel>) -> Result<Fetched> {
+        self.fetch_observed(ahead, cancel, &mut |_| {})
+    }
+
+    /// [`fetch_ahead`](Self::fetch_ahead), telling `warn` what the shared cache bypassed and
+    /// why (the library prints nothing itself; the `processcreds` command shows the first).
+    ///
+    /// # Errors
+    ///
+    /// As [`fetch_ahead`](Self::fetch_ahead).
+    pub fn fetch_observed(
+        &self,
+        ahead: Duration,
+        cancel: Option<&Cancel>,
+        warn: &mut dyn FnMut(Warning),
+    ) -> Result<Fetched> {
         let opts = self.options();
         let program = match &self.source {
             Source::Static(c) => {
@@ -341,42 +376,14 @@ impl ProcessProvider {
             }
             Source::Process(p) => p,
         };
-        let run = runner::run(
-            program,
-            &RunOptions {
-                timeout: opts.timeout,
-                max_buf_size: opts.max_buf_size,
-                stderr: opts.stderr,
-                stdin: opts.stdin,
-            },
-        )?;
-        let finished = UnixTime::now();
-        let with_stderr = |e: Error| e.with_stderr(run.stderr.clone());
-        let out = output::parse(&run.stdout).map_err(with_stderr)?;
-        if out.version != 1 {
-            return Err(with_stderr(Error::version()));
-        }
-        if out.access_key_id.is_empty() {
-            return Err(with_stderr(Error::missing_key()));
-        }
-        if out.secret_access_key.is_empty() {
-            return Err(with_stderr(Error::missing_secret()));
-        }
-        let expiration = out
-            .expiration
-            .or_else(|| opts.duration.map(|d| finished.plus(d)));
-        let expires_at = expiration.map(|t| t.minus(opts.expiry_window));
-        Ok(Fetched {
-            credentials: Credentials::new(
-                &out.access_key_id,
-                &out.secret_access_key,
-                &out.session_token,
-                out.account_id.as_deref(),
-                PROVIDER_NAME,
-                expiration,
-            ),
-            expires_at,
-        })
+        let key = self.shared_key.lock().clone();
+        fetch_program(program, &opts, key.as_deref(), ahead, cancel, warn)
+    }
+
+    /// Extra text for the shared cache's key (so that providers running the same helper for
+    /// different purposes keep separate entries); `None` (the default) adds nothing.
+    pub fn set_shared_cache_key(&self, text: Option<&str>) {
+        *self.shared_key.lock() = text.map(str::to_owned);
     }
 
     /// Go's `Credentials.IsExpired()`: true before the first success, after
@@ -439,4 +446,86 @@ impl ProcessProvider {
     pub fn expires_at(&self) -> Option<UnixTime> {
         self.cache.expires_at()
     }
+}
+
+/// A helper's credentials for a refresh: through the shared cache when it is on (SPEC §5.1),
+/// else from one run.
+fn fetch_program(
+    program: &Program,
+    opts: &Options,
+    shared_key: Option<&str>,
+    ahead: Duration,
+    cancel: Option<&Cancel>,
+    warn: &mut dyn FnMut(Warning),
+) -> Result<Fetched> {
+    // A blank command is never looked up: it fails as without a cache (D5).
+    let blank = match program {
+        Program::Shell(c) => c.trim().is_empty(),
+        Program::Argv(v) => v.first().is_none_or(|a| a.trim().is_empty()),
+    };
+    let credentials = if opts.shared_cache == SharedCacheMode::Off || blank {
+        run_helper(program, opts, opts.timeout, cancel)?
+    } else {
+        shared_cache::fetch(
+            &shared_cache::Request {
+                program,
+                key_text: shared_key,
+                timeout: opts.timeout,
+                expiry_window: opts.expiry_window,
+                ahead,
+                cancelled: &|| cancel.is_some_and(Cancel::is_cancelled),
+            },
+            &mut |timeout| run_helper(program, opts, timeout, cancel),
+            warn,
+        )?
+    };
+    let expires_at = credentials
+        .expiration()
+        .map(|t| t.minus(opts.expiry_window));
+    Ok(Fetched {
+        credentials,
+        expires_at,
+    })
+}
+
+/// One run of the helper with `timeout`, its output checked as Go v1 does.
+fn run_helper(
+    program: &Program,
+    opts: &Options,
+    timeout: Duration,
+    cancel: Option<&Cancel>,
+) -> Result<Credentials> {
+    let run_opts = RunOptions {
+        timeout,
+        max_buf_size: opts.max_buf_size,
+        stderr: opts.stderr,
+        stdin: opts.stdin,
+    };
+    let run = match cancel {
+        Some(c) => runner::run_cancellable(program, &run_opts, c)?,
+        None => runner::run(program, &run_opts)?,
+    };
+    let finished = UnixTime::now();
+    let with_stderr = |e: Error| e.with_stderr(run.stderr.clone());
+    let out = output::parse(&run.stdout).map_err(with_stderr)?;
+    if out.version != 1 {
+        return Err(with_stderr(Error::version()));
+    }
+    if out.access_key_id.is_empty() {
+        return Err(with_stderr(Error::missing_key()));
+    }
+    if out.secret_access_key.is_empty() {
+        return Err(with_stderr(Error::missing_secret()));
+    }
+    let expiration = out
+        .expiration
+        .or_else(|| opts.duration.map(|d| finished.plus(d)));
+    Ok(Credentials::new(
+        &out.access_key_id,
+        &out.secret_access_key,
+        &out.session_token,
+        out.account_id.as_deref(),
+        PROVIDER_NAME,
+        expiration,
+    ))
 }

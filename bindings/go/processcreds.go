@@ -168,6 +168,12 @@ type ProcessProvider struct {
 	// Stdin is where the helper's stdin comes from (default StdinInherit).
 	Stdin StdinMode
 
+	// SharedCache shares the credentials with the same user's other processes (default
+	// false): Retrieve serves a valid entry of the per-user cache directory, and otherwise one
+	// process at a time runs the helper for the same command and writes its result. See the
+	// repository's README, "Sharing credentials between processes". POSIX only.
+	SharedCache bool
+
 	h            *capi.Provider
 	sharedConfig SharedConfigState
 }
@@ -290,6 +296,7 @@ func (p *ProcessProvider) options() capi.Options {
 		Duration:     p.Duration,
 		Stderr:       uint32(p.Stderr),
 		Stdin:        uint32(p.Stdin),
+		SharedCache:  p.SharedCache,
 	}
 }
 

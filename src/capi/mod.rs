@@ -61,6 +61,12 @@ pub const PC_STDIN_INHERIT: u32 = 0;
 /// `pc_set_stdin`: the helper's stdin is /dev/null.
 pub const PC_STDIN_NULL: u32 = 1;
 
+/// `pc_set_shared_cache`: no shared cache; every process runs the helper (default).
+pub const PC_SHARED_CACHE_OFF: u32 = 0;
+/// `pc_set_shared_cache`: credentials are shared with the same user's other processes through
+/// a private cache directory, with one helper run at a time per key across processes.
+pub const PC_SHARED_CACHE_USER: u32 = 1;
+
 /// Runs an `extern "C"` body, turning a panic into `$fallback`, with the calling thread's
 /// cancellation deferred for its duration ([`NoCancel`]).
 macro_rules! ffi_boundary {

@@ -10,6 +10,7 @@ use crate::config::SharedConfig;
 use crate::error::Error;
 use crate::provider::{Options, ProcessProvider};
 use crate::runner::{StderrMode, StdinMode};
+use crate::shared_cache::SharedCacheMode;
 
 /// A provider: the helper to run, its options and its credentials cache. Thread-safe: every
 /// function may be called on one provider from many threads at once, except `pc_free`, which must
@@ -203,6 +204,29 @@ pub extern "C" fn pc_set_stdin(p: *mut pc_provider, mode: u32) -> u32 {
         _ => return PC_STATUS_INVALID_ARGUMENT,
     };
     set(p, |o| o.stdin = mode)
+}
+
+/// Whether the provider shares credentials with the same user's other processes:
+/// `PC_SHARED_CACHE_OFF` (default) or `PC_SHARED_CACHE_USER`. Another value is
+/// `PC_STATUS_INVALID_ARGUMENT`.
+///
+/// With `PC_SHARED_CACHE_USER`, a refresh first looks for a valid entry in the cache directory
+/// (`$PROCESSCREDS_CACHE_DIR`, else `$XDG_RUNTIME_DIR/processcreds`, else
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds`; created 0700), keyed on the command (or argv)
+/// and the values of `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, `AWS_CONFIG_FILE` and
+/// `AWS_SHARED_CREDENTIALS_FILE`. An entry is served while its expiry less this provider's
+/// expiry window is in the future. Otherwise one process at a time runs the helper for a key
+/// (waiting counts against the timeout) and writes its credentials when they expire; credentials
+/// that never expire, static profile keys and errors are never written. A directory or entry
+/// that is not private to the effective user (owner, mode 0700/0600, not a symlink) is left
+/// alone and bypassed, and no cache failure ever fails a retrieve. POSIX only: elsewhere the
+/// cache is always bypassed.
+#[no_mangle]
+pub extern "C" fn pc_set_shared_cache(p: *mut pc_provider, mode: u32) -> u32 {
+    let Some(mode) = SharedCacheMode::from_u32(mode) else {
+        return PC_STATUS_INVALID_ARGUMENT;
+    };
+    set(p, |o| o.shared_cache = mode)
 }
 
 /// Retrieves credentials: the cached ones while they are valid (nothing runs), else from one run

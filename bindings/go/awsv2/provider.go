@@ -74,6 +74,11 @@ type Options struct {
 
 	// Stdin is where the helper's stdin comes from (default StdinInherit).
 	Stdin StdinMode
+
+	// SharedCache shares the credentials with the same user's other processes (default
+	// false): Retrieve serves a valid entry of the per-user cache directory, and otherwise one
+	// process at a time runs the helper for the same command and writes its result. POSIX only.
+	SharedCache bool
 }
 
 // ProviderError is the error of a failed Retrieve, as aws-sdk-go-v2's
@@ -140,12 +145,13 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: err}
 	}
 	o := capi.Options{
-		Timeout:    p.options.Timeout,
-		NoTimeout:  p.options.Timeout < 0,
-		MaxBufSize: p.options.MaxBufSize,
-		Duration:   p.options.Duration,
-		Stderr:     uint32(p.options.Stderr),
-		Stdin:      uint32(p.options.Stdin),
+		Timeout:     p.options.Timeout,
+		NoTimeout:   p.options.Timeout < 0,
+		MaxBufSize:  p.options.MaxBufSize,
+		Duration:    p.options.Duration,
+		Stderr:      uint32(p.options.Stderr),
+		Stdin:       uint32(p.options.Stdin),
+		SharedCache: p.options.SharedCache,
 	}
 	byDeadline := false
 	if dl, ok := ctx.Deadline(); ok {

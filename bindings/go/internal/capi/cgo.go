@@ -84,6 +84,7 @@ type Options struct {
 	Duration     time.Duration
 	Stderr       uint32
 	Stdin        uint32
+	SharedCache  bool // PC_SHARED_CACHE_USER when true
 }
 
 // DefaultOptions are the library's defaults.
@@ -332,6 +333,17 @@ func (h *Provider) Apply(o Options) error {
 			return err
 		}
 		a.Stdin = o.Stdin
+	}
+	if o.SharedCache != a.SharedCache {
+		mode := C.uint32_t(C.PC_SHARED_CACHE_OFF)
+		if o.SharedCache {
+			mode = C.PC_SHARED_CACHE_USER
+		}
+		st = C.pc_set_shared_cache(p, mode)
+		if err := check("shared cache mode"); err != nil {
+			return err
+		}
+		a.SharedCache = o.SharedCache
 	}
 	runtime.KeepAlive(h)
 	return nil

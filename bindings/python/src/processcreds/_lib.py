@@ -169,6 +169,7 @@ pc_set_expiry_window = _bind("pc_set_expiry_window", c_uint32, (ProviderPtr, c_u
 pc_set_duration = _bind("pc_set_duration", c_uint32, (ProviderPtr, c_uint64))
 pc_set_stderr = _bind("pc_set_stderr", c_uint32, (ProviderPtr, c_uint32))
 pc_set_stdin = _bind("pc_set_stdin", c_uint32, (ProviderPtr, c_uint32))
+pc_set_shared_cache = _bind("pc_set_shared_cache", c_uint32, (ProviderPtr, c_uint32))
 
 pc_retrieve = _bind("pc_retrieve", c_uint32, (ProviderPtr, P_CREDENTIALS, P_ERROR))
 pc_is_expired = _bind("pc_is_expired", c_bool, (ProviderPtr,))
@@ -184,6 +185,8 @@ PC_STDERR_CAPTURE = 1
 PC_STDERR_DISCARD = 2
 PC_STDIN_INHERIT = 0
 PC_STDIN_NULL = 1
+PC_SHARED_CACHE_OFF = 0
+PC_SHARED_CACHE_USER = 1
 DEFAULT_BUF_SIZE = 8192
 
 SIZE_MAX = (1 << (8 * ctypes.sizeof(c_size_t))) - 1

@@ -240,8 +240,22 @@ def _mode(what: str, value: object, modes: Dict[str, int]) -> int:
         raise invalid_argument(f"{what} must be one of {allowed}, not {value!r}") from None
 
 
+def _shared_cache_mode(value: object) -> int:
+    if not isinstance(value, bool):
+        raise TypeError(f"shared_cache must be True or False, not {type(value).__name__}")
+    return _lib.PC_SHARED_CACHE_USER if value else _lib.PC_SHARED_CACHE_OFF
+
+
 class _Options:
-    __slots__ = ("timeout_ms", "max_buf_size", "expiry_window_ms", "duration_ms", "stderr", "stdin")
+    __slots__ = (
+        "timeout_ms",
+        "max_buf_size",
+        "expiry_window_ms",
+        "duration_ms",
+        "stderr",
+        "stdin",
+        "shared_cache",
+    )
 
     def __init__(
         self,
@@ -251,6 +265,7 @@ class _Options:
         duration: Optional[Seconds],
         stderr: str,
         stdin: str,
+        shared_cache: bool = False,
     ) -> None:
         self.timeout_ms = _millis("timeout", timeout)
         self.max_buf_size = _size("max_buf_size", max_buf_size)
@@ -258,6 +273,7 @@ class _Options:
         self.duration_ms = 0 if duration is None else _millis("duration", duration)
         self.stderr = _mode("stderr", stderr, _STDERR_MODES)
         self.stdin = _mode("stdin", stdin, _STDIN_MODES)
+        self.shared_cache = _shared_cache_mode(shared_cache)
 
 
 class _ProviderHandle(ProviderPtr):
@@ -290,7 +306,9 @@ class ProcessProvider:
     up). ``duration`` is the lifetime of credentials whose output has no ``Expiration``
     (``None`` or 0: they never expire). ``stderr``: ``"inherit"``, ``"capture"`` (its end is
     appended to the error of a failed run) or ``"discard"``; ``stdin``: ``"inherit"`` or
-    ``"null"``.
+    ``"null"``. ``shared_cache=True`` shares the credentials with the same user's other
+    processes through a private cache directory (one helper run per key across processes; see
+    the README, "Sharing credentials between processes").
 
     One provider may be shared by threads. Use it as a context manager or call :meth:`close`.
     """
@@ -309,12 +327,15 @@ class ProcessProvider:
         duration: Optional[Seconds] = None,
         stderr: StderrMode = "inherit",
         stdin: StdinMode = "inherit",
+        shared_cache: bool = False,
     ) -> None:
         self._empty()
         if isinstance(command, os.PathLike):
             raise TypeError("command must be a str; use ProcessProvider.from_argv for a path")
         cmd = _encode("command", command)
-        opts = _Options(timeout, max_buf_size, expiry_window, duration, stderr, stdin)
+        opts = _Options(
+            timeout, max_buf_size, expiry_window, duration, stderr, stdin, shared_cache
+        )
         self._create(lambda out: int(_lib.pc_provider_new(cmd, out)), "pc_provider_new", opts)
 
     @classmethod
@@ -328,6 +349,7 @@ class ProcessProvider:
         duration: Optional[Seconds] = None,
         stderr: StderrMode = "inherit",
         stdin: StdinMode = "inherit",
+        shared_cache: bool = False,
     ) -> P:
         """A provider that runs ``argv[0]`` with the other elements as its arguments, with no
         shell (``argv[0]`` is looked up on ``PATH`` when it has no ``/``)."""
@@ -338,7 +360,9 @@ class ProcessProvider:
         args = [_encode(f"argv[{i}]", a) for i, a in enumerate(argv)]
         if not args:
             raise invalid_argument("argv must not be empty")
-        opts = _Options(timeout, max_buf_size, expiry_window, duration, stderr, stdin)
+        opts = _Options(
+            timeout, max_buf_size, expiry_window, duration, stderr, stdin, shared_cache
+        )
         array = (c_char_p * len(args))(*args)
         self._create(
             lambda out: int(_lib.pc_provider_new_argv(array, len(args), out)),
@@ -349,7 +373,11 @@ class ProcessProvider:
 
     @classmethod
     def from_profile(
-        cls: Type[P], profile: Optional[str] = None, *, shared_config: Optional[bool] = None
+        cls: Type[P],
+        profile: Optional[str] = None,
+        *,
+        shared_config: Optional[bool] = None,
+        shared_cache: bool = False,
     ) -> P:
         """A provider for a profile of the shared config files, as aws-sdk-go v1 resolves it.
 
@@ -377,6 +405,9 @@ class ProcessProvider:
         status = int(_lib.pc_provider_from_profile(name, mode, handle, err))
         if status:
             raise _error_from(status, err, "pc_provider_from_profile")
+        status = int(_lib.pc_set_shared_cache(handle, cache_mode))
+        if status:
+            raise _bare_error(status, "pc_set_shared_cache")
         self._handle = handle
         return self
 
@@ -401,6 +432,7 @@ class ProcessProvider:
             (_lib.pc_set_duration, opts.duration_ms),
             (_lib.pc_set_stderr, opts.stderr),
             (_lib.pc_set_stdin, opts.stdin),
+            (_lib.pc_set_shared_cache, opts.shared_cache),
         ):
             status = int(setter(handle, value))
             if status:
