@@ -1,0 +1,460 @@
+//! `processcreds`: a shared, cross-process cache in front of any `credential_process` helper,
+//! usable as the `credential_process` of any SDK or tool, and tools for helper authors
+//! (SPEC §5.2).
+//!
+//! Exit status: 0 on success, 1 on a failed retrieve (Go's error text on stderr) or a check that
+//! finds a problem, 2 on a usage error; `exec` exits with its command's status. Nothing secret is
+//! written to stderr.
+
+mod check;
+mod duration;
+mod print;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
+use processcreds::Fetched;
+use processcreds::config::{self, ProfileSource, SharedConfig};
+use processcreds::runner::Program;
+use processcreds::shared_cache::{self, Key, SharedCacheMode, Warning};
+use processcreds::{Error, ProcessProvider, StdinMode};
+
+const ABOUT: &str = "AWS credentials from a credential_process helper, shared between processes";
+
+const AFTER_HELP: &str = "\
+Use it as the credential_process of any SDK or tool, in front of a slow helper:
+    credential_process = processcreds cache -- granted credential-process --profile prod
+
+The shared cache lives in $PROCESSCREDS_CACHE_DIR, else $XDG_RUNTIME_DIR/processcreds, else
+${XDG_CACHE_HOME:-$HOME/.cache}/processcreds (created 0700, readable by this user only).
+Durations: 90s, 15m, 1h, 1h30m, 250ms.";
+
+fn duration_arg(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("DURATION")
+        .value_parser(duration::parse)
+        .help(help)
+}
+
+fn command_arg() -> Arg {
+    Arg::new("command")
+        .long("command")
+        .value_name("STRING")
+        .help("Run the helper as `sh -c STRING`")
+}
+
+fn program_arg() -> Arg {
+    Arg::new("program")
+        .value_name("PROGRAM")
+        .num_args(1..)
+        .last(true)
+        .allow_hyphen_values(true)
+        .value_parser(clap::value_parser!(OsString))
+        .help("The helper and its arguments, run directly (after --)")
+}
+
+fn profile_arg() -> Arg {
+    Arg::new("profile")
+        .long("profile")
+        .value_name("NAME")
+        .help("The credential_process (or static keys) of this profile of the shared config files")
+}
+
+fn shared_cache_flag() -> Arg {
+    Arg::new("shared-cache")
+        .long("shared-cache")
+        .action(ArgAction::SetTrue)
+        .help("Use the shared cache (as `cache` does)")
+}
+
+fn cli() -> Command {
+    Command::new("processcreds")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(ABOUT)
+        .after_help(AFTER_HELP)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("cache")
+                .about(
+                    "Print credentials from the shared cache, or from one run of the helper, \
+                     which are then cached",
+                )
+                .arg(command_arg())
+                .arg(duration_arg(
+                    "expiry-window",
+                    "Serve a cached entry only while it has this much time left [default: 15m]",
+                ))
+                .arg(duration_arg(
+                    "duration",
+                    "Lifetime of credentials whose output has no Expiration (default: they \
+                     never expire, and are not cached)",
+                ))
+                .arg(duration_arg(
+                    "timeout",
+                    "How long the helper may run [default: 1m]",
+                ))
+                .arg(
+                    Arg::new("cache-key")
+                        .long("cache-key")
+                        .value_name("TEXT")
+                        .help("Extra text for the cache key (separate entries for one helper)"),
+                )
+                .arg(program_arg())
+                .group(
+                    ArgGroup::new("source")
+                        .args(["command", "program"])
+                        .required(true),
+                ),
+        )
+        .subcommand(
+            Command::new("get")
+                .about("Retrieve credentials once and print them")
+                .arg(profile_arg())
+                .arg(command_arg())
+                .arg(program_arg())
+                .group(ArgGroup::new("source").args(["profile", "command", "program"]))
+                .arg(
+                    Arg::new("format")
+                        .long("format")
+                        .value_parser(["process", "env"])
+                        .default_value("process")
+                        .help(
+                            "process: one credential_process JSON object; env: `export` lines \
+                             for a POSIX shell",
+                        ),
+                )
+                .arg(duration_arg(
+                    "timeout",
+                    "How long the helper may run [default: 1m]",
+                ))
+                .arg(duration_arg(
+                    "expiry-window",
+                    "With --shared-cache: serve an entry only while it has this much time left \
+                     [default: 0s]",
+                ))
+                .arg(duration_arg(
+                    "duration",
+                    "Lifetime of credentials whose output has no Expiration",
+                ))
+                .arg(shared_cache_flag()),
+        )
+        .subcommand(
+            Command::new("exec")
+                .about(
+                    "Run a command with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
+                     AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION set",
+                )
+                .arg(profile_arg())
+                .arg(command_arg())
+                .group(ArgGroup::new("source").args(["profile", "command"]))
+                .arg(duration_arg(
+                    "timeout",
+                    "How long the helper may run [default: 1m]",
+                ))
+                .arg(duration_arg(
+                    "expiry-window",
+                    "With --shared-cache: serve an entry only while it has this much time left \
+                     [default: 0s]",
+                ))
+                .arg(duration_arg(
+                    "duration",
+                    "Lifetime of credentials whose output has no Expiration",
+                ))
+                .arg(shared_cache_flag())
+                .arg(
+                    Arg::new("cmd")
+                        .value_name("CMD")
+                        .num_args(1..)
+                        .last(true)
+                        .required(true)
+                        .allow_hyphen_values(true)
+                        .value_parser(clap::value_parser!(OsString))
+                        .help("The command to run and its arguments (after --)"),
+                ),
+        )
+        .subcommand(
+            Command::new("check")
+                .about(
+                    "Run a helper once, uncached, and report what aws-sdk-go v1 says of its \
+                     output and where other SDKs disagree (exit 0 only if every SDK accepts it)",
+                )
+                .arg(command_arg())
+                .arg(program_arg())
+                .group(
+                    ArgGroup::new("source")
+                        .args(["command", "program"])
+                        .required(true),
+                )
+                .arg(duration_arg(
+                    "timeout",
+                    "How long the helper may run [default: 1m]",
+                )),
+        )
+        .subcommand(
+            Command::new("clear")
+                .about("Remove entries from the shared cache")
+                .arg(
+                    Arg::new("all")
+                        .long("all")
+                        .action(ArgAction::SetTrue)
+                        .help("Every entry (and lock file) of the cache directory"),
+                )
+                .arg(profile_arg())
+                .arg(command_arg())
+                .arg(program_arg())
+                .arg(
+                    Arg::new("cache-key")
+                        .long("cache-key")
+                        .value_name("TEXT")
+                        .help("The --cache-key the entry was made with"),
+                )
+                .group(
+                    ArgGroup::new("what")
+                        .args(["all", "profile", "command", "program"])
+                        .required(true),
+                ),
+        )
+}
+
+/// A usage error: message on stderr, exit 2.
+fn usage(message: String) -> ExitCode {
+    let _ = cli()
+        .error(clap::error::ErrorKind::ValueValidation, message)
+        .print();
+    ExitCode::from(2)
+}
+
+/// A failed retrieve: Go's text on stderr, exit 1.
+fn failed(e: &Error) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(1)
+}
+
+/// The helper named by `--command` or after `--` (argv elements must be UTF-8).
+fn program(m: &ArgMatches) -> Result<Option<Program>, String> {
+    if let Some(c) = m.get_one::<String>("command") {
+        return Ok(Some(Program::Shell(c.clone())));
+    }
+    match m.get_many::<OsString>("program") {
+        Some(args) => args
+            .map(|a| {
+                a.to_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("the argument {a:?} is not valid UTF-8"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Some(Program::Argv(v))),
+        None => Ok(None),
+    }
+}
+
+fn provider_for(p: Program) -> Result<ProcessProvider, Error> {
+    match p {
+        Program::Shell(c) => Ok(ProcessProvider::new(c)),
+        Program::Argv(v) => ProcessProvider::from_argv(v),
+    }
+}
+
+/// The provider of `get`/`exec`: a helper, or a profile (the config file is always read, as
+/// the AWS CLI reads it).
+fn source_provider(m: &ArgMatches) -> Result<Result<ProcessProvider, Error>, String> {
+    Ok(match program(m)? {
+        Some(p) => provider_for(p),
+        None => ProcessProvider::from_profile(
+            m.get_one::<String>("profile").map(String::as_str),
+            SharedConfig::Enable,
+        ),
+    })
+}
+
+fn apply_options(p: &ProcessProvider, m: &ArgMatches, default_window: Duration) {
+    let timeout = m.get_one::<Duration>("timeout").copied();
+    let window = m
+        .get_one::<Duration>("expiry-window")
+        .copied()
+        .unwrap_or(default_window);
+    let duration = m
+        .get_one::<Duration>("duration")
+        .copied()
+        .filter(|d| !d.is_zero());
+    p.update_options(|o| {
+        if let Some(t) = timeout {
+            o.timeout = t;
+        }
+        o.expiry_window = window;
+        o.duration = duration;
+        o.stdin = StdinMode::Inherit;
+    });
+}
+
+/// Fetches once, printing the first shared-cache warning on stderr.
+fn fetch(p: &ProcessProvider) -> Result<Fetched, Error> {
+    let mut warned = false;
+    p.fetch_observed(Duration::ZERO, None, &mut |w: Warning| {
+        if !warned {
+            warned = true;
+            eprintln!("processcreds: warning: {w}");
+        }
+    })
+}
+
+fn cmd_cache(m: &ArgMatches) -> ExitCode {
+    let prog = match program(m) {
+        Ok(Some(p)) => p,
+        Ok(None) => return usage("a helper is required: --command STRING or -- PROGRAM".into()),
+        Err(e) => return usage(e),
+    };
+    let p = match provider_for(prog) {
+        Ok(p) => p,
+        Err(e) => return failed(&e),
+    };
+    apply_options(&p, m, Duration::from_secs(15 * 60));
+    p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    p.set_shared_cache_key(m.get_one::<String>("cache-key").map(String::as_str));
+    match fetch(&p) {
+        Ok(f) => {
+            println!("{}", print::process_json(&f.credentials));
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+fn cmd_get(m: &ArgMatches) -> ExitCode {
+    let p = match source_provider(m) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return failed(&e),
+        Err(e) => return usage(e),
+    };
+    apply_options(&p, m, Duration::ZERO);
+    if m.get_flag("shared-cache") {
+        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    }
+    let f = match fetch(&p) {
+        Ok(f) => f,
+        Err(e) => return failed(&e),
+    };
+    match m.get_one::<String>("format").map(String::as_str) {
+        Some("env") => print!("{}", print::env_lines(&f.credentials)),
+        _ => println!("{}", print::process_json(&f.credentials)),
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_exec(m: &ArgMatches) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let p = match source_provider(m) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return failed(&e),
+        Err(e) => return usage(e),
+    };
+    apply_options(&p, m, Duration::ZERO);
+    if m.get_flag("shared-cache") {
+        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    }
+    let f = match fetch(&p) {
+        Ok(f) => f,
+        Err(e) => return failed(&e),
+    };
+    let mut args = m.get_many::<OsString>("cmd").into_iter().flatten();
+    let Some(prog) = args.next() else {
+        return usage("a command is required after --".into());
+    };
+    let mut cmd = std::process::Command::new(prog);
+    cmd.args(args);
+    for (name, value) in print::variables(&f.credentials) {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    drop(f);
+    drop(p);
+    // Replaces this process: the command's exit status (or signal) is ours.
+    let err = cmd.exec();
+    eprintln!("processcreds: cannot run {}: {err}", prog.to_string_lossy());
+    ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    })
+}
+
+fn cmd_check(m: &ArgMatches) -> ExitCode {
+    let prog = match program(m) {
+        Ok(Some(p)) => p,
+        Ok(None) => return usage("a helper is required: --command STRING or -- PROGRAM".into()),
+        Err(e) => return usage(e),
+    };
+    let timeout = m
+        .get_one::<Duration>("timeout")
+        .copied()
+        .unwrap_or(processcreds::DEFAULT_TIMEOUT);
+    ExitCode::from(check::run(&prog, timeout) as u8)
+}
+
+fn cmd_clear(m: &ArgMatches) -> ExitCode {
+    let dir = shared_cache::directory()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| "(no cache directory)".into());
+    let result = if m.get_flag("all") {
+        shared_cache::clear_all()
+    } else {
+        let key_text = m.get_one::<String>("cache-key").map(String::as_str);
+        let prog = match program(m) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                let profile = m.get_one::<String>("profile").map(String::as_str);
+                match config::resolve(profile, SharedConfig::Enable) {
+                    Ok(ProfileSource::Process { command }) => Program::Shell(command),
+                    Ok(ProfileSource::Static(_)) => {
+                        println!("the profile has static keys, which are never cached");
+                        return ExitCode::SUCCESS;
+                    }
+                    Err(e) => return failed(&e),
+                }
+            }
+            Err(e) => return usage(e),
+        };
+        shared_cache::clear_key(&Key::new(&prog, key_text))
+    };
+    match result {
+        Ok(c) => {
+            println!(
+                "removed {} entr{} and {} lock file{} from {dir}",
+                c.entries,
+                if c.entries == 1 { "y" } else { "ies" },
+                c.locks,
+                if c.locks == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(w) => {
+            eprintln!("processcreds: {w}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let m = match cli().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            // --help and --version exit 0 on stdout; usage errors exit 2 on stderr.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match m.subcommand() {
+        Some(("cache", s)) => cmd_cache(s),
+        Some(("get", s)) => cmd_get(s),
+        Some(("exec", s)) => cmd_exec(s),
+        Some(("check", s)) => cmd_check(s),
+        Some(("clear", s)) => cmd_clear(s),
+        _ => usage("unknown command".into()),
+    }
+}
