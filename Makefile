@@ -17,12 +17,15 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 # Test suites of the bindings add themselves to TEST_TARGETS in mk/*.mk.
 TEST_TARGETS :=
 -include mk/*.mk
+# `make` alone builds (whatever the included files defined first).
+.DEFAULT_GOAL := all
 
 .PHONY: all lib header demo test lint test-rust test-goref test-demo clean
 all: lib
 
+# The library and the `processcreds` command (cli/, a crate of its own).
 lib:
-	$(CARGO) build --release --quiet
+	$(CARGO) build --release --quiet -p processcreds -p processcreds-cli
 	@# The soname is libprocesscreds.so.0: let programs linked in the build tree find it too.
 	ln -sf libprocesscreds.so $(RELEASE)/libprocesscreds.so.0
 
@@ -76,4 +79,4 @@ $(BUILD)/bench: bench/bench.c include/processcreds.h lib | $(BUILD)
 bench-c: $(BUILD)/bench $(BUILD)/bench-helper
 	./$(BUILD)/bench "$(CURDIR)/$(BUILD)/bench-helper"
 
-bench: bench-c bench-python bench-go
+bench: bench-c bench-python bench-go bench-shared

@@ -8,7 +8,9 @@
 //!   (a number there fails to parse).
 //! - botocore (`credentials.ProcessProvider`, 1.43): `json.loads` of the UTF-8 output; keys are
 //!   looked up with their exact spelling; `Version` compared with `== 1` (so `1.0` and `true`
-//!   pass); `AccessKeyId` and `SecretAccessKey` must be present, with no check of their value;
+//!   pass); `AccessKeyId` and `SecretAccessKey` must be present, with no check of their value
+//!   (SigV4 formats any value, `None` included, into the signature; a non-string
+//!   `SessionToken` fails the signing);
 //!   `Expiration` is read by `dateutil.parser.parse` (lenient; a time without a zone cannot be
 //!   compared with the aware current time, which fails at the first use of the credentials);
 //!   refreshable credentials are refreshed when they expire within 15 minutes (advisory) and,
@@ -401,12 +403,18 @@ fn analyze(raw: &[u8], go_v1: Option<&Accepted>, now: UnixTime, r: &mut Report) 
             ("SessionToken" | "Expiration", Value::Null) => None,
             (_, Value::Null) => Some(format!(
                 "{name} is null: aws-sdk-go v1/v2 and aws-sdk-rust treat it as missing, \
-                 botocore takes None and fails only when it signs a request"
+                 botocore takes None and signs with the text \"None\" (AWS refuses the \
+                 requests)"
+            )),
+            ("SessionToken", v) => Some(format!(
+                "SessionToken is {}, not a string: aws-sdk-go v1/v2 fail to parse the output, \
+                 aws-sdk-rust ignores it (no token), botocore fails when it signs a request",
+                kind(v)
             )),
             (_, v) => Some(format!(
                 "{name} is {}, not a string: aws-sdk-go v1/v2 fail to parse the output, \
-                 aws-sdk-rust treats it as missing, botocore takes the value as it is and \
-                 fails later",
+                 aws-sdk-rust treats it as missing, botocore signs with the value as Python \
+                 prints it",
                 kind(v)
             )),
         };
@@ -539,10 +547,10 @@ fn analyze(raw: &[u8], go_v1: Option<&Accepted>, now: UnixTime, r: &mut Report) 
             None => return Err("no \"Version\" key (exact spelling)".to_string()),
         }
         for k in ["AccessKeyId", "SecretAccessKey"] {
-            match py(k) {
-                None => return Err(format!("Missing required key in response: '{k}'")),
-                Some(Value::String(_)) => {}
-                Some(v) => return Err(format!("{k} is {}: signing fails", kind(v))),
+            // Any value, null included, is formatted into the signature as Python prints it
+            // (the field-type pitfall says what that means).
+            if py(k).is_none() {
+                return Err(format!("Missing required key in response: '{k}'"));
             }
         }
         match py("SessionToken") {

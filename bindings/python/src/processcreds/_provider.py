@@ -385,11 +385,13 @@ class ProcessProvider:
         is on), then ``default``. ``shared_config`` ``None``: the config file is read when
         ``AWS_SDK_LOAD_CONFIG`` is true; ``True``/``False`` force it on/off. Static keys in the
         profile give credentials that never expire. Raises :class:`ConfigError` when the profile
-        gives no credentials.
+        gives no credentials. ``shared_cache``: as for the constructor (a profile's
+        ``credential_process`` shares entries with a provider running the same command).
         """
         self = cls.__new__(cls)
         self._empty()
         name = None if profile is None else _encode("profile", profile)
+        cache_mode = _shared_cache_mode(shared_cache)
         if shared_config is None:
             mode = _lib.PC_SHARED_CONFIG_ENV
         elif shared_config is True:

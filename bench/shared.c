@@ -1,0 +1,180 @@
+/* Shared-cache benchmark (SPEC §4, §5): what a warm entry costs a fresh process, side by side in
+ * one run. Each row alternates call by call with its baseline and compares medians, so a noisy
+ * machine slows both alike.
+ *
+ *   bench-shared <processcreds> <helper>
+ *       rows: a warm `processcreds cache -- helper` vs spawning /bin/true (target: at most 3x);
+ *       a fresh process doing one pc_retrieve with PC_SHARED_CACHE_USER on a warm entry (this
+ *       program started as `--client`) vs /bin/true; and the same process running the helper
+ *       with the cache off, for scale.
+ *   bench-shared --client <helper> <0|1>
+ *       one provider for <helper> (argv), shared cache off (0) or on (1), one retrieve.
+ *
+ * PROCESSCREDS_CACHE_DIR is set to a fresh directory under $TMPDIR (or /tmp). PC_BENCH_N sets
+ * the number of runs per side (default 300).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "processcreds.h"
+
+extern char **environ;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+/* Spawns argv[0] with stdout piped and read to EOF, waits; returns the seconds taken and fails
+ * unless it exited 0 having printed at least `min_out` bytes. */
+static double timed_spawn(char *const argv[], size_t min_out) {
+    double t0 = now_s();
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) die("pipe2");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    if (rc != 0) {
+        fprintf(stderr, "posix_spawn %s: %s\n", argv[0], strerror(rc));
+        exit(1);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    char buf[8192];
+    size_t total = 0;
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) total += (size_t)n;
+    close(fds[0]);
+    int status;
+    if (waitpid(pid, &status, 0) != pid) die("waitpid");
+    double t = now_s() - t0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || total < min_out) {
+        fprintf(stderr, "%s failed (status %d, %zu bytes out)\n", argv[0], status, total);
+        exit(1);
+    }
+    return t;
+}
+
+static int client(const char *helper, int shared) {
+    const char *argv[] = {helper};
+    pc_provider *p = NULL;
+    if (pc_provider_new_argv(argv, 1, &p) != PC_STATUS_OK) return 2;
+    if (pc_set_shared_cache(p, shared ? PC_SHARED_CACHE_USER : PC_SHARED_CACHE_OFF) != PC_STATUS_OK)
+        return 2;
+    pc_credentials *c = NULL;
+    uint32_t st = pc_retrieve(p, &c, NULL);
+    if (st == PC_STATUS_OK) {
+        /* Something on stdout, so the parent can check that the retrieve happened. */
+        if (write(1, "ok\n", 3) != 3) st = PC_STATUS_INTERNAL;
+        pc_credentials_free(c);
+    }
+    pc_free(p);
+    return st == PC_STATUS_OK ? 0 : 1;
+}
+
+struct row {
+    const char *name;
+    double base, value;
+    double target; /* 0: none */
+};
+
+/* Alternates `a` (baseline) and `b` n times; medians in seconds. */
+static void side_by_side(char *const a[], char *const b[], size_t b_min_out, int n, double *ma,
+                         double *mb) {
+    double *va = malloc(sizeof(double) * (size_t)n), *vb = malloc(sizeof(double) * (size_t)n);
+    if (!va || !vb) die("malloc");
+    for (int i = 0; i < n; i++) {
+        va[i] = timed_spawn(a, 0);
+        vb[i] = timed_spawn(b, b_min_out);
+    }
+    *ma = median(va, n);
+    *mb = median(vb, n);
+    free(va);
+    free(vb);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--client") == 0) return client(argv[2], atoi(argv[3]));
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s <processcreds> <helper>\n", argv[0]);
+        return 2;
+    }
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) die("readlink /proc/self/exe");
+    self[len] = 0;
+    int n = getenv("PC_BENCH_N") ? atoi(getenv("PC_BENCH_N")) : 300;
+    if (n < 1) n = 1;
+
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/pc-bench-shared-XXXXXX", tmp);
+    if (!mkdtemp(dir)) die("mkdtemp");
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("PROCESSCREDS_CACHE_DIR", cache, 1);
+
+    char *true_argv[] = {"/bin/true", NULL};
+    char *cli_argv[] = {argv[1], "cache", "--", argv[2], NULL};
+    char *hit_argv[] = {self, "--client", argv[2], "1", NULL};
+    char *miss_argv[] = {self, "--client", argv[2], "0", NULL};
+
+    /* Warm the entries (the command's and the library's share the key: the same argv). */
+    timed_spawn(cli_argv, 10);
+    timed_spawn(hit_argv, 3);
+
+    struct row rows[3];
+    double base, v;
+    side_by_side(true_argv, cli_argv, 10, n, &base, &v);
+    rows[0] = (struct row){"warm `processcreds cache` vs /bin/true", base, v, 3.0};
+    side_by_side(true_argv, hit_argv, 3, n, &base, &v);
+    rows[1] = (struct row){"fresh process, shared-cache hit vs /bin/true", base, v, 0};
+    side_by_side(hit_argv, miss_argv, 3, n, &base, &v);
+    rows[2] = (struct row){"fresh process, helper run vs shared-cache hit", base, v, 0};
+
+    printf("%-48s %12s %12s %8s %8s\n", "shared cache (median of N runs each)", "baseline",
+           "measured", "ratio", "target");
+    int ok = 1;
+    for (int i = 0; i < 3; i++) {
+        double ratio = rows[i].value / rows[i].base;
+        char target[16] = "-";
+        if (rows[i].target > 0) {
+            snprintf(target, sizeof target, "<= %.0fx", rows[i].target);
+            if (ratio > rows[i].target) ok = 0;
+        }
+        printf("%-48s %9.1f us %9.1f us %7.2fx %8s\n", rows[i].name, rows[i].base * 1e6,
+               rows[i].value * 1e6, ratio, target);
+    }
+    printf("N = %d per side%s\n", n, ok ? "" : "; TARGET MISSED");
+
+    /* Clean up the cache directory (entries, lock files). */
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return 0;
+}

@@ -1,0 +1,47 @@
+# The shared cache and the `processcreds` command (SPEC §5), included by the top-level Makefile.
+#
+#   make test-shared   (part of `make test`)
+#       clippy of the command's crate (cli/); the shared cache across real processes through the
+#       C ABI (tests/shared_cache.rs); the command (cli/tests/cli.rs: cache, get, exec, check,
+#       clear, conventions); real botocore (cli/tests/botocore.rs: 20 processes through
+#       `processcreds cache`, and check's botocore verdicts against botocore itself), with the
+#       Python of the binding's virtualenv (mk/python.mk).
+#   make bench-shared  (part of `make bench`)
+#       a warm `processcreds cache` vs spawning /bin/true, and an in-library shared-cache hit from
+#       a fresh process, side by side (bench/shared.c).
+#   make install / uninstall also install / remove $(BINDIR)/processcreds (default
+#       $(PREFIX)/bin); `make lib` builds it (target/release/processcreds).
+
+BINDIR  ?= $(PREFIX)/bin
+PC_CLI  := $(RELEASE)/processcreds
+
+TEST_TARGETS += test-shared
+
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+SHARED_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+.PHONY: test-shared bench-shared install-cli uninstall-cli
+
+test-shared: python-venv
+	$(CARGO) clippy --quiet -p processcreds-cli --all-targets -- -D warnings
+	$(CARGO) test --quiet --test shared_cache
+	PC_PYTHON=$(CURDIR)/$(PY) $(CARGO) test --quiet -p processcreds-cli
+
+install: install-cli
+uninstall: uninstall-cli
+
+install-cli: lib
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(PC_CLI) $(DESTDIR)$(BINDIR)/processcreds
+
+uninstall-cli:
+	rm -f $(DESTDIR)$(BINDIR)/processcreds
+
+$(BUILD)/bench-shared: bench/shared.c include/processcreds.h lib | $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/shared.c $(LIB_A) $(STATIC_LIBS)
+
+bench-shared: $(BUILD)/bench-shared $(BUILD)/bench-helper
+	./$(BUILD)/bench-shared "$(CURDIR)/$(PC_CLI)" "$(CURDIR)/$(BUILD)/bench-helper"
+
+.DEFAULT_GOAL := $(SHARED_SAVED_GOAL)
