@@ -524,3 +524,26 @@ fn duration_derived_expiry_is_written() {
     assert_eq!(o2, o);
     assert_eq!(w.runs(), 1);
 }
+
+#[test]
+fn set_shared_cache_checks_its_arguments() {
+    use processcreds::capi::*;
+    assert_eq!(
+        pc_set_shared_cache(std::ptr::null_mut(), PC_SHARED_CACHE_USER),
+        PC_STATUS_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        pc_set_shared_cache(std::ptr::null_mut(), PC_SHARED_CACHE_OFF),
+        PC_STATUS_INVALID_ARGUMENT
+    );
+    let cmd = std::ffi::CString::new("true").unwrap();
+    let mut p: *mut pc_provider = std::ptr::null_mut();
+    assert_eq!(pc_provider_new(cmd.as_ptr(), &mut p), PC_STATUS_OK);
+    for bad in [2, 99, u32::MAX] {
+        assert_eq!(pc_set_shared_cache(p, bad), PC_STATUS_INVALID_ARGUMENT);
+    }
+    assert_eq!(pc_set_shared_cache(p, PC_SHARED_CACHE_USER), PC_STATUS_OK);
+    assert_eq!(pc_set_shared_cache(p, PC_SHARED_CACHE_OFF), PC_STATUS_OK);
+    pc_free(p);
+    assert_eq!((PC_SHARED_CACHE_OFF, PC_SHARED_CACHE_USER), (0, 1));
+}
