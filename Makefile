@@ -17,8 +17,6 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 # Test suites of the bindings add themselves to TEST_TARGETS in mk/*.mk.
 TEST_TARGETS :=
 -include mk/*.mk
-# `make` alone builds (whatever the included files defined first).
-.DEFAULT_GOAL := all
 
 .PHONY: all lib header demo test lint test-rust test-goref test-demo clean
 all: lib

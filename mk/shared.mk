@@ -9,10 +9,9 @@
 #   make bench-shared  (part of `make bench`)
 #       a warm `processcreds cache` vs spawning /bin/true, and an in-library shared-cache hit from
 #       a fresh process, side by side (bench/shared.c).
-#   make install / uninstall also install / remove $(BINDIR)/processcreds (default
-#       $(PREFIX)/bin); `make lib` builds it (target/release/processcreds).
+#   `make lib` builds the command (target/release/processcreds); `make install` ships it
+#       (mk/c.mk, mk/dist.mk).
 
-BINDIR  ?= $(PREFIX)/bin
 PC_CLI  := $(RELEASE)/processcreds
 
 TEST_TARGETS += test-shared
@@ -21,22 +20,12 @@ TEST_TARGETS += test-shared
 # file before its own `all`): the goal is saved here and restored at the end.
 SHARED_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-.PHONY: test-shared bench-shared install-cli uninstall-cli
+.PHONY: test-shared bench-shared
 
 test-shared: python-venv
 	$(CARGO) clippy --quiet -p processcreds-cli --all-targets -- -D warnings
 	$(CARGO) test --quiet --test shared_cache
 	PC_PYTHON=$(CURDIR)/$(PY) $(CARGO) test --quiet -p processcreds-cli
-
-install: install-cli
-uninstall: uninstall-cli
-
-install-cli: lib
-	$(INSTALL) -d $(DESTDIR)$(BINDIR)
-	$(INSTALL) -m 0755 $(PC_CLI) $(DESTDIR)$(BINDIR)/processcreds
-
-uninstall-cli:
-	rm -f $(DESTDIR)$(BINDIR)/processcreds
 
 $(BUILD)/bench-shared: bench/shared.c include/processcreds.h lib | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/shared.c $(LIB_A) $(STATIC_LIBS)
