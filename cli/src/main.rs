@@ -15,10 +15,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
-use processcreds::Fetched;
 use processcreds::config::{self, ProfileSource, SharedConfig};
 use processcreds::runner::Program;
 use processcreds::shared_cache::{self, Key, SharedCacheMode, Warning};
+use processcreds::Fetched;
 use processcreds::{Error, ProcessProvider, StdinMode};
 
 const ABOUT: &str = "AWS credentials from a credential_process helper, shared between processes";
