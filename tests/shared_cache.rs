@@ -119,6 +119,53 @@ fn killed_lock_holder_frees_the_lock() {
     assert_eq!(w.client().run(), o, "its result is shared");
 }
 
+/// A child forked while its parent holds the lock (a pre-fork server's worker) and living on
+/// does not keep the lock: the next process that needs a refresh gets it.
+#[test]
+fn forked_child_does_not_keep_the_lock() {
+    let w = World::new("forked");
+    let started = w.root.join("started");
+    let child_pid = w.root.join("child-pid");
+    let exp = rfc3339_in(600);
+    let o = w
+        .client()
+        .env("PCT_EXP", &exp)
+        .env("PCT_SLEEP", "0.3")
+        .env("PCT_STARTED", &started)
+        .env("PCT_FORK_PID", &child_pid)
+        .run();
+    o.assert_run(1);
+    wait_for_file(&child_pid);
+    let pid: i32 = std::fs::read_to_string(&child_pid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(alive(pid), "the forked child lives on");
+    // A reader whose window asks for a refresh must get the lock, within its timeout.
+    let o2 = w
+        .client()
+        .env("PCT_EXP", in_an_hour())
+        .window_ms(900_000)
+        .timeout_ms(5_000)
+        .run();
+    // SAFETY: a plain kill of the child forked by the client.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    o2.assert_run(2);
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            let state = s
+                .rsplit_once(')')
+                .map(|(_, r)| r.trim_start())
+                .unwrap_or("");
+            !state.starts_with('Z') && !state.starts_with('X')
+        })
+        .unwrap_or(false)
+}
+
 #[test]
 fn waiter_whose_timeout_ends_first_gets_the_timeout_error() {
     let w = World::new("waiter");
@@ -546,4 +593,44 @@ fn set_shared_cache_checks_its_arguments() {
     assert_eq!(pc_set_shared_cache(p, PC_SHARED_CACHE_OFF), PC_STATUS_OK);
     pc_free(p);
     assert_eq!((PC_SHARED_CACHE_OFF, PC_SHARED_CACHE_USER), (0, 1));
+}
+
+/// Providers of one process exclude each other too (a record lock does not, so the library keeps
+/// one thread per lock file): 8 threads, each with its own provider, run the helper once.
+#[test]
+fn providers_of_one_process_run_the_helper_once() {
+    use processcreds::{ProcessProvider, SharedCacheMode};
+    let w = World::new("threads");
+    // The variables the helper reads, for this test's own threads: set on the command line.
+    let command = format!(
+        "PCT_COUNT='{}' PCT_EXP='{}' PCT_SLEEP=0.3 {}",
+        w.count.display(),
+        in_an_hour(),
+        w.command()
+    );
+    // The only test of this binary whose own process uses the cache directory (the others set
+    // it for their client processes).
+    std::env::set_var("PROCESSCREDS_CACHE_DIR", &w.cache);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let command = command.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let p = ProcessProvider::new(command);
+                p.update_options(|o| {
+                    o.shared_cache = SharedCacheMode::User;
+                    o.stdin = processcreds::StdinMode::Null;
+                });
+                barrier.wait();
+                p.retrieve().map(|c| c.access_key_id().to_owned())
+            })
+        })
+        .collect();
+    let ids: Vec<String> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    assert_eq!(w.runs(), 1);
+    assert!(ids.iter().all(|i| i == "AKIDRUN1"), "{ids:?}");
 }

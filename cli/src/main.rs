@@ -346,7 +346,6 @@ fn cmd_get(m: &ArgMatches) -> ExitCode {
 }
 
 fn cmd_exec(m: &ArgMatches) -> ExitCode {
-    use std::os::unix::process::CommandExt;
     let p = match source_provider(m) {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return failed(&e),
@@ -374,7 +373,13 @@ fn cmd_exec(m: &ArgMatches) -> ExitCode {
     }
     drop(f);
     drop(p);
-    // Replaces this process: the command's exit status (or signal) is ours.
+    run_command(cmd, prog)
+}
+
+/// Replaces this process with the command (POSIX): its exit status (or signal) is ours.
+#[cfg(unix)]
+fn run_command(mut cmd: std::process::Command, prog: &std::ffi::OsStr) -> ExitCode {
+    use std::os::unix::process::CommandExt;
     let err = cmd.exec();
     eprintln!("processcreds: cannot run {}: {err}", prog.to_string_lossy());
     ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound {
@@ -382,6 +387,22 @@ fn cmd_exec(m: &ArgMatches) -> ExitCode {
     } else {
         126
     })
+}
+
+/// Runs the command and exits with its status (where a process cannot be replaced).
+#[cfg(not(unix))]
+fn run_command(mut cmd: std::process::Command, prog: &std::ffi::OsStr) -> ExitCode {
+    match cmd.status() {
+        Ok(st) => ExitCode::from(st.code().unwrap_or(1) as u8),
+        Err(err) => {
+            eprintln!("processcreds: cannot run {}: {err}", prog.to_string_lossy());
+            ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            })
+        }
+    }
 }
 
 fn cmd_check(m: &ArgMatches) -> ExitCode {

@@ -35,7 +35,7 @@ impl Dir {
         Read::Absent
     }
 
-    pub(super) fn lock_file(&self, _key: &Key) -> Result<Lock, Warning> {
+    pub(super) fn try_lock(&self, _key: &Key) -> Result<Option<Lock>, Warning> {
         Err(unsupported())
     }
 
@@ -44,12 +44,6 @@ impl Dir {
     }
 
     pub(super) fn clear(&self, _key: Option<&Key>) -> Result<Cleared, Warning> {
-        Err(unsupported())
-    }
-}
-
-impl Lock {
-    pub(super) fn try_lock(&self) -> Result<bool, Warning> {
         Err(unsupported())
     }
 }

@@ -15,7 +15,7 @@
 //!   and without any group/other permission bit; every file is then opened relative to the
 //!   descriptor of that checked directory.
 //! - Per key (64 hex digits of a SHA-256, see `key.rs`): `<key>.entry` (the credentials), `<key>.lock`
-//!   (an empty file the single flight `flock`s), `<key>.tmp` (an entry being written, renamed
+//!   (an empty file the single flight locks with a POSIX record lock), `<key>.tmp` (an entry being written, renamed
 //!   over `<key>.entry`; only the lock holder writes it).
 //! - An entry is trusted only when it is a regular file owned by the effective uid with mode
 //!   0600, opened with `O_NOFOLLOW`. Its first line names the format and its key; the rest is a
@@ -34,7 +34,7 @@
 //! secret).
 //!
 //! # Platforms
-//! POSIX only (`flock`, `openat`, `O_NOFOLLOW`). Elsewhere (Windows: not yet) the cache is
+//! POSIX only (`fcntl` record locks, `openat`, `O_NOFOLLOW`). Elsewhere (Windows: not yet) the cache is
 //! always bypassed: the helper runs every time as without a cache.
 
 mod entry;
@@ -175,18 +175,11 @@ pub(crate) fn fetch(
 
     // Single flight: wait for the key's lock, or for an entry written meanwhile.
     let deadline = start.checked_add(req.timeout);
-    let lock = match dir.lock_file(&key) {
-        Ok(l) => l,
-        Err(w) => {
-            warn(w);
-            return run(req.timeout);
-        }
-    };
     let mut pause = Duration::from_millis(1);
-    loop {
-        match lock.try_lock() {
-            Ok(true) => break,
-            Ok(false) => {}
+    let lock = loop {
+        match dir.try_lock(&key) {
+            Ok(Some(lock)) => break lock,
+            Ok(None) => {}
             Err(w) => {
                 warn(w);
                 return run(remaining(deadline));
@@ -206,7 +199,7 @@ pub(crate) fn fetch(
         }
         std::thread::sleep(pause.min(left));
         pause = (pause * 2).min(POLL_MAX);
-    }
+    };
 
     // Locked: another process may have written the entry just before we got the lock.
     let replaceable = match look(&dir, &key) {

@@ -1,7 +1,16 @@
 //! The shared cache's files on POSIX systems: the trusted directory, entries read with
-//! `O_NOFOLLOW` and checked with `fstat`, per-key `flock` locks, atomic writes (temporary file
-//! and `renameat`). Every file is opened relative to the checked directory's descriptor and is
-//! close-on-exec (a helper never inherits a lock).
+//! `O_NOFOLLOW` and checked with `fstat`, per-key locks, atomic writes (temporary file and
+//! `renameat`). Every file is opened relative to the checked directory's descriptor and is
+//! close-on-exec.
+//!
+//! The lock is a POSIX record lock (`fcntl(F_SETLK)`) on `<key>.lock`, not `flock`: a record lock
+//! belongs to the process, so a child forked while it is held (a pre-fork server's worker, or a
+//! host forking at any moment) does not keep it, whereas an `flock` lives as long as any copy of
+//! the descriptor does and would stay held by a long-lived child. A record lock does not exclude
+//! the threads of one process, and closing any descriptor of the file drops it, so a table of the
+//! lock files this process holds (with the holder's pid, so that a forked child ignores its
+//! parent's) keeps one thread at a time per lock file, and a thread opens the file only after it
+//! has its slot in the table. The kernel drops the lock when its holder dies.
 
 use std::ffi::CString;
 use std::io;
@@ -28,11 +37,6 @@ pub(super) enum Read {
     Absent,
     Found(Zeroizing<Vec<u8>>),
     Untrusted(Warning),
-}
-
-pub(super) struct Lock {
-    fd: OwnedFd,
-    path: PathBuf,
 }
 
 fn errno() -> i32 {
@@ -89,10 +93,12 @@ fn c_name(key: &Key, suffix: &str) -> CString {
 impl Dir {
     /// Opens (creating it 0700 if missing) and checks the cache directory.
     pub(super) fn open(path: &Path) -> Result<Dir, Warning> {
-        match Dir::open_existing(path) {
-            Err(_) if !path.exists() && path.symlink_metadata().is_err() => {
-                // Missing: create it (and its parents) with mode 0700. A race with another
-                // process creating it is fine: the open below checks whatever is there.
+        match Dir::open_raw(path) {
+            Ok(fd) => Dir::checked(path, fd),
+            Err(libc::ENOENT) => {
+                // Missing: create it (and its parents) with mode 0700. Another process may be
+                // creating it at the same moment: an existing directory is fine, and the open
+                // below checks whatever is there.
                 if let Err(e) = std::fs::DirBuilder::new()
                     .recursive(true)
                     .mode(0o700)
@@ -105,20 +111,13 @@ impl Dir {
                 }
                 Dir::open_existing(path)
             }
-            r => r,
+            Err(e) => Err(Dir::unusable(path, e)),
         }
     }
 
-    /// Opens and checks the cache directory, which must exist.
-    pub(super) fn open_existing(path: &Path) -> Result<Dir, Warning> {
-        let bad = |why: String| {
-            Warning::new(format!(
-                "shared cache: the directory {} is not used: {why}",
-                path.display()
-            ))
-        };
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| bad("its path holds a NUL byte".into()))?;
+    /// The directory's descriptor, or the errno of the open (not following a final symlink).
+    fn open_raw(path: &Path) -> Result<OwnedFd, i32> {
+        let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| libc::EINVAL)?;
         // SAFETY: a NUL-terminated path; the result is checked.
         let raw = unsafe {
             libc::open(
@@ -127,18 +126,45 @@ impl Dir {
             )
         };
         if raw < 0 {
-            let e = errno();
-            return Err(bad(match e {
+            Err(errno())
+        } else {
+            // SAFETY: a descriptor we own.
+            Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+        }
+    }
+
+    /// Opens and checks the cache directory, which must exist.
+    pub(super) fn open_existing(path: &Path) -> Result<Dir, Warning> {
+        match Dir::open_raw(path) {
+            Ok(fd) => Dir::checked(path, fd),
+            Err(e) => Err(Dir::unusable(path, e)),
+        }
+    }
+
+    fn unusable(path: &Path, e: i32) -> Warning {
+        Dir::not_used(
+            path,
+            match e {
                 libc::ELOOP => "it is a symbolic link".into(),
                 libc::ENOTDIR => "it is not a directory (or is a symbolic link)".into(),
+                libc::EINVAL => "its path holds a NUL byte".into(),
                 _ => os_text(e),
-            }));
-        }
-        // SAFETY: a descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let st = fstat(&fd).ok_or_else(|| bad(os_text(errno())))?;
+            },
+        )
+    }
+
+    fn not_used(path: &Path, why: String) -> Warning {
+        Warning::new(format!(
+            "shared cache: the directory {} is not used: {why}",
+            path.display()
+        ))
+    }
+
+    /// The directory, if the opened `fd` is one this user alone may use.
+    fn checked(path: &Path, fd: OwnedFd) -> Result<Dir, Warning> {
+        let st = fstat(&fd).ok_or_else(|| Dir::not_used(path, os_text(errno())))?;
         if !is_type(&st, libc::S_IFDIR) {
-            return Err(bad("it is not a directory".into()));
+            return Err(Dir::not_used(path, "it is not a directory".into()));
         }
         if let Some(why) = distrust(
             &st,
@@ -146,7 +172,7 @@ impl Dir {
             |m| m & 0o077 == 0,
             "which gives access to group or others (it must be 0700)",
         ) {
-            return Err(bad(why));
+            return Err(Dir::not_used(path, why));
         }
         Ok(Dir {
             fd,
@@ -229,21 +255,25 @@ impl Dir {
         Read::Found(buf)
     }
 
-    /// Opens (creating it) the lock file of `key`.
-    pub(super) fn lock_file(&self, key: &Key) -> Result<Lock, Warning> {
+    /// Takes the lock of `key` if no other thread or process holds it (`Ok(None)` when one does);
+    /// `Err` when the lock file cannot be used (the cache is then bypassed).
+    pub(super) fn try_lock(&self, key: &Key) -> Result<Option<Lock>, Warning> {
         let path = self.file_path(key, LOCK);
+        let Some(slot) = Slot::take(&path) else {
+            return Ok(None); // another thread of this process holds it
+        };
         let bad = |why: String| {
             Warning::new(format!(
                 "shared cache: the lock file {} is not used: {why}",
                 path.display()
             ))
         };
-        // Read-only is enough for flock, and works where the lock file exists on a read-only
-        // file system.
+        // Opened only now that this thread has the slot: closing a descriptor of the file would
+        // drop a record lock another thread of this process holds.
         let fd = self
             .openat(
                 &c_name(key, LOCK),
-                libc::O_RDONLY | libc::O_CREAT | libc::O_NONBLOCK,
+                libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK,
             )
             .map_err(|e| {
                 bad(if e == libc::ELOOP {
@@ -259,7 +289,24 @@ impl Dir {
         if let Some(why) = distrust(&st, "it", |_| true, "") {
             return Err(bad(why));
         }
-        Ok(Lock { fd, path })
+        loop {
+            // SAFETY: an all-zero flock is valid; a write lock on the whole file.
+            let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+            fl.l_type = libc::F_WRLCK as _;
+            fl.l_whence = libc::SEEK_SET as _;
+            // SAFETY: a descriptor we own and a flock structure.
+            if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &fl) } == 0 {
+                return Ok(Some(Lock {
+                    fd: Some(fd),
+                    _slot: slot,
+                }));
+            }
+            match errno() {
+                libc::EAGAIN | libc::EACCES => return Ok(None),
+                libc::EINTR => continue,
+                e => return Err(bad(format!("cannot lock it: {}", os_text(e)))),
+            }
+        }
     }
 
     /// Writes `bytes` as the entry of `key`: a temporary file, then a rename over the entry.
@@ -412,26 +459,43 @@ impl Dir {
     }
 }
 
-impl Lock {
-    /// Takes the lock if it is free: `Ok(false)` when another holder has it.
-    pub(super) fn try_lock(&self) -> Result<bool, Warning> {
-        loop {
-            // SAFETY: a descriptor we own.
-            if unsafe { libc::flock(self.fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return Ok(true);
-            }
-            match errno() {
-                libc::EWOULDBLOCK => return Ok(false),
-                libc::EINTR => continue,
-                e => {
-                    return Err(Warning::new(format!(
-                        "shared cache: cannot lock {}: {}",
-                        self.path.display(),
-                        os_text(e)
-                    )))
-                }
-            }
-        }
+/// A held lock: dropping it closes the descriptor (which releases the record lock), then frees
+/// the slot.
+pub(super) struct Lock {
+    fd: Option<OwnedFd>,
+    _slot: Slot,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // The descriptor goes before the slot (declaration order would do it, but say it).
+        drop(self.fd.take());
     }
 }
-// Closing the descriptor (OwnedFd's drop) releases the lock.
+
+/// The lock files this process's threads hold, with the pid that took each (a child forked
+/// while one was held inherits the table but not the lock: it ignores its parent's entries).
+static HELD: parking_lot::Mutex<Vec<(PathBuf, u32)>> = parking_lot::const_mutex(Vec::new());
+
+/// A thread's slot in [`HELD`] for one lock file.
+pub(super) struct Slot(PathBuf);
+
+impl Slot {
+    fn take(path: &Path) -> Option<Slot> {
+        let me = std::process::id();
+        let mut held = HELD.lock();
+        held.retain(|(_, pid)| *pid == me);
+        if held.iter().any(|(p, _)| p == path) {
+            return None;
+        }
+        held.push((path.to_owned(), me));
+        Some(Slot(path.to_owned()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let me = std::process::id();
+        HELD.lock().retain(|(p, pid)| !(p == &self.0 && *pid == me));
+    }
+}

@@ -124,6 +124,7 @@ impl World {
                     .env_remove("PCT_SLEEP")
                     .env_remove("PCT_FAIL")
                     .env_remove("PCT_DURATION_MS")
+                    .env_remove("PCT_FORK_PID")
                     .env_remove("PCT_STARTED")
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
@@ -276,6 +277,46 @@ pub fn client_main() {
         // SAFETY: one byte into our buffer; unbuffered, so the other clients keep theirs.
         assert_eq!(unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) }, 1);
     }
+    // PCT_FORK_PID: once the helper runs (under the lock), fork a child that keeps this
+    // process's descriptors (the lock file's among them) for 30 s, and write its pid there.
+    let forker = var("PCT_FORK_PID").map(|pid_file| {
+        let started = std::path::PathBuf::from(var("PCT_STARTED").unwrap());
+        std::thread::spawn(move || {
+            wait_for_file(&started);
+            let text = CString::new(pid_file).unwrap();
+            // SAFETY: the child only makes async-signal-safe calls, then exits.
+            unsafe {
+                let pid = libc::fork();
+                if pid == 0 {
+                    // Not stdout and stderr: the test waits for their end.
+                    libc::close(1);
+                    libc::close(2);
+                    let fd = libc::open(
+                        text.as_ptr(),
+                        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+                        0o644,
+                    );
+                    let me = libc::getpid();
+                    let mut buf = [0u8; 16];
+                    let mut n = 0;
+                    let mut v = me;
+                    let mut digits = [0u8; 16];
+                    while v > 0 {
+                        digits[n] = b'0' + (v % 10) as u8;
+                        v /= 10;
+                        n += 1;
+                    }
+                    for i in 0..n {
+                        buf[i] = digits[n - 1 - i];
+                    }
+                    libc::write(fd, buf.as_ptr().cast(), n);
+                    libc::close(fd);
+                    libc::sleep(30);
+                    libc::_exit(0);
+                }
+            }
+        })
+    });
     let cmd = CString::new(var("PCT_COMMAND").unwrap()).unwrap();
     let mut p: *mut pc_provider = std::ptr::null_mut();
     assert_eq!(pc_provider_new(cmd.as_ptr(), &mut p), PC_STATUS_OK);
@@ -335,6 +376,9 @@ pub fn client_main() {
         pc_error_free(e);
     }
     pc_free(p);
+    if let Some(f) = forker {
+        f.join().unwrap();
+    }
     std::io::stdout().write_all(out.as_bytes()).unwrap();
 }
 
