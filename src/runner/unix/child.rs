@@ -21,13 +21,22 @@ pub(super) struct Child {
 }
 
 impl Child {
+    /// A helper just spawned; its pidfd is opened by [`Child::watch`] when it is needed.
     pub(super) fn new(pid: libc::pid_t, own_group: bool) -> Child {
         Child {
             pid,
             own_group,
-            pidfd: sys::pidfd_open(pid),
+            pidfd: None,
             done: false,
         }
+    }
+
+    /// Opens the helper's pidfd if it has none; whether it has one now.
+    pub(super) fn watch(&mut self) -> bool {
+        if self.pidfd.is_none() && !self.done {
+            self.pidfd = sys::pidfd_open(self.pid);
+        }
+        self.pidfd.is_some()
     }
 
     /// Non-blocking: `Some(status)` once the child has exited; `Some(Err(errno))` when it cannot
@@ -65,6 +74,7 @@ impl Child {
         if self.done {
             return;
         }
+        self.watch();
         if tree::kill_tree(self.pid, self.own_group, |sig| self.signal(sig)) {
             self.wait_for_exit(Instant::now() + KILL_GRACE);
         }

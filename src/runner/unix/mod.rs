@@ -17,27 +17,22 @@
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Instant;
 
-use super::{
-    go_quote, Cancel, Program, RunOptions, RunOutput, StderrTail, DRAIN_AFTER_EXIT, MAX_TIMEOUT,
-};
+use super::{go_quote, Cancel, Program, RunOptions, RunOutput};
 use crate::error::Error;
 
 mod child;
 mod fallback;
 mod fd;
 mod output;
+mod read_loop;
 mod reaper;
 mod spawn;
 mod status;
 mod sys;
 mod tree;
 
-use fd::{last_errno, set_nonblocking, Fd};
-use output::{drain_stderr, millis_until, read_stderr, Scratch, StderrRead, StdoutBuf};
-use spawn::{spawn, Spawned};
-use status::describe_status;
+use read_loop::spawn_and_read;
 pub(crate) use status::errno_text;
 pub(crate) use sys::Waker;
 
@@ -123,155 +118,4 @@ fn is_executable(p: &Path) -> bool {
     };
     // SAFETY: a valid NUL-terminated path.
     unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::X_OK, libc::AT_EACCESS) == 0 }
-}
-
-/// The poll slots.
-const STDOUT: usize = 0;
-const STDERR: usize = 1;
-const PIDFD: usize = 2;
-const CANCEL: usize = 3;
-
-fn spawn_and_read(
-    path: &Path,
-    c_path: &CString,
-    c_args: &[CString],
-    opts: &RunOptions,
-    cancel: Option<&Cancel>,
-) -> Result<RunOutput, Error> {
-    let mut argv: Vec<*mut libc::c_char> = c_args.iter().map(|a| a.as_ptr() as *mut _).collect();
-    argv.push(std::ptr::null_mut());
-    let deadline = Instant::now() + opts.timeout.min(MAX_TIMEOUT);
-    let Spawned {
-        mut child,
-        stdout,
-        stderr,
-    } = spawn(path, c_path, &argv, opts)?;
-    // Stdout is read only when poll says it is readable, so it may stay blocking; stderr is
-    // also drained without poll.
-    if let Some(e) = &stderr {
-        set_nonblocking(e);
-    }
-    let waker = cancel.and_then(Cancel::waker);
-
-    let mut out = StdoutBuf::new(opts.max_buf_size);
-    let mut tail = StderrTail { buf: Vec::new() };
-    let mut scratch = Scratch::default();
-    let mut stdout_open = true;
-    let mut stderr_open = stderr.is_some();
-    let mut exit: Option<Result<i32, i32>> = None;
-    let mut drain_until = deadline;
-    // Whether to look for the exit before the next poll: always without a pidfd.
-    let mut look_for_exit = false;
-
-    let with_stderr = |e: Error, tail: &StderrTail| e.with_stderr(tail.report());
-
-    loop {
-        if exit.is_none() && (look_for_exit || child.pidfd.is_none()) {
-            if let Some(st) = child.try_reap() {
-                exit = Some(st);
-                drain_until = (Instant::now() + DRAIN_AFTER_EXIT).min(deadline);
-            }
-        }
-        // An unclean exit is reported at once, as Go does.
-        if let Some(st) = exit {
-            let failure = match st {
-                Ok(status) => describe_status(status),
-                Err(e) => Some(format!("waitid: {}", errno_text(e))),
-            };
-            if let Some(cause) = failure {
-                drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
-                return Err(with_stderr(Error::execution(cause), &tail));
-            }
-            if !stdout_open {
-                break;
-            }
-        }
-        if cancel.is_some_and(Cancel::is_cancelled) {
-            child.kill();
-            return Err(super::cancelled());
-        }
-        let limit = if exit.is_some() {
-            drain_until
-        } else {
-            deadline
-        };
-        let now = Instant::now();
-        if now >= limit {
-            if exit.is_some() {
-                break; // D2: descendants holding stdout are not waited for
-            }
-            child.kill();
-            drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
-            return Err(with_stderr(Error::timeout(), &tail));
-        }
-
-        let mut fds = [libc::pollfd {
-            fd: -1,
-            events: libc::POLLIN,
-            revents: 0,
-        }; 4];
-        if stdout_open {
-            fds[STDOUT].fd = stdout.raw();
-        }
-        if stderr_open {
-            fds[STDERR].fd = stderr.as_ref().map_or(-1, Fd::raw);
-        }
-        let mut wait_ms = millis_until(limit);
-        if exit.is_none() {
-            match (&child.pidfd, look_for_exit) {
-                (Some(p), false) => fds[PIDFD].fd = p.raw(),
-                // No pidfd (old kernel), or one that said "exited" before the exit could be
-                // reaped (a tracer holds it): look again soon, sooner once stdout has closed.
-                _ => wait_ms = wait_ms.min(if stdout_open { 10 } else { 1 }),
-            }
-        }
-        match waker {
-            Some(w) => fds[CANCEL].fd = w.raw(),
-            None if cancel.is_some() => wait_ms = wait_ms.min(10),
-            None => {}
-        }
-        // SAFETY: fds is a valid array of four pollfd.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), 4, wait_ms) };
-        if r < 0 {
-            let e = last_errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            return Err(Error::internal(format!("poll: {}", errno_text(e))));
-        }
-        let ready = |i: usize| fds[i].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
-        look_for_exit = ready(PIDFD) || (look_for_exit && child.pidfd.is_some() && r == 0);
-        if stdout_open && ready(STDOUT) {
-            match out.read_from(&stdout, &mut scratch) {
-                Ok(true) => {}
-                Ok(false) => stdout_open = false,
-                Err(libc::EINTR | libc::EAGAIN) => {}
-                Err(_) => stdout_open = false,
-            }
-            if out.exceeded {
-                // D3: fail at once; kill the helper unless it has already exited.
-                child.kill();
-                drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
-                return Err(with_stderr(
-                    Error::parse(format!(
-                        "output exceeds MaxBufSize ({} bytes)",
-                        opts.max_buf_size
-                    )),
-                    &tail,
-                ));
-            }
-        }
-        if stderr_open && ready(STDERR) {
-            if let Some(fd) = &stderr {
-                stderr_open =
-                    !matches!(read_stderr(fd, &mut tail, &mut scratch), StderrRead::Closed);
-            }
-        }
-    }
-    drop(child);
-    drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
-    Ok(RunOutput {
-        stdout: std::mem::take(&mut out.buf),
-        stderr: tail.report(),
-    })
 }
