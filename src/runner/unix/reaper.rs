@@ -11,7 +11,7 @@
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::child::signal;
 use super::fd::{last_errno, Fd};
@@ -19,11 +19,16 @@ use super::sys;
 
 /// How often the stuck helpers are killed again (and, without pidfds, looked at).
 const RETRY: Duration = Duration::from_secs(1);
+/// Without a pidfd, a helper handed over less than [`RECENT`] ago is looked at this often: most
+/// die soon after their kill.
+const RETRY_RECENT: Duration = Duration::from_millis(10);
+const RECENT: Duration = Duration::from_secs(1);
 
 struct Entry {
     pid: libc::pid_t,
     pidfd: Option<Fd>,
     own_group: bool,
+    since: Instant,
 }
 
 #[derive(Default)]
@@ -79,6 +84,7 @@ pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<Fd>, own_group: bool) {
         pid,
         pidfd,
         own_group,
+        since: Instant::now(),
     });
     if let Some(w) = &inner.waker {
         w.wake();
@@ -106,6 +112,7 @@ pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<Fd>, own_group: bool) {
 fn run(r: &'static Reaper, wake_fd: i32) {
     let mut fds: Vec<libc::pollfd> = Vec::new();
     loop {
+        let mut wait = RETRY;
         {
             let mut inner = r.inner.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(w) = &inner.waker {
@@ -125,13 +132,20 @@ fn run(r: &'static Reaper, wake_fd: i32) {
                     .iter()
                     .filter_map(|e| e.pidfd.as_ref().map(|f| pollin(f.raw()))),
             );
+            if inner
+                .entries
+                .iter()
+                .any(|e| e.pidfd.is_none() && e.since.elapsed() < RECENT)
+            {
+                wait = RETRY_RECENT;
+            }
         }
         // SAFETY: a valid array of pollfd.
         unsafe {
             libc::poll(
                 fds.as_mut_ptr(),
                 fds.len() as libc::nfds_t,
-                RETRY.as_millis() as i32,
+                wait.as_millis() as i32,
             )
         };
     }
