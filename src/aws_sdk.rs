@@ -3,10 +3,9 @@
 //! [`Provider`] wraps a [`ProcessProvider`] and implements aws-sdk-rust's
 //! [`ProvideCredentials`], so any SDK client can get its credentials from a `credential_process`
 //! helper with this crate's semantics (Go v1's texts, the process tree killed on timeout, bounded
-//! output, wiped secrets):
+//! output, wiped secrets). Plug it into the SDK's configuration:
 //!
-//! ```no_run
-//! # async fn example() {
+//! ```ignore
 //! use aws_config::BehaviorVersion;
 //! use processcreds::{aws_sdk::Provider, ProcessProvider};
 //!
@@ -15,8 +14,36 @@
 //!     .credentials_provider(provider)
 //!     .load()
 //!     .await;
-//! # let _ = config;
+//! ```
+//!
+//! (This snippet needs `aws-config`; the repository's `examples/rust_sdk.rs` is the same program
+//! in full, built and run against a signature-checking server in CI.) The SDK can also be left
+//! aside: the provider works with any executor.
+//!
+//! ```
+//! use aws_credential_types::provider::ProvideCredentials;
+//! use processcreds::{aws_sdk::Provider, ProcessProvider};
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     struct Unpark(std::thread::Thread);
+//! #     impl std::task::Wake for Unpark {
+//! #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+//! #     }
+//! #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+//! #     let mut cx = std::task::Context::from_waker(&waker);
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop {
+//! #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+//! #         std::thread::park();
+//! #     }
 //! # }
+//!
+//! let provider = Provider::new(ProcessProvider::new(
+//!     r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s","AccountId":"123456789012"}'"#,
+//! ));
+//! let creds = block_on(provider.provide_credentials()).expect("credentials");
+//! assert_eq!(creds.access_key_id(), "AKID");
+//! assert_eq!(creds.account_id().map(|a| a.as_str()), Some("123456789012"));
+//! assert_eq!(creds.expiry(), None);
 //! ```
 //!
 //! # How it runs the helper
@@ -26,30 +53,28 @@
 //! * Otherwise the helper runs on a new OS thread and the returned future completes when it is
 //!   done, so the async executor is never blocked and no particular runtime (tokio or another)
 //!   is required. Callers that ask while a run is going on share that run (one helper process).
-//! * If the SDK stops waiting (its identity cache's load timeout, 5 seconds by default), the run
-//!   goes on and its credentials are cached, so the next request gets them. A helper that can take
-//!   longer (an MFA prompt, a browser login) needs a longer load timeout, see below.
+//! * If the SDK stops waiting (its identity cache's load timeout, see below), the run goes on and
+//!   its credentials are cached, so the next request gets them. A helper that can take longer (an
+//!   MFA prompt, a browser login) needs a longer load timeout.
 //!
 //! # The SDK's load timeout
 //!
-//! aws-sdk-rust's default identity cache gives a credentials provider 5 seconds
-//! (`IdentityCache::lazy()`'s `load_timeout`) whatever the provider's own timeout is
-//! ([smithy-rs#2086](https://github.com/smithy-lang/smithy-rs/issues/2086)). To let the helper
-//! use its whole [`Options::timeout`](crate::Options::timeout), raise it:
+//! aws-sdk-rust's identity cache bounds how long a credentials provider may take, whatever the
+//! provider's own timeout ([smithy-rs#2086](https://github.com/smithy-lang/smithy-rs/issues/2086)):
+//! 5 seconds up to aws-smithy-runtime 1.12; since 1.13, a bound derived from the retry and
+//! connect-timeout settings (about 21.6 seconds with the defaults). A helper waiting for a person
+//! needs more. To let it use its whole [`Options::timeout`](crate::Options::timeout) (one minute
+//! by default), raise the identity cache's `load_timeout` a little above it:
 //!
-//! ```no_run
-//! # async fn example() {
+//! ```ignore
 //! use std::time::Duration;
 //! use aws_config::{identity::IdentityCache, BehaviorVersion};
-//! use processcreds::{aws_sdk::Provider, ProcessProvider};
 //!
 //! let config = aws_config::defaults(BehaviorVersion::latest())
 //!     .credentials_provider(Provider::new(ProcessProvider::new("my-mfa-helper")))
 //!     .identity_cache(IdentityCache::lazy().load_timeout(Duration::from_secs(70)).build())
 //!     .load()
 //!     .await;
-//! # let _ = config;
-//! # }
 //! ```
 //!
 //! # What the SDK gets

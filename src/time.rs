@@ -264,6 +264,33 @@ pub fn format_rfc3339(t: UnixTime) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn system_time_round_trips_and_saturates() {
+        for n in [
+            0,
+            1,
+            -1,
+            1_500_000_000,
+            -1_500_000_000,
+            4_102_444_800_123_456_789,
+        ] {
+            let t = UnixTime::from_nanos(n);
+            assert_eq!(UnixTime::from(SystemTime::from(t)), t, "{n}");
+        }
+        assert_eq!(
+            SystemTime::from(UnixTime::from_nanos(-1_500_000_000)),
+            UNIX_EPOCH - Duration::new(1, 500_000_000)
+        );
+        // Beyond what SystemTime holds: the furthest time it holds, to the second, in the right
+        // direction.
+        let max = SystemTime::from(UnixTime::from_nanos(i128::MAX));
+        assert!(max > UNIX_EPOCH + Duration::from_secs(1 << 40));
+        assert!(max.checked_add(Duration::from_secs(1)).is_none());
+        let min = SystemTime::from(UnixTime::from_nanos(i128::MIN + 1));
+        assert!(min < UNIX_EPOCH - Duration::from_secs(1 << 40));
+        assert!(min.checked_sub(Duration::from_secs(1)).is_none());
+    }
+
     fn ok(s: &str) -> i128 {
         parse_rfc3339(s.as_bytes()).unwrap().as_nanos()
     }
