@@ -5,6 +5,17 @@
 #       (release without debug info, symbol tables stripped), the archive stripped of the debug
 #       info of the Rust standard library it holds, and bin/processcreds when the command's
 #       crate (cli/) exists. `make install`, `make wheel` and `make dist` ship these.
+#   make dist (targets and their dist/<triple>/: mk/platforms.mk and the DIST_TARGETS seam)
+#       then, per target, dist/processcreds-<version>-<triple>.tar.gz (tools/dist-archive: the
+#       stripped libraries, relocatable pkg-config files, headers, the command where the target
+#       has it, README.md, LICENSE), and dist/SHA256SUMS over the tarballs.
+#   make test-dist
+#       tools/dist-test: checksums and contents of every tarball; the build machine's tarball
+#       unpacked in a temporary directory and a C program linked against it through its
+#       pkg-config files, shared (with an rpath) and static, run without LD_LIBRARY_PATH.
+#   make bench-stripped
+#       bench/stripped.c: the shipped .so (profile dist) against the development one (release),
+#       loaded side by side in one process: cached and fresh retrieves, alternating rounds.
 #   make test-go-recipe
 #       bindings/go/recipe-test.sh: the Go README's build recipes, as written, in a new module
 #       outside the repository, static and through pkg-config (tag processcreds_system).
@@ -15,17 +26,22 @@ SHIP_SO   := $(SHIP_DIR)/libprocesscreds.so
 SHIP_A    := $(SHIP_DIR)/libprocesscreds.a
 SHIP_CLI  := $(if $(wildcard cli/Cargo.toml),$(SHIP_DIR)/bin/processcreds)
 SHIP_STAMP := $(SHIP_DIR)/.built
+# The Cargo profile of the per-target builds of `make dist` (mk/platforms.mk reads it).
+DIST_PROFILE ?= dist
+# The system libraries of each target's static library (`cargo rustc --target <triple> --
+# --print native-static-libs`), for its processcreds-static.pc; the build machine's otherwise.
+DIST_STATIC_LIBS_x86_64-unknown-linux-musl := -lunwind -lc
 DIST_PROFILE_DIR := target/dist
 SHIP_SRCS := Cargo.toml $(wildcard Cargo.lock .cargo/config.toml) build.rs \
              $(shell find src $(if $(SHIP_CLI),cli) -type f -not -path 'cli/target/*' 2>/dev/null)
 
-TEST_TARGETS += test-go-recipe
+TEST_TARGETS += test-go-recipe test-dist
 
 # Rules here must not become the default goal of the top-level Makefile (which includes this
 # file before its own `all`): the goal is saved here and restored at the end.
 DIST_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-.PHONY: ship-lib test-go-recipe
+.PHONY: ship-lib test-go-recipe test-dist bench-stripped dist
 
 # `make` builds what `make install` installs, so that `sudo make install` compiles nothing.
 all: ship-lib
@@ -47,6 +63,31 @@ ifneq ($(SHIP_CLI),)
 	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/processcreds $(SHIP_CLI)
 endif
 	@touch $@
+
+# The recipe of `make dist`, whose prerequisites (every dist/<triple>/) the top-level Makefile
+# gives: it runs once they are all made.
+dist:
+	@test -n "$(strip $(DIST_TARGETS))" || { echo "make dist: no target in DIST_TARGETS"; exit 1; }
+	rm -f dist/processcreds-$(PC_VERSION)-*.tar.gz dist/SHA256SUMS
+	@set -e; for t in $(DIST_TARGETS); do \
+	  case $$t in \
+	    x86_64-unknown-linux-musl) libs="$(DIST_STATIC_LIBS_x86_64-unknown-linux-musl)" ;; \
+	    *) libs="$(STATIC_LIBS)" ;; \
+	  esac; \
+	  sh tools/dist-archive $$t $(PC_VERSION) "$$libs"; \
+	done
+	cd dist && sha256sum processcreds-$(PC_VERSION)-*.tar.gz > SHA256SUMS
+	@cat dist/SHA256SUMS
+
+test-dist: dist
+	CC="$(CC)" PC_VERSION="$(PC_VERSION)" PC_SOMAJOR="$(PC_SOMAJOR)" \
+	DIST_TARGETS="$(DIST_TARGETS)" sh tools/dist-test
+
+$(BUILD)/bench-stripped: bench/stripped.c include/processcreds.h | $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/stripped.c -ldl
+
+bench-stripped: $(BUILD)/bench-stripped $(BUILD)/bench-helper lib ship-lib
+	./$(BUILD)/bench-stripped $(CURDIR)/$(LIB_SO) $(CURDIR)/$(SHIP_SO) $(CURDIR)/$(BUILD)/bench-helper
 
 test-go-recipe:
 	GO="$(GO)" sh bindings/go/recipe-test.sh
