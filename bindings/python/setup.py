@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, List, Tuple
+from typing import Any, Tuple
 
 from setuptools import setup
 from setuptools.command.bdist_wheel import bdist_wheel
@@ -51,7 +51,7 @@ if not PREBUILT and not os.path.isfile(MANIFEST):
     )
 
 
-class BuildRust(build_rust):  # type: ignore[misc]
+class BuildRust(build_rust):
     """Names the library as itself rather than as an extension module, and installs a prebuilt
     one instead of running cargo when ``PROCESSCREDS_WHEEL_LIB`` is set."""
 
@@ -61,7 +61,8 @@ class BuildRust(build_rust):  # type: ignore[misc]
 
     def run_for_extension(self, ext: RustExtension) -> None:
         if PREBUILT:
-            built: List[Tuple[str, str]] = [(ext.name, os.path.abspath(PREBUILT))]
+            # (module name, file) pairs, as build_extension returns them.
+            built: Any = [(ext.name, os.path.abspath(PREBUILT))]
             self.install_extension(ext, built, None)
         else:
             super().run_for_extension(ext)
