@@ -7,8 +7,9 @@
 #       crate (cli/) exists. `make install`, `make wheel` and `make dist` ship these.
 #   make dist (targets and their dist/<triple>/: mk/platforms.mk and the DIST_TARGETS seam)
 #       then, per target, dist/processcreds-<version>-<triple>.tar.gz (tools/dist-archive: the
-#       stripped libraries, relocatable pkg-config files, headers, the command where the target
-#       has it, README.md, LICENSE), and dist/SHA256SUMS over the tarballs.
+#       stripped libraries, relocatable pkg-config files, headers, README.md, LICENSE, and on
+#       Linux targets the processcreds command built for the target), and dist/SHA256SUMS over
+#       the tarballs.
 #   make test-dist
 #       tools/dist-test: checksums and contents of every tarball; the build machine's tarball
 #       unpacked in a temporary directory and a C program linked against it through its
@@ -31,6 +32,10 @@ DIST_PROFILE ?= dist
 # The system libraries of each target's static library (`cargo rustc --target <triple> --
 # --print native-static-libs`), for its processcreds-static.pc; the build machine's otherwise.
 DIST_STATIC_LIBS_x86_64-unknown-linux-musl := -lunwind -lc
+# The command for a musl target is a static executable (Rust's default for musl), built apart
+# from the musl libraries (which need crt-static off). Linux targets get the command, with the
+# zig builds of mk/platforms.mk (PLAT_ZIGBUILD, against glibc PLAT_GLIBC).
+DIST_CLI_MUSL_DIR := target/musl-static
 DIST_PROFILE_DIR := target/dist
 SHIP_SRCS := Cargo.toml $(wildcard Cargo.lock .cargo/config.toml) build.rs \
              $(shell find src $(if $(SHIP_CLI),cli) -type f -not -path 'cli/target/*' 2>/dev/null)
@@ -74,7 +79,18 @@ dist:
 	    x86_64-unknown-linux-musl) libs="$(DIST_STATIC_LIBS_x86_64-unknown-linux-musl)" ;; \
 	    *) libs="$(STATIC_LIBS)" ;; \
 	  esac; \
-	  sh tools/dist-archive $$t $(PC_VERSION) "$$libs"; \
+	  cli=""; \
+	  if [ -n "$(SHIP_CLI)" ]; then case $$t in \
+	    *-linux-gnu) \
+	      echo "processcreds command for $$t (glibc $(PLAT_GLIBC))"; \
+	      $(PLAT_ZIGBUILD) -p processcreds-cli --bins --target $$t.$(PLAT_GLIBC) --target-dir $(PLAT_GLIBC_DIR); \
+	      cli=$(PLAT_GLIBC_DIR)/$$t/$(PLAT_PROFILE_DIR)/processcreds ;; \
+	    *-linux-musl) \
+	      echo "processcreds command for $$t (static)"; \
+	      $(PLAT_ZIGBUILD) -p processcreds-cli --bins --target $$t --target-dir $(DIST_CLI_MUSL_DIR); \
+	      cli=$(DIST_CLI_MUSL_DIR)/$$t/$(PLAT_PROFILE_DIR)/processcreds ;; \
+	  esac; fi; \
+	  sh tools/dist-archive $$t $(PC_VERSION) "$$libs" $$cli; \
 	done
 	cd dist && sha256sum processcreds-$(PC_VERSION)-*.tar.gz > SHA256SUMS
 	@cat dist/SHA256SUMS

@@ -104,6 +104,11 @@ check "make install did not run ldconfig on a private prefix" sh -c "! grep -q '
 check "make install printed the rpath to use" grep -qF -- "pkg-config --cflags --libs processcreds) -Wl,-rpath,$lib" "$tmp/install.out"
 check "make install printed the static route" grep -qF -- "pkg-config --cflags --libs processcreds-static)" "$tmp/install.out"
 rpath=$(sed -n 's/.*processcreds) \(-Wl,-rpath,[^ ]*\)$/\1/p' "$tmp/install.out")
+if [ -f cli/Cargo.toml ]; then
+    check "bin/processcreds (the command)" test -x "$prefix/bin/processcreds"
+    check "bin/processcreds runs: --version" sh -c "env -u LD_LIBRARY_PATH '$prefix/bin/processcreds' --version | grep -qx 'processcreds $PC_VERSION'"
+    check "bin/processcreds is stripped" sh -c "! readelf -S '$prefix/bin/processcreds' | grep -Eq '\.symtab|\.debug_'"
+fi
 
 # ---- pkg-config
 check "pkg-config --modversion" test "$(pcfg --modversion processcreds)" = "$PC_VERSION"
