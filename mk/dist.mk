@@ -72,9 +72,11 @@ endif
 # The recipe of `make dist`, whose prerequisites (every dist/<triple>/) the top-level Makefile
 # gives: it runs once they are all made.
 dist:
-	@test -n "$(strip $(DIST_TARGETS))" || { echo "make dist: no target in DIST_TARGETS"; exit 1; }
-	rm -f dist/processcreds-$(PC_VERSION)-*.tar.gz dist/SHA256SUMS
-	@set -e; for t in $(DIST_TARGETS); do \
+	@if [ -z "$(strip $(DIST_TARGETS))" ]; then \
+	  echo "make dist: no target in DIST_TARGETS: nothing to pack"; exit 0; fi; \
+	set -e; \
+	rm -f dist/processcreds-$(PC_VERSION)-*.tar.gz dist/SHA256SUMS; \
+	for t in $(DIST_TARGETS); do \
 	  case $$t in \
 	    x86_64-unknown-linux-musl) libs="$(DIST_STATIC_LIBS_x86_64-unknown-linux-musl)" ;; \
 	    *) libs="$(STATIC_LIBS)" ;; \
@@ -91,13 +93,13 @@ dist:
 	      cli=$(DIST_CLI_MUSL_DIR)/$$t/$(PLAT_PROFILE_DIR)/processcreds ;; \
 	  esac; fi; \
 	  sh tools/dist-archive $$t $(PC_VERSION) "$$libs" $$cli; \
-	done
-	cd dist && sha256sum processcreds-$(PC_VERSION)-*.tar.gz > SHA256SUMS
-	@cat dist/SHA256SUMS
+	done; \
+	cd dist && sha256sum processcreds-$(PC_VERSION)-*.tar.gz > SHA256SUMS && cat SHA256SUMS
 
 test-dist: dist
-	CC="$(CC)" PC_VERSION="$(PC_VERSION)" PC_SOMAJOR="$(PC_SOMAJOR)" \
-	DIST_TARGETS="$(DIST_TARGETS)" sh tools/dist-test
+	@if [ -z "$(strip $(DIST_TARGETS))" ]; then echo "SKIP test-dist: no target in DIST_TARGETS"; else \
+	  CC="$(CC)" PC_VERSION="$(PC_VERSION)" PC_SOMAJOR="$(PC_SOMAJOR)" \
+	  DIST_TARGETS="$(DIST_TARGETS)" sh tools/dist-test; fi
 
 $(BUILD)/bench-stripped: bench/stripped.c include/processcreds.h | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/stripped.c -ldl
