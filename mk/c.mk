@@ -83,10 +83,12 @@ install: ship-lib
 	$(PC_PC_SED) processcreds.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc
 	$(PC_PC_SED) processcreds-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/processcreds-static.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/processcreds.pc $(DESTDIR)$(PKGCONFIGDIR)/processcreds-static.pc
-ifneq ($(SHIP_CLI),)
-	$(INSTALL) -d $(DESTDIR)$(BINDIR)
-	$(INSTALL) -m 0755 $(SHIP_CLI) $(DESTDIR)$(BINDIR)/processcreds
-endif
+	@# The command, when the checkout has it (SHIP_CLI, mk/dist.mk: known only once every mk file
+	@# is read, hence a shell test rather than ifneq).
+	@if [ -n "$(SHIP_CLI)" ]; then \
+	  echo "$(INSTALL) -m 0755 $(SHIP_CLI) $(DESTDIR)$(BINDIR)/processcreds"; \
+	  $(INSTALL) -d $(DESTDIR)$(BINDIR) && $(INSTALL) -m 0755 $(SHIP_CLI) $(DESTDIR)$(BINDIR)/processcreds; \
+	fi
 	@if [ -z "$(DESTDIR)" ]; then \
 	  sh $(C_DIR)/post-install.sh "$(LIBDIR)" "$(PKGCONFIGDIR)" "$(LDCONFIG)"; \
 	else \
