@@ -32,9 +32,14 @@ DIST_PROFILE ?= dist
 # The system libraries of each target's static library (`cargo rustc --target <triple> --
 # --print native-static-libs`), for its processcreds-static.pc; the build machine's otherwise.
 DIST_STATIC_LIBS_x86_64-unknown-linux-musl := -lunwind -lc
-# The command for a musl target is a static executable (Rust's default for musl), built apart
-# from the musl libraries (which need crt-static off). Linux targets get the command, with the
-# zig builds of mk/platforms.mk (PLAT_ZIGBUILD, against glibc PLAT_GLIBC).
+# The command in the tarballs of Linux targets, built by cargo-zigbuild (from the venv of
+# mk/python.mk's dist-tools): against glibc DIST_GLIBC for a glibc target (in cargo's default
+# target directory, next to the library of mk/platforms.mk's build), and as a static executable
+# (Rust's default for musl) for a musl target, in a directory of its own (the musl libraries are
+# built with crt-static off).
+DIST_GLIBC        := 2.17
+DIST_ZIGBUILD      = PATH="$(abspath $(DIST_VENV))/bin:$$PATH" $(CARGO) zigbuild --quiet --profile $(DIST_PROFILE)
+DIST_PROFILE_OUT   = $(if $(filter dev test,$(DIST_PROFILE)),debug,$(DIST_PROFILE))
 DIST_CLI_MUSL_DIR := target/musl-static
 DIST_PROFILE_DIR := target/dist
 SHIP_SRCS := Cargo.toml $(wildcard Cargo.lock .cargo/config.toml) build.rs \
@@ -71,7 +76,7 @@ endif
 
 # The recipe of `make dist`, whose prerequisites (every dist/<triple>/) the top-level Makefile
 # gives: it runs once they are all made.
-dist:
+dist: dist-tools
 	@if [ -z "$(strip $(DIST_TARGETS))" ]; then \
 	  echo "make dist: no target in DIST_TARGETS: nothing to pack"; exit 0; fi; \
 	set -e; \
@@ -84,13 +89,13 @@ dist:
 	  cli=""; \
 	  if [ -n "$(SHIP_CLI)" ]; then case $$t in \
 	    *-linux-gnu) \
-	      echo "processcreds command for $$t (glibc $(PLAT_GLIBC))"; \
-	      $(PLAT_ZIGBUILD) -p processcreds-cli --bins --target $$t.$(PLAT_GLIBC) --target-dir $(PLAT_GLIBC_DIR); \
-	      cli=$(PLAT_GLIBC_DIR)/$$t/$(PLAT_PROFILE_DIR)/processcreds ;; \
+	      echo "processcreds command for $$t (glibc $(DIST_GLIBC))"; \
+	      $(DIST_ZIGBUILD) -p processcreds-cli --bins --target $$t.$(DIST_GLIBC); \
+	      cli=target/$$t/$(DIST_PROFILE_OUT)/processcreds ;; \
 	    *-linux-musl) \
 	      echo "processcreds command for $$t (static)"; \
-	      $(PLAT_ZIGBUILD) -p processcreds-cli --bins --target $$t --target-dir $(DIST_CLI_MUSL_DIR); \
-	      cli=$(DIST_CLI_MUSL_DIR)/$$t/$(PLAT_PROFILE_DIR)/processcreds ;; \
+	      $(DIST_ZIGBUILD) -p processcreds-cli --bins --target $$t --target-dir $(DIST_CLI_MUSL_DIR); \
+	      cli=$(DIST_CLI_MUSL_DIR)/$$t/$(DIST_PROFILE_OUT)/processcreds ;; \
 	  esac; fi; \
 	  sh tools/dist-archive $$t $(PC_VERSION) "$$libs" $$cli; \
 	done; \
