@@ -582,3 +582,57 @@ fn check_reports_each_pitfall() {
         "aws-sdk-go v1: rejected: ProcessProviderExecutionError: error in credential_process\ncaused by: exit status 4\n"
     ));
 }
+
+#[test]
+fn every_bypass_warns_once_without_the_secret() {
+    // A symlinked directory, a symlinked entry, an entry of another owner (or mode).
+    let w = World::new("cli-bypasses");
+    let v = creds(&cache(&w).output().unwrap());
+    let secret = v["SecretAccessKey"].as_str().unwrap().to_owned();
+    type Setup = Box<dyn Fn(&World)>;
+    let cases: Vec<([&str; 2], Setup)> = vec![
+        (
+            ["the entry ", "is not used: it is a symbolic link"],
+            Box::new(|w: &World| {
+                let e = w.entry();
+                let target = w.root.join("elsewhere");
+                std::fs::rename(&e, &target).unwrap();
+                std::os::unix::fs::symlink(&target, &e).unwrap();
+            }),
+        ),
+        (
+            ["the entry ", "is not used: it has mode 0644, not 0600"],
+            Box::new(|w: &World| {
+                let e = w.entry();
+                std::fs::remove_file(&e).unwrap();
+                std::fs::write(&e, "x").unwrap();
+                std::fs::set_permissions(&e, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }),
+        ),
+        (
+            ["the directory ", "is not used: it is"],
+            Box::new(|w: &World| {
+                let real = w.root.join("real-cache");
+                std::fs::rename(&w.cache, &real).unwrap();
+                std::os::unix::fs::symlink(&real, &w.cache).unwrap();
+            }),
+        ),
+    ];
+    let mut run = 1;
+    for (what, setup) in cases {
+        setup(&w);
+        run += 1;
+        let out = cache(&w).output().unwrap();
+        let got = creds(&out);
+        assert_eq!(got["AccessKeyId"], format!("AKIDRUN{run}"), "{what:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{what:?}: {err}");
+        assert!(
+            err.starts_with("processcreds: warning: shared cache: ")
+                && what.iter().all(|f| err.contains(f)),
+            "{what:?}: {err}"
+        );
+        assert_secret_hidden(&secret, &w.root, &[&err]);
+        assert_secret_hidden(got["SecretAccessKey"].as_str().unwrap(), &w.root, &[&err]);
+    }
+}
