@@ -19,11 +19,13 @@
  * except that a handle must not be freed while another call uses it. Errors are returned as
  * objects, never kept in thread-local state.
  *
- * Cancellation: every function defers the calling thread's cancellation (pthread_cancel) for its
- * duration: it disables it on entry and restores the caller's state on return, so a cancellation
- * requested during a call (or pending when it starts) acts at the caller's next cancellation
- * point after the call returns. A call never ends half-way and the provider stays usable. The
- * functions are not async-cancel-safe: call them with the default deferred cancellation type.
+ * Cancellation: no call is ended by a cancellation (pthread_cancel) of the calling thread. Where
+ * a call may reach a cancellation point (a retrieve that runs the helper or uses the shared
+ * cache, reading the shared config, pc_free) it disables cancellation for that time and then
+ * restores the caller's state; the other calls reach none. A cancellation requested during a call
+ * (or pending when it starts) acts at the caller's next cancellation point after the call
+ * returns; the provider stays usable. The functions are not async-cancel-safe: call them with
+ * the default deferred cancellation type.
  *
  * Signals: calls interrupted by signals (EINTR) resume; a timeout still ends at its deadline. A
  * host that reaps children it did not start (SIGCHLD ignored, or a handler calling waitpid(-1))
@@ -171,8 +173,6 @@ typedef struct pc_provider pc_provider;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-extern int pthread_setcancelstate(int state, int *old);
 
 /**
  * The library's version, e.g. `"0.1.0"`. Static; never freed.
@@ -336,7 +336,7 @@ uint32_t pc_set_shared_cache(pc_provider *p, uint32_t mode);
  * of the helper shared by every concurrent caller. On success writes a new reference to `*out`
  * (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not
  * NULL, writes an error object to `*err` (free it with `pc_error_free`); errors are not cached.
- * Blocks while the helper runs; the calling thread's cancellation is deferred until it returns.
+ * Blocks while the helper runs; the calling thread's cancellation is deferred meanwhile.
  */
 uint32_t pc_retrieve(const pc_provider *p, pc_credentials **out, pc_error **err);
 
@@ -357,6 +357,8 @@ void pc_expire(const pc_provider *p);
  * cached, the cached credentials never expire, or an argument is NULL.
  */
 bool pc_expires_at(const pc_provider *p, int64_t *unix_ms_out);
+
+extern int pthread_setcancelstate(int state, int *old);
 
 #ifdef __cplusplus
 }  // extern "C"

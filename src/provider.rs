@@ -366,6 +366,9 @@ impl ProcessProvider {
         cancel: Option<&Cancel>,
         warn: &mut dyn FnMut(Warning),
     ) -> Result<Fetched> {
+        // The run and the shared cache's files reach cancellation points: a pthread_cancel of
+        // this thread waits until the fetch is over (see runner::NoCancel).
+        let _no_cancel = crate::runner::NoCancel::new();
         let opts = self.options();
         let program = match &self.source {
             Source::Static(c) => {

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::ffi_boundary;
+use super::ffi_boundary_plain;
 use crate::credentials::Credentials;
 
 /// Credentials returned by `pc_retrieve`. Immutable; may be used from any thread; outlive the
@@ -22,7 +22,7 @@ fn creds<'a>(c: *const pc_credentials) -> Option<&'a Credentials> {
 }
 
 fn text(c: *const pc_credentials, f: impl Fn(&Credentials) -> &[u8]) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
+    ffi_boundary_plain!(std::ptr::null(), {
         creds(c).map_or(std::ptr::null(), |c| f(c).as_ptr() as *const c_char)
     })
 }
@@ -48,7 +48,7 @@ pub extern "C" fn pc_credentials_session_token(c: *const pc_credentials) -> *con
 /// The account id the helper gave (`AccountId`), NULL when none (or for NULL). Borrowed from `c`.
 #[no_mangle]
 pub extern "C" fn pc_credentials_account_id(c: *const pc_credentials) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
+    ffi_boundary_plain!(std::ptr::null(), {
         creds(c)
             .and_then(Credentials::account_id_c)
             .map_or(std::ptr::null(), |s| s.as_ptr() as *const c_char)
@@ -70,7 +70,7 @@ pub extern "C" fn pc_credentials_expiration(
     c: *const pc_credentials,
     unix_ms_out: *mut i64,
 ) -> bool {
-    ffi_boundary!(false, {
+    ffi_boundary_plain!(false, {
         match (
             creds(c).and_then(Credentials::expiration),
             unix_ms_out.is_null(),
@@ -88,7 +88,7 @@ pub extern "C" fn pc_credentials_expiration(
 /// Releases credentials; the secrets are wiped when the last reference goes. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn pc_credentials_free(c: *mut pc_credentials) {
-    ffi_boundary!((), {
+    ffi_boundary_plain!((), {
         if !c.is_null() {
             // SAFETY: made by `into_handle`, released once.
             drop(unsafe { Arc::from_raw(c as *const Credentials) });

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, CString};
 
-use super::{ffi_boundary, PC_STATUS_INTERNAL};
+use super::{ffi_boundary_plain, PC_STATUS_INTERNAL};
 use crate::error::Error;
 
 /// An error object. Created by the library for a caller that passed a `pc_error **`; freed with
@@ -65,7 +65,7 @@ fn object<'a>(e: *const pc_error) -> Option<&'a ErrorObject> {
 /// The error's status (a `PC_STATUS_*` value); `PC_STATUS_INVALID_ARGUMENT` for NULL.
 #[no_mangle]
 pub extern "C" fn pc_error_status(e: *const pc_error) -> u32 {
-    ffi_boundary!(PC_STATUS_INTERNAL, {
+    ffi_boundary_plain!(PC_STATUS_INTERNAL, {
         object(e).map_or(super::PC_STATUS_INVALID_ARGUMENT, |o| o.status)
     })
 }
@@ -74,7 +74,7 @@ pub extern "C" fn pc_error_status(e: *const pc_error) -> u32 {
 /// `e`.
 #[no_mangle]
 pub extern "C" fn pc_error_code(e: *const pc_error) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
+    ffi_boundary_plain!(std::ptr::null(), {
         object(e).map_or(std::ptr::null(), |o| o.code.as_ptr())
     })
 }
@@ -84,7 +84,7 @@ pub extern "C" fn pc_error_code(e: *const pc_error) -> *const c_char {
 /// `e`.
 #[no_mangle]
 pub extern "C" fn pc_error_message(e: *const pc_error) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
+    ffi_boundary_plain!(std::ptr::null(), {
         object(e).map_or(std::ptr::null(), |o| o.message.as_ptr())
     })
 }
@@ -92,7 +92,7 @@ pub extern "C" fn pc_error_message(e: *const pc_error) -> *const c_char {
 /// Frees an error object. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn pc_error_free(e: *mut pc_error) {
-    ffi_boundary!((), {
+    ffi_boundary_plain!((), {
         if !e.is_null() {
             // SAFETY: made by Box::into_raw in `fail`, freed once.
             drop(unsafe { Box::from_raw(e as *mut ErrorObject) });

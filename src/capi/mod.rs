@@ -68,64 +68,29 @@ pub const PC_SHARED_CACHE_OFF: u32 = 0;
 pub const PC_SHARED_CACHE_USER: u32 = 1;
 
 /// Runs an `extern "C"` body, turning a panic into `$fallback`, with the calling thread's
-/// cancellation deferred for its duration ([`NoCancel`]).
+/// cancellation (`pthread_cancel`) deferred for its duration ([`crate::runner::NoCancel`]).
 macro_rules! ffi_boundary {
     ($fallback:expr, $body:block) => {{
-        let _no_cancel = $crate::capi::NoCancel::new();
-        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
-            Ok(v) => v,
-            Err(_) => $fallback,
-        }
+        let _no_cancel = $crate::runner::NoCancel::new();
+        $crate::capi::ffi_boundary_plain!($fallback, $body)
     }};
 }
 pub(crate) use ffi_boundary;
 
-/// Disables the calling thread's cancellation (`pthread_cancel`) while alive, then restores the
-/// state the caller had. A cancellation requested meanwhile stays pending and acts at the
-/// caller's next cancellation point after the call: glibc cancels a thread by unwinding it with a
-/// forced exception, which must never run through Rust frames (`catch_unwind` would stop it and
-/// the process would abort), and the library's state stays consistent.
-pub(crate) struct NoCancel {
-    #[cfg(unix)]
-    old: std::ffi::c_int,
-}
-
-#[cfg(unix)]
-extern "C" {
-    fn pthread_setcancelstate(state: std::ffi::c_int, old: *mut std::ffi::c_int)
-        -> std::ffi::c_int;
-}
-
-/// `PTHREAD_CANCEL_DISABLE` in glibc and musl.
-#[cfg(unix)]
-const PTHREAD_CANCEL_DISABLE: std::ffi::c_int = 1;
-
-impl NoCancel {
-    #[inline]
-    pub(crate) fn new() -> NoCancel {
-        #[cfg(unix)]
-        {
-            let mut old = 0;
-            // SAFETY: changes the calling thread's own cancellation state.
-            unsafe { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mut old) };
-            NoCancel { old }
+/// [`ffi_boundary!`] without deferring cancellation (which costs two atomic operations): only
+/// for bodies that reach no cancellation point (no system call that blocks, opens or closes;
+/// locks and condition variables are futexes, which are not cancellation points) or that defer
+/// it themselves where they may (`pc_retrieve`: the helper's run, in
+/// `ProcessProvider::fetch_observed`).
+macro_rules! ffi_boundary_plain {
+    ($fallback:expr, $body:block) => {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(_) => $fallback,
         }
-        #[cfg(not(unix))]
-        NoCancel {}
-    }
+    };
 }
-
-impl Drop for NoCancel {
-    #[inline]
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if self.old != PTHREAD_CANCEL_DISABLE {
-            let mut ignored = 0;
-            // SAFETY: restores the calling thread's own cancellation state.
-            unsafe { pthread_setcancelstate(self.old, &mut ignored) };
-        }
-    }
-}
+pub(crate) use ffi_boundary_plain;
 
 /// Reads a C string argument: NULL or invalid UTF-8 is an invalid-argument error naming `what`.
 ///
@@ -159,7 +124,7 @@ pub extern "C" fn pc_version() -> *const c_char {
 /// not a status. Static; never freed.
 #[no_mangle]
 pub extern "C" fn pc_status_name(status: u32) -> *const c_char {
-    ffi_boundary!(static_cstr(b"PC_STATUS_UNKNOWN\0"), {
+    ffi_boundary_plain!(static_cstr(b"PC_STATUS_UNKNOWN\0"), {
         let name: &'static [u8] = match status {
             PC_STATUS_OK => b"PC_STATUS_OK\0",
             PC_STATUS_INVALID_ARGUMENT => b"PC_STATUS_INVALID_ARGUMENT\0",

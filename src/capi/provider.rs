@@ -233,7 +233,7 @@ pub extern "C" fn pc_set_shared_cache(p: *mut pc_provider, mode: u32) -> u32 {
 /// of the helper shared by every concurrent caller. On success writes a new reference to `*out`
 /// (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not
 /// NULL, writes an error object to `*err` (free it with `pc_error_free`); errors are not cached.
-/// Blocks while the helper runs; the calling thread's cancellation is deferred until it returns.
+/// Blocks while the helper runs; the calling thread's cancellation is deferred meanwhile.
 #[no_mangle]
 pub extern "C" fn pc_retrieve(
     p: *const pc_provider,
@@ -241,7 +241,7 @@ pub extern "C" fn pc_retrieve(
     err: *mut *mut pc_error,
 ) -> u32 {
     // SAFETY (all `fail` calls): err is NULL or writable, per the contract.
-    ffi_boundary!(unsafe { fail_internal(err) }, {
+    ffi_boundary_plain!(unsafe { fail_internal(err) }, {
         let Some(p) = provider(p) else {
             return unsafe {
                 fail(
@@ -268,7 +268,7 @@ pub extern "C" fn pc_retrieve(
 /// credentials have expired; true for NULL.
 #[no_mangle]
 pub extern "C" fn pc_is_expired(p: *const pc_provider) -> bool {
-    ffi_boundary!(true, {
+    ffi_boundary_plain!(true, {
         provider(p).is_none_or(ProcessProvider::is_expired)
     })
 }
@@ -288,7 +288,7 @@ pub extern "C" fn pc_expire(p: *const pc_provider) {
 /// cached, the cached credentials never expire, or an argument is NULL.
 #[no_mangle]
 pub extern "C" fn pc_expires_at(p: *const pc_provider, unix_ms_out: *mut i64) -> bool {
-    ffi_boundary!(false, {
+    ffi_boundary_plain!(false, {
         match (
             provider(p).and_then(ProcessProvider::expires_at),
             unix_ms_out.is_null(),

@@ -26,6 +26,22 @@ mod unix;
 #[cfg(unix)]
 use unix as sys;
 
+/// Defers the calling thread's cancellation (`pthread_cancel`) while alive; see
+/// `unix::NoCancel`. Where threads are not cancelled that way, it does nothing.
+#[cfg(unix)]
+pub(crate) use unix::NoCancel;
+
+/// Nothing to defer where threads are not cancelled with `pthread_cancel`.
+#[cfg(not(unix))]
+pub(crate) struct NoCancel;
+
+#[cfg(not(unix))]
+impl NoCancel {
+    pub(crate) fn new() -> NoCancel {
+        NoCancel
+    }
+}
+
 /// What to run.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Program {

@@ -224,6 +224,67 @@ static void cancel_pending_before_a_call(void) {
     CHECK_INT(pc.after_call, 0);
 }
 
+struct cached_calls {
+    pc_provider *p;
+    pthread_barrier_t *barrier;
+    volatile int done;       /* how many calls completed */
+    volatile int after_call; /* set if the thread ran past its cancellation point */
+};
+
+static void *cached_calls_with_cancel_pending(void *arg) {
+    struct cached_calls *cc = arg;
+    int old, i;
+    int64_t ms;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_barrier_wait(cc->barrier);
+    pthread_barrier_wait(cc->barrier);
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    /* A cancellation is pending: none of these calls may act on it. */
+    for (i = 0; i < 100; i++) {
+        pc_credentials *c = NULL;
+        pc_error *e = NULL;
+        if (pc_retrieve(cc->p, &c, &e) != PC_STATUS_OK) return NULL;
+        if (pc_credentials_access_key_id(c) == NULL || pc_credentials_secret_access_key(c) == NULL)
+            return NULL;
+        pc_credentials_expiration(c, &ms);
+        pc_credentials_free(c);
+        (void)pc_is_expired(cc->p);
+        (void)pc_expires_at(cc->p, &ms);
+        cc->done++;
+    }
+    pthread_testcancel();
+    cc->after_call = 1;
+    return NULL;
+}
+
+/* Calls that reach no cancellation point (a cached retrieve, the getters, the frees) do not
+ * defer cancellation (it costs two atomic operations a call); with a cancellation pending they
+ * complete, and the thread is cancelled at its own next cancellation point. */
+static void cancel_pending_during_cached_calls(void) {
+    pthread_t t;
+    pthread_barrier_t barrier;
+    struct cached_calls cc;
+    void *ret = NULL;
+    char text[512];
+    CHECK(fx_script("ok.sh", NULL, "printf '%%s' '" JSON "'\n") == 0);
+    memset(&cc, 0, sizeof cc);
+    cc.p = provider("ok.sh", 30000);
+    CHECK(cc.p != NULL);
+    CHECK_STATUS(retrieve(cc.p, text, sizeof text), PC_STATUS_OK); /* cached from now on */
+    CHECK(pthread_barrier_init(&barrier, NULL, 2) == 0);
+    cc.barrier = &barrier;
+    CHECK(pthread_create(&t, NULL, cached_calls_with_cancel_pending, &cc) == 0);
+    pthread_barrier_wait(&barrier);
+    CHECK(pthread_cancel(t) == 0);
+    pthread_barrier_wait(&barrier);
+    CHECK(pthread_join(t, &ret) == 0);
+    pthread_barrier_destroy(&barrier);
+    CHECK(ret == PTHREAD_CANCELED);
+    CHECK_INT(cc.done, 100);
+    CHECK_INT(cc.after_call, 0);
+    pc_free(cc.p);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* EINTR storm: SIGALRM every millisecond, handler installed without SA_RESTART */
 
@@ -361,6 +422,7 @@ int main(int argc, char **argv) {
         {"cancel_thread_blocked_in_retrieve", cancel_thread_blocked_in_retrieve},
         {"cancel_threads_waiting_for_one_run", cancel_threads_waiting_for_one_run},
         {"cancel_pending_before_a_call", cancel_pending_before_a_call},
+        {"cancel_pending_during_cached_calls", cancel_pending_during_cached_calls},
         {"eintr_storm", eintr_storm},
         {"host_reaping_every_child", host_reaping_every_child},
     };

@@ -21,6 +21,7 @@ use std::path::Path;
 use super::{go_quote, Cancel, Program, RunOptions, RunOutput};
 use crate::error::Error;
 
+mod cancel_state;
 mod child;
 mod fallback;
 mod fd;
@@ -33,6 +34,7 @@ mod sys;
 mod tree;
 
 use read_loop::spawn_and_read;
+pub(crate) use cancel_state::NoCancel;
 pub(crate) use status::errno_text;
 pub(crate) use sys::Waker;
 
