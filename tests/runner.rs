@@ -488,3 +488,33 @@ isolated_case!(cancel_before_or_after_a_run, bound_s = 60, {
         Some("ProcessProviderExecutionError: failed to prepare command: command must not be empty")
     );
 });
+
+isolated_case!(
+    output_in_the_pipe_is_read_after_a_long_pause,
+    bound_s = 60,
+    {
+        // The helper stops this process, writes 20 KB of credentials (more than one read), leaves a
+        // descendant holding stdout (D2), has this process continued 300 ms later and exits. When
+        // the run resumes, the helper's exit is older than D2's 100 ms: the run must not wait for
+        // the descendant, but must still read what the helper wrote, which is in the pipe.
+        let dir = TempDir::new("pause");
+        let pad = "x".repeat(20_000);
+        let json = format!(
+            r#"{{"Version":1,"AccessKeyId":"AKPAUSE","SecretAccessKey":"s","Pad":"{pad}"}}"#
+        );
+        let file = dir.join("out.json");
+        std::fs::write(&file, &json).unwrap();
+        let bg = dir.join("bg");
+        let cmd = format!(
+        "kill -STOP $PPID; cat {file}; sleep 5 & echo $! > {bg}; (sleep 0.3; kill -CONT $PPID) & exit 0",
+        file = quote(&file),
+        bg = quote(&bg)
+    );
+        let p = provider(cmd, 20_000);
+        p.update_options(|o| o.max_buf_size = 64 * 1024);
+        let c = p.retrieve().expect("the whole output is read");
+        assert_eq!(c.access_key_id(), "AKPAUSE");
+        // SAFETY: ending the descendant this case started (D2: not killed by the run).
+        unsafe { libc::kill(read_pid(&bg), libc::SIGKILL) };
+    }
+);

@@ -33,8 +33,8 @@ mod status;
 mod sys;
 mod tree;
 
-use read_loop::spawn_and_read;
 pub(crate) use cancel_state::NoCancel;
+use read_loop::spawn_and_read;
 pub(crate) use status::errno_text;
 pub(crate) use sys::Waker;
 

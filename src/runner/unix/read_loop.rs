@@ -121,7 +121,13 @@ pub(super) fn spawn_and_read(
         let now = Instant::now();
         if now >= limit {
             if exit.is_some() {
-                break; // D2: descendants holding stdout are not waited for
+                // D2: descendants holding stdout are not waited for; what the helper wrote is
+                // in the pipe already and is read (the run may have been descheduled meanwhile).
+                read_ready(&stdout, &mut out, &mut scratch);
+                if out.exceeded {
+                    return Err(with_stderr(exceeds(opts), &tail));
+                }
+                break;
             }
             child.kill();
             drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
@@ -170,23 +176,12 @@ pub(super) fn spawn_and_read(
         let ready = |i: usize| fds[i].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
         pidfd_ready = ready(PIDFD);
         if stdout_open && ready(STDOUT) {
-            match out.read_from(&stdout, &mut scratch) {
-                Ok(true) => {}
-                Ok(false) => stdout_open = false,
-                Err(libc::EINTR | libc::EAGAIN) => {}
-                Err(_) => stdout_open = false,
-            }
+            stdout_open = read_once(&stdout, &mut out, &mut scratch);
             if out.exceeded {
                 // D3: fail at once; kill the helper unless it has already exited.
                 child.kill();
                 drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
-                return Err(with_stderr(
-                    Error::parse(format!(
-                        "output exceeds MaxBufSize ({} bytes)",
-                        opts.max_buf_size
-                    )),
-                    &tail,
-                ));
+                return Err(with_stderr(exceeds(opts), &tail));
             }
         }
         if stderr_open && ready(STDERR) {
@@ -202,4 +197,46 @@ pub(super) fn spawn_and_read(
         stdout: std::mem::take(&mut out.buf),
         stderr: tail.report(),
     })
+}
+
+/// D3's error.
+fn exceeds(opts: &RunOptions) -> Error {
+    Error::parse(format!(
+        "output exceeds MaxBufSize ({} bytes)",
+        opts.max_buf_size
+    ))
+}
+
+/// Reads stdout once (poll said it is readable); whether it is still open.
+fn read_once(stdout: &Fd, out: &mut StdoutBuf, scratch: &mut Scratch) -> bool {
+    match out.read_from(stdout, scratch) {
+        Ok(true) => true,
+        Ok(false) => false,
+        Err(libc::EINTR | libc::EAGAIN) => true,
+        Err(_) => false,
+    }
+}
+
+/// Reads what stdout holds now, without waiting (at most 64 reads: a descendant may keep
+/// writing), until it is empty or closed.
+fn read_ready(stdout: &Fd, out: &mut StdoutBuf, scratch: &mut Scratch) {
+    for _ in 0..64 {
+        let mut p = libc::pollfd {
+            fd: stdout.raw(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no waiting.
+        let r = unsafe { libc::poll(&mut p, 1, 0) };
+        if r < 0 && last_errno() == libc::EINTR {
+            continue;
+        }
+        if r <= 0
+            || p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0
+            || !read_once(stdout, out, scratch)
+            || out.exceeded
+        {
+            return;
+        }
+    }
 }
