@@ -16,6 +16,9 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 # Test suites of the bindings add themselves to TEST_TARGETS in mk/*.mk.
 TEST_TARGETS :=
+# Each mk/*.mk that builds libraries for a target adds it with `DIST_TARGETS += <triple>` and a rule
+# `dist/<triple>/` (mk/platforms.mk describes the layout); `make dist` builds them all.
+DIST_TARGETS :=
 -include mk/*.mk
 
 .PHONY: all lib header demo test lint test-rust test-goref test-demo clean
@@ -61,6 +64,9 @@ test-goref:
 	cd tests/goref_session && go test -count=1 ./...
 
 test: lint test-rust test-goref test-demo $(TEST_TARGETS)
+
+.PHONY: dist
+dist: $(DIST_TARGETS:%=dist/%/)
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,163 @@
+# Linux targets beyond the build machine (docs/PLATFORMS.md), included by the top-level Makefile.
+#
+#   make dist
+#       dist/<target>/ for every target in DIST_TARGETS (another mk file adds a target with
+#       `DIST_TARGETS += <triple>` and a rule `dist/<triple>/`). Here: x86_64-unknown-linux-gnu
+#       and aarch64-unknown-linux-gnu built against glibc 2.17 (cargo-zigbuild), and
+#       x86_64-unknown-linux-musl. Each holds lib/ (libprocesscreds.a, and
+#       libprocesscreds.so.<version> with its soname link .so.<major> and its dev link .so) and
+#       include/ (processcreds.h, processcreds.hpp). A glibc library is not shipped unless
+#       tools/audit-so passes it: no symbol newer than GLIBC_2.17, soname libprocesscreds.so.<major>.
+#       DIST_PROFILE (default release) is the Cargo profile the libraries are built with.
+#   make test-platforms (part of `make test`), made of:
+#       test-so-audit  the audit's self-test, then the audit of every shipped .so
+#       test-musl      the vector, runner, cache and fault suites built for musl and run natively;
+#                      the C ABI tests linked against the shipped musl .a (a static program) and .so
+#       test-aarch64   the vector, runner and cache suites under qemu-aarch64; the C ABI tests
+#                      linked against the shipped aarch64 .a and .so, under qemu-aarch64
+#       test-gnu217    the C ABI tests against the shipped x86_64 glibc-2.17 .a and .so, natively
+#
+# What they need is installed on first use: Rust targets (tools/ensure-rust-targets), Debian
+# packages (tools/ensure-debs), ziglang and cargo-zigbuild from PyPI into $(BUILD)/venv-zig.
+# The native build (`make lib`, target/release) is untouched: it keeps serving the other suites.
+
+PYTHON3      ?= python3
+DIST_PROFILE ?= release
+PLAT_PROFILE_DIR := $(if $(filter dev test,$(DIST_PROFILE)),debug,$(DIST_PROFILE))
+
+PLAT_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+PLAT_SONAME  := libprocesscreds.so.$(firstword $(subst ., ,$(PLAT_VERSION)))
+PLAT_GLIBC   := 2.17
+
+# cargo-zigbuild and the zig toolchain it drives, pinned.
+PLAT_VENV      := $(BUILD)/venv-zig
+PLAT_ZIG_PKGS  := ziglang==0.17.1 cargo-zigbuild==0.24.1
+plat_empty     :=
+PLAT_ZIG_STAMP := $(PLAT_VENV)/.installed-$(subst ==,-,$(subst $(plat_empty) $(plat_empty),+,$(PLAT_ZIG_PKGS)))
+PLAT_ZIGBUILD   = PATH="$(abspath $(PLAT_VENV))/bin:$$PATH" $(CARGO) zigbuild --quiet \
+                  --profile $(DIST_PROFILE)
+# The zig builds have target directories of their own, so that no plain `cargo build --target`
+# of the same triple overwrites them (and the other way round).
+PLAT_GLIBC_DIR := target/glibc-$(PLAT_GLIBC)
+PLAT_MUSL_DIR  := target/musl-dynamic
+
+PLAT_OUT   := $(BUILD)/platforms
+PLAT_AUDIT := sh tools/audit-so
+PLAT_QEMU  := qemu-aarch64 -L /usr/aarch64-linux-gnu
+PLAT_AARCH64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+                    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$(PLAT_QEMU)"
+# Rust's own musl unwinder (Debian's libgcc_eh.a is built for glibc and does not link into a
+# static musl program); the static library asks for it as -lunwind.
+PLAT_MUSL_UNWIND = $(shell rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained/libunwind.a
+
+PLAT_RUST_SUITES_NATIVE := --test vectors --test runner --test cache --test faults
+# Under qemu-user (docs/PLATFORMS.md): no fault suite (it needs PR_SET_CHILD_SUBREAPER and
+# re-executes its own binary, neither of which qemu-user provides), and no test of the exact
+# text of an exec failure: qemu-user runs glibc's posix_spawn, a vfork-style clone, as a plain
+# fork, so the error cannot reach the parent and shows as exit status 127.
+PLAT_RUST_SUITES_QEMU := --test vectors --test runner --test cache
+PLAT_QEMU_SKIPS       := --skip argv_spawn_errors_read_as_go_os_exec
+
+DIST_TARGETS += x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl
+TEST_TARGETS += test-platforms
+
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+PLAT_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+.PHONY: test-platforms test-so-audit test-musl test-aarch64 test-gnu217 plat-zig \
+        dist/x86_64-unknown-linux-gnu/ dist/aarch64-unknown-linux-gnu/ dist/x86_64-unknown-linux-musl/
+
+$(PLAT_ZIG_STAMP):
+	rm -rf $(PLAT_VENV)
+	$(PYTHON3) -m venv $(PLAT_VENV)
+	$(PLAT_VENV)/bin/pip install --quiet --disable-pip-version-check $(PLAT_ZIG_PKGS)
+	touch $@
+
+plat-zig: $(PLAT_ZIG_STAMP)
+
+# plat_dist_layout TRIPLE STATIC-LIB SHARED-LIB(optional): dist/TRIPLE/ made afresh.
+define plat_dist_layout
+	rm -rf dist/$(1)
+	mkdir -p dist/$(1)/lib dist/$(1)/include
+	cp $(2) dist/$(1)/lib/libprocesscreds.a
+	$(if $(3),cp $(3) dist/$(1)/lib/libprocesscreds.so.$(PLAT_VERSION))
+	$(if $(3),ln -s libprocesscreds.so.$(PLAT_VERSION) dist/$(1)/lib/$(PLAT_SONAME))
+	$(if $(3),ln -s $(PLAT_SONAME) dist/$(1)/lib/libprocesscreds.so)
+	cp include/processcreds.h bindings/c/processcreds.hpp dist/$(1)/include/
+endef
+
+# A glibc target: built against glibc 2.17 by zig, audited before it is shipped.
+define PLAT_GLIBC_RULE
+dist/$(1)/: plat-zig
+	sh tools/ensure-rust-targets $(1)
+	$$(PLAT_ZIGBUILD) --target $(1).$(PLAT_GLIBC) --target-dir $(PLAT_GLIBC_DIR)
+	$$(PLAT_AUDIT) --glibc $(PLAT_GLIBC) --soname $(PLAT_SONAME) \
+	    $(PLAT_GLIBC_DIR)/$(1)/$$(PLAT_PROFILE_DIR)/libprocesscreds.so
+	$$(call plat_dist_layout,$(1),$(PLAT_GLIBC_DIR)/$(1)/$$(PLAT_PROFILE_DIR)/libprocesscreds.a,$(PLAT_GLIBC_DIR)/$(1)/$$(PLAT_PROFILE_DIR)/libprocesscreds.so)
+endef
+$(foreach t,x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu,$(eval $(call PLAT_GLIBC_RULE,$(t))))
+
+# musl: one zig build without crt-static gives both libraries. The .so then links musl's libc.so
+# dynamically (and zig's libunwind statically: it needs no libgcc_s); the .a is the same code
+# (what crt-static changes is only how rustc itself would link an executable or a cdylib).
+PLAT_MUSL_REL = $(PLAT_MUSL_DIR)/x86_64-unknown-linux-musl/$(PLAT_PROFILE_DIR)
+dist/x86_64-unknown-linux-musl/: plat-zig
+	sh tools/ensure-rust-targets x86_64-unknown-linux-musl
+	RUSTFLAGS="-C target-feature=-crt-static" $(PLAT_ZIGBUILD) \
+	    --target x86_64-unknown-linux-musl --target-dir $(PLAT_MUSL_DIR)
+	$(PLAT_AUDIT) --soname $(PLAT_SONAME) $(PLAT_MUSL_REL)/libprocesscreds.so
+	$(call plat_dist_layout,x86_64-unknown-linux-musl,$(PLAT_MUSL_REL)/libprocesscreds.a,$(PLAT_MUSL_REL)/libprocesscreds.so)
+
+# ---- tests ------------------------------------------------------------------------------------
+
+# PLAT_C_RULE NAME TRIPLE CC STATIC-LINK-FLAGS RUN-PREFIX DEBIAN-PACKAGES: plat-c-NAME builds
+# $(PLAT_OUT)/TRIPLE/test_capi_{static,shared} with CC against dist/TRIPLE/lib and runs both
+# (under RUN-PREFIX).
+define PLAT_C_RULE
+.PHONY: plat-c-$(1)
+plat-c-$(1): dist/$(2)/
+	$(if $(6),sh tools/ensure-debs $(6))
+	@mkdir -p $(PLAT_OUT)/$(2)
+	$(3) $$(CFLAGS_STRICT) $$(C_TEST_FLAGS) -DPC_TEST_SHARED=0 -o $(PLAT_OUT)/$(2)/test_capi_static \
+	    $$(C_TEST_SRC) dist/$(2)/lib/libprocesscreds.a $(4)
+	$(3) $$(CFLAGS_STRICT) $$(C_TEST_FLAGS) -DPC_TEST_SHARED=1 -o $(PLAT_OUT)/$(2)/test_capi_shared \
+	    $$(C_TEST_SRC) -Ldist/$(2)/lib -lprocesscreds -Wl,-rpath,$(CURDIR)/dist/$(2)/lib
+	sh $$(C_TDIR)/run.sh $(PLAT_OUT)/$(2)/logs \
+	  "C on $(2), static library" "$(5) $(PLAT_OUT)/$(2)/test_capi_static" \
+	  "C on $(2), shared library" "$(5) $(PLAT_OUT)/$(2)/test_capi_shared"
+endef
+PLAT_AARCH64_DEBS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+$(eval $(call PLAT_C_RULE,musl,x86_64-unknown-linux-musl,musl-gcc,-static $$(PLAT_MUSL_UNWIND),,musl-tools))
+$(eval $(call PLAT_C_RULE,aarch64,aarch64-unknown-linux-gnu,aarch64-linux-gnu-gcc,$$(STATIC_LIBS),PC_TEST_UNDER_QEMU=1 $(PLAT_QEMU),$(PLAT_AARCH64_DEBS)))
+$(eval $(call PLAT_C_RULE,gnu217,x86_64-unknown-linux-gnu,$$(CC),$$(STATIC_LIBS),,))
+
+.PHONY: plat-rust-musl plat-rust-aarch64
+
+# The audit's self-test, then the shipped libraries; the last lines show each glibc library's
+# newest symbol version.
+test-so-audit: dist/x86_64-unknown-linux-gnu/ dist/aarch64-unknown-linux-gnu/ dist/x86_64-unknown-linux-musl/
+	sh tools/ensure-debs binutils
+	CC="$(CC)" sh tools/audit-so-selftest $(PLAT_OUT)/audit-selftest
+	$(PLAT_AUDIT) --glibc $(PLAT_GLIBC) --soname $(PLAT_SONAME) \
+	    dist/x86_64-unknown-linux-gnu/lib/libprocesscreds.so dist/aarch64-unknown-linux-gnu/lib/libprocesscreds.so
+	$(PLAT_AUDIT) --soname $(PLAT_SONAME) dist/x86_64-unknown-linux-musl/lib/libprocesscreds.so
+	@for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do \
+	  printf '%s: ' "dist/$$t/lib/libprocesscreds.so"; \
+	  objdump -T dist/$$t/lib/libprocesscreds.so | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1; \
+	done
+
+plat-rust-musl: dist/x86_64-unknown-linux-musl/
+	$(CARGO) test --quiet --target x86_64-unknown-linux-musl $(PLAT_RUST_SUITES_NATIVE)
+
+plat-rust-aarch64: dist/aarch64-unknown-linux-gnu/
+	sh tools/ensure-debs $(PLAT_AARCH64_DEBS)
+	$(PLAT_AARCH64_ENV) $(CARGO) test --quiet --target aarch64-unknown-linux-gnu \
+	    $(PLAT_RUST_SUITES_QEMU) -- $(PLAT_QEMU_SKIPS)
+
+test-musl: plat-rust-musl plat-c-musl
+test-aarch64: plat-rust-aarch64 plat-c-aarch64
+test-gnu217: plat-c-gnu217
+test-platforms: test-so-audit test-musl test-aarch64 test-gnu217
+
+.DEFAULT_GOAL := $(PLAT_SAVED_GOAL)
