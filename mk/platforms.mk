@@ -45,7 +45,7 @@ PLAT_OUT   := $(BUILD)/platforms
 PLAT_AUDIT := sh tools/audit-so
 PLAT_QEMU  := qemu-aarch64 -L /usr/aarch64-linux-gnu
 PLAT_AARCH64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-                    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$(PLAT_QEMU)"
+                    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$(PLAT_QEMU)" PC_TEST_UNDER_QEMU=1
 # Rust's own musl unwinder (Debian's libgcc_eh.a is built for glibc and does not link into a
 # static musl program); the static library asks for it as -lunwind.
 PLAT_MUSL_UNWIND = $(shell rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained/libunwind.a
@@ -54,7 +54,8 @@ PLAT_RUST_SUITES_NATIVE := --test vectors --test runner --test cache --test faul
 # Under qemu-user (docs/PLATFORMS.md): no fault suite (it needs PR_SET_CHILD_SUBREAPER and
 # re-executes its own binary, neither of which qemu-user provides), and no test of the exact
 # text of an exec failure: qemu-user runs glibc's posix_spawn, a vfork-style clone, as a plain
-# fork, so the error cannot reach the parent and shows as exit status 127.
+# fork, so the error cannot reach the parent and shows as exit status 127 (PC_TEST_UNDER_QEMU
+# tells the vector and C ABI tests to accept that in place of Go's "fork/exec" text).
 PLAT_RUST_SUITES_QEMU := --test vectors --test runner --test cache
 PLAT_QEMU_SKIPS       := --skip argv_spawn_errors_read_as_go_os_exec
 
