@@ -70,7 +70,7 @@ dist: $(DIST_TARGETS:%=dist/%/)
 
 clean:
 	$(CARGO) clean
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(DIST_TARGETS:%=dist/%)
 
 # Benchmarks: ratios measured side by side in one run (bench/README.md).
 $(BUILD)/bench-helper: bench/helper.c | $(BUILD)

@@ -17,6 +17,8 @@
 #       test-aarch64   the vector, runner and cache suites under qemu-aarch64; the C ABI tests
 #                      linked against the shipped aarch64 .a and .so, under qemu-aarch64
 #       test-gnu217    the C ABI tests against the shipped x86_64 glibc-2.17 .a and .so, natively
+#   make check-macos (not in `make test`)
+#       cargo check of the library for aarch64-apple-darwin and x86_64-apple-darwin
 #
 # What they need is installed on first use: Rust targets (tools/ensure-rust-targets), Debian
 # packages (tools/ensure-debs), ziglang and cargo-zigbuild from PyPI (the venv of `make wheel`,
@@ -166,5 +168,13 @@ test-musl: plat-rust-musl plat-c-musl
 test-aarch64: plat-rust-aarch64 plat-c-aarch64
 test-gnu217: plat-c-gnu217
 test-platforms: test-so-audit test-musl test-aarch64 test-gnu217
+
+# Not in `make test`: whether the library type-checks for macOS (no linker or SDK here, so no
+# build, link or run). It does not yet (docs/PLATFORMS.md).
+.PHONY: check-macos
+check-macos:
+	sh tools/ensure-rust-targets aarch64-apple-darwin x86_64-apple-darwin
+	$(CARGO) check --quiet --lib --target aarch64-apple-darwin
+	$(CARGO) check --quiet --lib --target x86_64-apple-darwin
 
 .DEFAULT_GOAL := $(PLAT_SAVED_GOAL)
