@@ -26,7 +26,6 @@
 # profile, target and directory: built once). The native builds (`make lib`, build/ship) are
 # untouched: they keep serving the other suites and `make install`.
 
-PYTHON3      ?= python3
 DIST_PROFILE ?= dist
 PLAT_PROFILE_DIR := $(if $(filter dev test,$(DIST_PROFILE)),debug,$(DIST_PROFILE))
 
