@@ -77,14 +77,23 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::error::{Status, CODE_SHARED_CONFIG};
 use crate::ini::Ini;
 use crate::{Credentials, Error, Result};
 use zeroize::Zeroizing;
+
+// Where the home directory comes from, how the default file paths are joined, and which read
+// errors mean "no such file": the only parts of shared config that differ between platforms.
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as sys;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as sys;
 
 /// Go's `session.SharedConfigState`: whether the shared config file (`~/.aws/config`) is read
 /// by [`ProcessProvider::from_profile`](crate::ProcessProvider::from_profile). The credentials
@@ -214,15 +223,17 @@ pub fn resolve_with(
     };
 
     let mut home: Option<OsString> = None;
-    let mut home_file = |rel: &str| -> OsString {
-        let h = home.get_or_insert_with(|| var("HOME").or_else(passwd_home).unwrap_or_default());
-        go_join(h, rel)
+    let mut home_file = |rel: &[&str]| -> OsString {
+        let h = home.get_or_insert_with(|| sys::home_dir(&var));
+        sys::home_file(h, rel)
     };
     let mut paths: Vec<OsString> = Vec::with_capacity(2);
     if enabled {
-        paths.push(var("AWS_CONFIG_FILE").unwrap_or_else(|| home_file(".aws/config")));
+        paths.push(var("AWS_CONFIG_FILE").unwrap_or_else(|| home_file(&[".aws", "config"])));
     }
-    paths.push(var("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| home_file(".aws/credentials")));
+    paths.push(
+        var("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| home_file(&[".aws", "credentials"])),
+    );
 
     let mut files: Vec<(String, Ini)> = Vec::with_capacity(paths.len());
     let mut missing: Vec<String> = Vec::new();
@@ -241,7 +252,7 @@ pub fn resolve_with(
                     ))
                 }
             },
-            Err(e) if is_missing(&e) => missing.push(shown),
+            Err(e) if sys::is_missing(&e) => missing.push(shown),
             Err(e) => {
                 return Err(Error::new(
                     Status::Config,
@@ -440,93 +451,7 @@ fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
 
 /// Go's `strconv.ParseBool`, true side (anything else, errors included, is false).
 fn parse_bool(v: &OsStr) -> bool {
-    matches!(
-        v.as_bytes(),
-        b"1" | b"t" | b"T" | b"TRUE" | b"true" | b"True"
-    )
-}
-
-/// A file that is not there: skipped, as Go skips it.
-fn is_missing(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
-}
-
-/// `filepath.Join(home, rel)` as Go computes it: joined with `/` (an empty `home` is left out),
-/// then cleaned lexically.
-fn go_join(home: &OsStr, rel: &str) -> OsString {
-    let mut joined = home.as_bytes().to_vec();
-    if !joined.is_empty() {
-        joined.push(b'/');
-    }
-    joined.extend_from_slice(rel.as_bytes());
-    OsString::from_vec(go_clean(&joined))
-}
-
-/// Go's `path/filepath.Clean` for Unix paths.
-fn go_clean(p: &[u8]) -> Vec<u8> {
-    let rooted = p.first() == Some(&b'/');
-    let mut parts: Vec<&[u8]> = Vec::new();
-    for part in p.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                if parts.last().is_some_and(|l| *l != b"..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push(part);
-                }
-            }
-            _ => parts.push(part),
-        }
-    }
-    let mut out = Vec::with_capacity(p.len());
-    if rooted {
-        out.push(b'/');
-    }
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push(b'/');
-        }
-        out.extend_from_slice(part);
-    }
-    if out.is_empty() {
-        out.push(b'.');
-    }
-    out
-}
-
-/// The home directory from the password database (Go's `user.Current().HomeDir`).
-fn passwd_home() -> Option<OsString> {
-    let mut buf: Vec<libc::c_char> = vec![0; 1024];
-    loop {
-        // SAFETY: `pwd`, `buf` and `result` outlive the call; `buf.len()` is the buffer's size.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(
-                libc::getuid(),
-                &mut pwd,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        if rc == libc::ERANGE && buf.len() < (1 << 20) {
-            buf.resize(buf.len() * 2, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() || pwd.pw_dir.is_null() {
-            return None;
-        }
-        // SAFETY: on success `pw_dir` points to a NUL-terminated string inside `buf`.
-        let dir = unsafe { std::ffi::CStr::from_ptr(pwd.pw_dir) };
-        let dir = dir.to_bytes();
-        return if dir.is_empty() {
-            None
-        } else {
-            Some(OsString::from_vec(dir.to_vec()))
-        };
-    }
+    matches!(v.to_str(), Some("1" | "t" | "T" | "TRUE" | "true" | "True"))
 }
 
 /// Every section of a parsed file with its keys and values, sorted by name.
@@ -545,25 +470,6 @@ pub fn parse_ini_for_fuzz(bytes: &[u8]) -> std::result::Result<IniDump, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn clean_like_go() {
-        let c = |s: &str| String::from_utf8(go_clean(s.as_bytes())).unwrap();
-        assert_eq!(c("/home/u//.aws/config"), "/home/u/.aws/config");
-        assert_eq!(c("/home/u/./x/../.aws/config"), "/home/u/.aws/config");
-        assert_eq!(c("/../.aws/config"), "/.aws/config");
-        assert_eq!(c("../a/../../b"), "../../b");
-        assert_eq!(c(""), ".");
-        assert_eq!(c("/"), "/");
-        assert_eq!(
-            go_join(OsStr::new(""), ".aws/credentials"),
-            OsString::from(".aws/credentials")
-        );
-        assert_eq!(
-            go_join(OsStr::new("/h/"), ".aws/credentials"),
-            OsString::from("/h/.aws/credentials")
-        );
-    }
 
     #[test]
     fn parse_bool_like_go() {

@@ -33,7 +33,10 @@
 //! Errors name the line and what was wrong there, never the text of the file (it may hold
 //! secrets).
 
-use std::collections::HashMap;
+// Ordered maps: std's HashMap seeds its hasher from the system's random source, which on
+// Windows is `ProcessPrng` in bcryptprimitives.dll, a DLL that Wine 8 does not have (importing it
+// would make processcreds.dll fail to load there). Config files are small.
+use std::collections::BTreeMap;
 
 use std::fmt;
 use zeroize::Zeroize;
@@ -44,13 +47,13 @@ pub(crate) type Dump = Vec<(String, Vec<(String, String)>)>;
 /// One parsed file: its sections by name.
 #[derive(Debug, Default)]
 pub(crate) struct Ini {
-    sections: HashMap<String, Section>,
+    sections: BTreeMap<String, Section>,
 }
 
 /// One section: its keys and values (wiped when dropped: values may be secrets).
 #[derive(Default)]
 pub(crate) struct Section {
-    values: HashMap<String, String>,
+    values: BTreeMap<String, String>,
 }
 
 impl Drop for Section {

@@ -132,3 +132,11 @@ pub use provider::{Options, ProcessProvider, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT, 
 pub use runner::{StderrMode, StdinMode};
 pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;
+
+// Windows path rules (pure string functions, so their tests run everywhere).
+#[cfg(any(windows, test))]
+mod winpath;
+// std's ProcessPrng import, satisfied by the crate so that the DLL loads without
+// bcryptprimitives.dll.
+#[cfg(all(windows, target_env = "gnu", target_arch = "x86_64"))]
+mod winprng;

@@ -10,9 +10,9 @@
 //!
 //! This module holds what every platform shares (the program, the options, the checks made before
 //! anything runs, the captured-stderr tail, the [`Cancel`] token); `unix` spawns and reads on
-//! POSIX systems. A platform module provides `run(program, opts, Option<&Cancel>)` and a `Waker`
-//! (`new() -> Option<Waker>`, `wake(&self)`, callable from any thread) that wakes a run waiting
-//! for its helper.
+//! POSIX systems, `windows` on Windows. A platform module provides
+//! `run(program, opts, Option<&Cancel>)` and a `Waker` (`new() -> Option<Waker>`, `wake(&self)`,
+//! callable from any thread) that wakes a run waiting for its helper.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,6 +25,10 @@ use crate::error::Error;
 mod unix;
 #[cfg(unix)]
 use unix as sys;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as sys;
 
 /// Defers the calling thread's cancellation (`pthread_cancel`) while alive; see
 /// `unix::NoCancel`. Where threads are not cancelled that way, it does nothing.
@@ -45,7 +49,8 @@ impl NoCancel {
 /// What to run.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Program {
-    /// A command string, run as `sh -c <string>`.
+    /// A command string, run as `sh -c <string>` (on Windows `cmd.exe /d /s /c "<string>"`, the
+    /// string verbatim).
     Shell(String),
     /// A program and its arguments, run directly (`argv[0]` looked up on `PATH` when it has no
     /// `/`).
