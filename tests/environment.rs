@@ -1,6 +1,8 @@
 //! The environment is read at each retrieve: `PATH` for `sh` and bare program names, and the
 //! variables the helper inherits. This binary holds a single test because it changes the
 //! process environment.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

@@ -11,6 +11,8 @@
 //! descendant a helper orphans is re-parented to it and stays visible to the leak check. The
 //! parent kills the copy if it overruns the case's bound. The one case that needs another `PATH`
 //! gets it from the parent, so no test changes the environment of a running process.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

@@ -10,6 +10,8 @@
 //! in a session of its own (no controlling terminal), as a child subreaper (orphaned descendants
 //! of helpers come back to it); after the case it checks that no process, descriptor or thread is
 //! left behind.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

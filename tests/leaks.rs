@@ -1,5 +1,7 @@
 //! No descriptor, zombie or thread is left behind by many retrieves, failed ones and timeouts
 //! included. One test in this binary, so nothing else opens descriptors meanwhile.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Timing and process behaviour with real helper processes: timeouts kill the helper's tree (D1),
 //! descendants holding stdout are not waited for (D2), floods are cut (D3), descriptors do not
 //! leak into the helper, process groups, cancellation.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

@@ -15,6 +15,8 @@
 //! Each test runs in a fresh copy of this binary (`PC_SECRETS_CHILD`), alone, so that its stdout
 //! and stderr can be redirected and no other test's memory traffic reaches the scanner. Failure
 //! messages name the case and the field, never a secret.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

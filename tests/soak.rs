@@ -19,6 +19,8 @@
 //! allocator), but RSS also counts pages the allocator keeps for reuse and pages first touched
 //! during the run (stack depth, the allocator's free lists), which are not leaks. The slack
 //! (`RSS_SLACK_KIB`) is small enough that a leak of 26 bytes per fresh retrieve would exceed it.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! is the foreground process group of its terminal: the helper stays in the caller's group, so
 //! it is not stopped by SIGTTIN (D1). The test re-runs itself inside `script`, which gives it a
 //! pseudo-terminal as controlling terminal, and types the code.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

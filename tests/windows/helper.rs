@@ -1,0 +1,118 @@
+//! A helper program for the Windows tests (tests/windows_runner.rs), which have no `sh`:
+//! `windows_helper MODE [ARG...]`. Built as the example `windows_helper` (std only, so it builds
+//! everywhere); the tests find it next to their own executable.
+//!
+//! Modes (each prints at most one credential_process JSON object on stdout):
+//! - `json KEY`: credentials with access key id KEY.
+//! - `args [ARG...]`: credentials whose AccountId is a JSON array of the arguments as received
+//!   (the C runtime's split of the command line).
+//! - `stdin`: reads stdin to its end; AccountId is what was read.
+//! - `stderr TEXT CODE`: writes TEXT to stderr, exits with CODE.
+//! - `flood [PIDFILE]`: writes its pid to PIDFILE, then `x` to stdout without end.
+//! - `sleep SECS`: sleeps.
+//! - `tree PIDFILE`: starts `windows_helper sleep 60` (stdio to NUL), writes its pid to PIDFILE,
+//!   then sleeps 60 s.
+//! - `linger PIDFILE`: starts `windows_helper sleep 30` holding stdout, writes its pid to
+//!   PIDFILE, prints credentials and exits.
+//! - `wait STARTED RELEASE`: creates STARTED, waits until RELEASE exists, prints credentials.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn creds(key: &str, account: Option<&str>) {
+    let mut s = format!(
+        "{{\"Version\":1,\"AccessKeyId\":{},\"SecretAccessKey\":\"S\"",
+        quote(key)
+    );
+    if let Some(a) = account {
+        s.push_str(&format!(",\"AccountId\":{}", quote(a)));
+    }
+    s.push('}');
+    println!("{s}");
+}
+
+/// Writes the pid atomically (a temp file renamed), so a reader never sees half of it.
+fn write_pid(file: &str, pid: u32) {
+    let tmp = format!("{file}.tmp");
+    std::fs::write(&tmp, pid.to_string()).expect("write pid");
+    std::fs::rename(&tmp, file).expect("rename pid file");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let me = std::env::current_exe().expect("current_exe");
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    match arg(1) {
+        "json" => creds(arg(2), None),
+        "args" => {
+            let list: Vec<String> = args[2..].iter().map(|a| quote(a)).collect();
+            creds("ARGS", Some(&format!("[{}]", list.join(","))));
+        }
+        "stdin" => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).expect("read stdin");
+            creds("STDIN", Some(&input));
+        }
+        "stderr" => {
+            eprint!("{}", arg(2));
+            std::process::exit(arg(3).parse().unwrap_or(1));
+        }
+        "flood" => {
+            if !arg(2).is_empty() {
+                write_pid(arg(2), std::process::id());
+            }
+            let chunk = [b'x'; 4096];
+            let mut out = std::io::stdout().lock();
+            while out.write_all(&chunk).is_ok() {}
+        }
+        "sleep" => std::thread::sleep(Duration::from_secs(arg(2).parse().unwrap_or(60))),
+        "tree" => {
+            let child = Command::new(&me)
+                .args(["sleep", "60"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn");
+            write_pid(arg(2), child.id());
+            std::thread::sleep(Duration::from_secs(60));
+        }
+        "linger" => {
+            let child = Command::new(&me)
+                .args(["sleep", "30"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn");
+            write_pid(arg(2), child.id());
+            creds("LINGER", None);
+        }
+        "wait" => {
+            std::fs::write(arg(2), b"").expect("started file");
+            while !std::path::Path::new(arg(3)).exists() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            creds("WAITED", None);
+        }
+        "" => {} // run by `cargo test` as an example: nothing to do
+        other => {
+            eprintln!("windows_helper: unknown mode {other}");
+            std::process::exit(2);
+        }
+    }
+}
