@@ -17,7 +17,7 @@ use windows_sys::Win32::Security::Authentication::Identity::RtlGenRandom;
 
 /// `BOOL ProcessPrng(PBYTE data, SIZE_T len)`: always succeeds on Windows; so does this unless
 /// the system random source fails.
-unsafe extern "system" fn process_prng(data: *mut u8, len: usize) -> i32 {
+pub(crate) unsafe extern "system" fn process_prng(data: *mut u8, len: usize) -> i32 {
     let (mut at, mut left) = (data, len);
     while left > 0 {
         let n = left.min(u32::MAX as usize);
@@ -32,17 +32,28 @@ unsafe extern "system" fn process_prng(data: *mut u8, len: usize) -> i32 {
     1
 }
 
-std::arch::global_asm!(
-    ".text",
-    ".globl ProcessPrng",
-    ".p2align 4",
-    "ProcessPrng:",
-    "jmp {prng}",
-    ".section .rdata,\"dr\"",
-    ".globl __imp_ProcessPrng",
-    ".p2align 3",
-    "__imp_ProcessPrng:",
-    ".quad ProcessPrng",
-    ".text",
-    prng = sym process_prng,
-);
+/// Defines `ProcessPrng` and `__imp_ProcessPrng` in the module where it is invoked.
+///
+/// Invoked in `capi::provider`, the module of `pc_provider_new` and `pc_retrieve`: a program
+/// linked with the static library pulls that module's object from the archive before anything
+/// of std, so the linker finds these definitions first and never loads std's import member
+/// (finding them later, after the import member, would define the symbols twice).
+macro_rules! define_process_prng {
+    () => {
+        ::std::arch::global_asm!(
+            ".text",
+            ".globl ProcessPrng",
+            ".p2align 4",
+            "ProcessPrng:",
+            "jmp {prng}",
+            ".section .rdata,\"dr\"",
+            ".globl __imp_ProcessPrng",
+            ".p2align 3",
+            "__imp_ProcessPrng:",
+            ".quad ProcessPrng",
+            ".text",
+            prng = sym $crate::winprng::process_prng,
+        );
+    };
+}
+pub(crate) use define_process_prng;

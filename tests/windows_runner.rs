@@ -41,7 +41,10 @@ fn copy_helper(dest: &Path) {
     let h = helper();
     std::fs::copy(&h, dest).unwrap();
     for e in std::fs::read_dir(h.parent().unwrap()).unwrap().flatten() {
-        if e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("dll")) {
+        if e.path()
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("dll"))
+        {
             std::fs::copy(e.path(), dest.parent().unwrap().join(e.file_name())).unwrap();
         }
     }
@@ -158,7 +161,10 @@ fn argv_is_quoted_by_msvcrt_rules() {
             q
         })
         .collect();
-    assert_eq!(c.account_id(), Some(format!("[{}]", want.join(",")).as_str()));
+    assert_eq!(
+        c.account_id(),
+        Some(format!("[{}]", want.join(",")).as_str())
+    );
 }
 
 #[test]

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package processcreds_test
 
 // A differential fuzz test of the output parser: documents generated deterministically from a

@@ -189,7 +189,8 @@ func newProcessProvider(options []func(*ProcessProvider)) *ProcessProvider {
 	return p
 }
 
-// NewProvider returns a ProcessProvider that runs `sh -c command`, with the options applied.
+// NewProvider returns a ProcessProvider that runs `sh -c command` (on Windows
+// `cmd.exe /d /s /c "command"`, the command reaching cmd.exe verbatim), with the options applied.
 // Close it when done (or let the garbage collector do it).
 func NewProvider(command string, options ...func(*ProcessProvider)) *ProcessProvider {
 	p := newProcessProvider(options)
@@ -207,8 +208,10 @@ func NewProviderArgv(argv []string, options ...func(*ProcessProvider)) *ProcessP
 
 // NewProviderCommand returns a ProcessProvider for an exec.Cmd, as aws-sdk-go v1 runs one:
 // `sh -c` with command.Args, so that extra arguments become $0, $1, ... of the shell command
-// command.Args[0]. Only Args is used (aws-sdk-go v1 also ignores Path, Env, Dir and the
-// standard streams). An empty or blank Args[0] is the empty-command error.
+// command.Args[0]. On Windows aws-sdk-go v1 runs `cmd.exe /C` with command.Args quoted by Go's
+// argument rules; here the same quoted line is the command string cmd.exe runs verbatim (D10).
+// Only Args is used (aws-sdk-go v1 also ignores Path, Env, Dir and the standard streams). An
+// empty or blank Args[0] is the empty-command error.
 func NewProviderCommand(command *exec.Cmd, options ...func(*ProcessProvider)) *ProcessProvider {
 	p := newProcessProvider(options)
 	var args []string
@@ -221,13 +224,14 @@ func NewProviderCommand(command *exec.Cmd, options ...func(*ProcessProvider)) *P
 	case len(args) == 1:
 		p.h = capi.NewCommand(args[0])
 	default:
-		p.h = capi.NewArgv(append([]string{"sh", "-c"}, args...))
+		p.h = shellArgs(args)
 	}
 	return p
 }
 
 // NewProviderFromProfile returns a ProcessProvider for a shared-config profile, resolved now
-// as aws-sdk-go v1's session resolves it: the profile's credential_process (run as `sh -c`),
+// as aws-sdk-go v1's session resolves it: the profile's credential_process (run as `sh -c`,
+// or by cmd.exe on Windows),
 // or its static keys (returned with ProviderName "SharedConfigCredentials: <file>", never
 // expiring). profile "" means AWS_PROFILE, then AWS_DEFAULT_PROFILE (when shared config is
 // on), then "default". The config file is read as AWS_SDK_LOAD_CONFIG says unless an option

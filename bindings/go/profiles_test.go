@@ -1,3 +1,5 @@
+//go:build !windows
+
 package processcreds_test
 
 // The profile vectors (tests/vectors/profiles/*.json) through NewCredentialsFromProfile. A

@@ -12,6 +12,10 @@ use crate::provider::{Options, ProcessProvider};
 use crate::runner::{StderrMode, StdinMode};
 use crate::shared_cache::SharedCacheMode;
 
+// Windows (GNU): std's ProcessPrng import, defined in this module's object (see src/winprng.rs).
+#[cfg(all(windows, target_env = "gnu", target_arch = "x86_64"))]
+crate::winprng::define_process_prng!();
+
 /// A provider: the helper to run, its options and its credentials cache. Thread-safe: every
 /// function may be called on one provider from many threads at once, except `pc_free`, which must
 /// not race with any other use of the provider.

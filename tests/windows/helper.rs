@@ -4,6 +4,7 @@
 //!
 //! Modes (each prints at most one credential_process JSON object on stdout):
 //! - `json KEY`: credentials with access key id KEY.
+//! - `cat FILE`: prints the bytes of FILE.
 //! - `args [ARG...]`: credentials whose AccountId is a JSON array of the arguments as received
 //!   (the C runtime's split of the command line).
 //! - `stdin`: reads stdin to its end; AccountId is what was read.
@@ -59,13 +60,19 @@ fn main() {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
     match arg(1) {
         "json" => creds(arg(2), None),
+        "cat" => {
+            let bytes = std::fs::read(arg(2)).expect("read file");
+            std::io::stdout().write_all(&bytes).expect("write");
+        }
         "args" => {
             let list: Vec<String> = args[2..].iter().map(|a| quote(a)).collect();
             creds("ARGS", Some(&format!("[{}]", list.join(","))));
         }
         "stdin" => {
             let mut input = String::new();
-            std::io::stdin().read_to_string(&mut input).expect("read stdin");
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .expect("read stdin");
             creds("STDIN", Some(&input));
         }
         "stderr" => {

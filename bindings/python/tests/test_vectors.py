@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ DATA = VECTORS / "data"
 
 CASE_KEYS = {
     "name", "from", "divergence", "note", "command", "argv", "stdout", "stdout_b64",
-    "options", "retrieves", "expect", "go_v1",
+    "options", "retrieves", "expect", "go_v1", "go_v1_windows",
 }
 HELPER_KEYS = ("command", "argv", "stdout", "stdout_b64")
 OK_KEYS = {
@@ -31,6 +32,25 @@ OK_KEYS = {
 }
 ERROR_KEYS = {"status", "code", "message", "message_prefix"}
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def skip_reason(file: str, case: Any) -> Optional[str]:
+    """Why a case does not run on this platform (None: it runs). windows*.json holds the Windows
+    cases (cmd.exe); on Windows the other files' command and argv cases are POSIX shell commands
+    and scripts, and stdout cases whose bytes hold a NUL cannot be printed by cmd.exe's type."""
+    windows_file = file.startswith("windows")
+    if sys.platform != "win32":
+        return "a Windows case (cmd.exe)" if windows_file else None
+    if windows_file or not isinstance(case, dict):
+        return None
+    if "command" in case or "argv" in case:
+        return "a POSIX case (sh command or script)"
+    raw = case.get("stdout", "").encode("utf-8")
+    if "stdout_b64" in case:
+        raw = base64.b64decode(case["stdout_b64"])
+    if b"\0" in raw:
+        return "output with a NUL byte, which cmd.exe's type cannot print"
+    return None
 
 
 def load_cases() -> List[Any]:
@@ -46,7 +66,9 @@ def load_cases() -> List[Any]:
             continue
         for i, case in enumerate(cases):
             name = case.get("name", f"case{i}") if isinstance(case, dict) else f"case{i}"
-            params.append(pytest.param(f.name, case, id=f"{f.stem}::{name}"))
+            why = skip_reason(f.name, case)
+            marks = [pytest.mark.skip(reason=f"not run on {sys.platform}: {why}")] if why else []
+            params.append(pytest.param(f.name, case, id=f"{f.stem}::{name}", marks=marks))
     if not params:
         params.append(pytest.param("", None, id="no-vector-files"))
     return params
@@ -135,6 +157,8 @@ def provider_for(case: Dict[str, Any], now: int, tmp_path: Path) -> ProcessProvi
         out.write_bytes(substitute(case["stdout"], now).encode("utf-8"))
     else:
         out.write_bytes(base64.b64decode(case["stdout_b64"]))
+    if sys.platform == "win32":
+        return ProcessProvider(f'type "{out}"', **kw)
     return ProcessProvider(f"cat '{out}'", **kw)
 
 

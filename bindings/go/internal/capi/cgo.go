@@ -2,8 +2,11 @@
 //
 // This file holds every cgo directive of the module. By default the package links the static
 // library built by `make lib` in the repository (target/release/libprocesscreds.a) with the
-// system libraries it needs. Built with the tag `processcreds_system`, it takes the compiler and
-// linker flags of an installed copy from pkg-config (`processcreds.pc`) instead.
+// system libraries it needs; for Windows (MinGW-w64 gcc as the cgo compiler) the one built by
+// `cargo build --release --target x86_64-pc-windows-gnu`
+// (target/x86_64-pc-windows-gnu/release/libprocesscreds.a). Built with the tag
+// `processcreds_system`, it takes the compiler and linker flags of an installed copy from
+// pkg-config (`processcreds.pc`) instead.
 //
 // Rules kept by every function here: each C call is followed by runtime.KeepAlive of the Go
 // handle that owns the pointer it used; strings from C are copied into Go memory before the C
@@ -13,7 +16,8 @@ package capi
 
 /*
 #cgo !processcreds_system CFLAGS: -I${SRCDIR}/../../../../include
-#cgo !processcreds_system LDFLAGS: ${SRCDIR}/../../../../target/release/libprocesscreds.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo !windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../target/release/libprocesscreds.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../target/x86_64-pc-windows-gnu/release/libprocesscreds.a -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
 #cgo processcreds_system pkg-config: processcreds
 
 #include <stdlib.h>
@@ -161,10 +165,11 @@ func hasNUL(s string) bool {
 	return strings.IndexByte(s, 0) >= 0
 }
 
-// NewCommand makes a provider that runs `sh -c command`.
+// NewCommand makes a provider that runs `sh -c command` (`cmd.exe /d /s /c "command"` on
+// Windows).
 func NewCommand(command string) *Provider {
 	if hasNUL(command) {
-		return newUnrepresentable([]string{"sh", "-c", command}, command)
+		return newUnrepresentable(append(append([]string{}, shell...), command), command)
 	}
 	cs := C.CString(command)
 	defer C.free(unsafe.Pointer(cs))

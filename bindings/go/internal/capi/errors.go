@@ -2,7 +2,6 @@ package capi
 
 import (
 	"errors"
-	"os/exec"
 	"strings"
 )
 
@@ -80,14 +79,6 @@ func (e *Error) OrigErrs() []error {
 func (e *Error) Stderr() string {
 	_, _, s, _ := e.parts()
 	return s
-}
-
-// lookPath finds a program as os/exec.Command does: a name with a slash is used as it is.
-func lookPath(name string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil
-	}
-	return exec.LookPath(name)
 }
 
 // NoHelperError is the error of a provider built without a constructor.

@@ -12,8 +12,10 @@ import (
 
 var (
 	nameRe       = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
-	divergenceRe = regexp.MustCompile(`^D[1-9]$`)
-	dataFileRe   = regexp.MustCompile(`\{data\}/([A-Za-z0-9_.-]+)`)
+	divergenceRe = regexp.MustCompile(`^D([1-9]|10)$`)
+	// {data}/file, {data}\dir\file, or "{data}\dir with space\file" in quotes.
+	dataFileRe       = regexp.MustCompile(`\{data\}[/\\]([A-Za-z0-9_./\\-]+)`)
+	quotedDataFileRe = regexp.MustCompile(`"\{data\}[/\\]([^"]+)"`)
 )
 
 // Validate checks that a case (before substitution) is well formed; dataDir is the absolute path
@@ -95,26 +97,43 @@ func Validate(c Case, dataDir string) []string {
 		add("divergence and go_v1 go together")
 	}
 	if c.Divergence != "" && !divergenceRe.MatchString(c.Divergence) {
-		add("divergence %q is not D1..D9", c.Divergence)
+		add("divergence %q is not D1..D10", c.Divergence)
 	}
-	if g := c.GoV1; g != nil && !g.Any {
-		if g.OK == nil {
-			add("go_v1 needs ok (or any)")
-		} else if !*g.OK && (g.Code == "" || g.MessagePrefix == "") {
-			add("go_v1 with ok false needs code and message_prefix")
+	for name, g := range map[string]*GoV1{"go_v1": c.GoV1, "go_v1_windows": c.GoV1Windows} {
+		if g != nil && !g.Any {
+			if g.OK == nil {
+				add("%s needs ok (or any)", name)
+			} else if !*g.OK && (g.Code == "" || g.MessagePrefix == "") {
+				add("%s with ok false needs code and message_prefix", name)
+			}
 		}
+	}
+	if c.GoV1Windows != nil && (c.Divergence != "" || IsWindowsFile(c.File)) {
+		add("go_v1_windows is for cases aws-sdk-go v1 passes elsewhere (not with a divergence, not in windows*.json)")
 	}
 	// Every {data}/path that is mentioned must exist; a program run through argv must be a file
 	// (executable unless the case expects it not to start).
-	texts := c.Argv
-	if c.Command != nil {
-		texts = append(texts, *c.Command)
+	var files []string
+	for _, a := range c.Argv {
+		// An argv element is one path, spaces included.
+		if rest, ok := strings.CutPrefix(a, "{data}"); ok && len(rest) > 1 {
+			files = append(files, rest[1:])
+		}
 	}
-	for _, t := range texts {
-		for _, m := range dataFileRe.FindAllStringSubmatch(t, -1) {
-			if _, err := os.Stat(filepath.Join(dataDir, m[1])); err != nil {
-				add("data file %s: %v", m[1], err)
-			}
+	if c.Command != nil {
+		t := *c.Command
+		for _, m := range quotedDataFileRe.FindAllStringSubmatch(t, -1) {
+			files = append(files, m[1])
+		}
+		for _, m := range dataFileRe.FindAllStringSubmatch(quotedDataFileRe.ReplaceAllString(t, ""), -1) {
+			files = append(files, m[1])
+		}
+	}
+	for _, f := range files {
+		// Windows cases write their paths with backslashes.
+		rel := filepath.FromSlash(strings.ReplaceAll(f, "\\", "/"))
+		if _, err := os.Stat(filepath.Join(dataDir, rel)); err != nil {
+			add("data file %s: %v", f, err)
 		}
 	}
 	return p

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type Case struct {
 	Retrieves  int      `json:"retrieves,omitempty"`
 	Expect     Expect   `json:"expect"`
 	GoV1       *GoV1    `json:"go_v1,omitempty"`
+	// GoV1Windows is what aws-sdk-go v1 does on Windows when that differs from its expect (D10:
+	// its rewrite of the output's \" breaks JSON strings holding an escaped quote).
+	GoV1Windows *GoV1 `json:"go_v1_windows,omitempty"`
 
 	File string `json:"-"` // the vector file the case came from
 }
@@ -148,6 +152,46 @@ func Load(dir string) ([]Case, error) {
 	return all, nil
 }
 
+// GoV1Here is the divergence the case shows against aws-sdk-go v1 on this platform and what
+// aws-sdk-go v1 does instead (nil when it gives the case's expectation): on Windows a
+// go_v1_windows block (D10) comes first.
+func (c Case) GoV1Here() (string, *GoV1) {
+	if runtime.GOOS == "windows" && c.GoV1Windows != nil {
+		return "D10", c.GoV1Windows
+	}
+	return c.Divergence, c.GoV1
+}
+
+// IsWindowsFile says whether a vector file holds the Windows cases (windows*.json).
+func IsWindowsFile(file string) bool { return strings.HasPrefix(file, "windows") }
+
+// Skip says why a case does not run on this platform ("" when it runs). The Windows cases
+// (windows*.json: command strings for cmd.exe) run on Windows only. On Windows the other files'
+// command and argv cases (POSIX shell commands and scripts) do not run, nor do the stdout cases
+// whose bytes hold a NUL: their helper is cmd.exe's `type`, which stops at a NUL byte under
+// Wine (the parser's handling of NUL bytes is the same everywhere and runs on POSIX).
+func (c Case) Skip() string {
+	if runtime.GOOS != "windows" {
+		if IsWindowsFile(c.File) {
+			return "a Windows case (cmd.exe)"
+		}
+		return ""
+	}
+	switch {
+	case IsWindowsFile(c.File):
+		return ""
+	case c.Command != nil || c.Argv != nil:
+		return "a POSIX case (sh command or script)"
+	case c.Stdout != nil && strings.IndexByte(*c.Stdout, 0) >= 0:
+		return "output with a NUL byte, which cmd.exe's type cannot print under Wine"
+	case c.StdoutB64 != nil:
+		if b, err := base64.StdEncoding.DecodeString(*c.StdoutB64); err == nil && bytes.IndexByte(b, 0) >= 0 {
+			return "output with a NUL byte, which cmd.exe's type cannot print under Wine"
+		}
+	}
+	return ""
+}
+
 var nowRe = regexp.MustCompile(`\{now([+-])([0-9]+)\}`)
 
 // Now is the time a case's {now±N} substitutions are computed from: the current time in whole
@@ -194,8 +238,9 @@ func (c Case) Substituted(dataDir string, now time.Time) Case {
 	return c
 }
 
-// CommandString returns the sh -c string of a substituted case that has no argv: its command,
-// or, for stdout/stdout_b64, `cat '<file>'` after writing the bytes to a new file in tmpDir.
+// CommandString returns the command string of a substituted case that has no argv: its
+// command, or, for stdout/stdout_b64, `cat '<file>'` (`type <file>` on Windows, unquoted so that
+// aws-sdk-go v1's escaping leaves it alone) after writing the bytes to a new file in tmpDir.
 func (c Case) CommandString(tmpDir string) (string, error) {
 	var out []byte
 	switch {
@@ -219,6 +264,12 @@ func (c Case) CommandString(tmpDir string) (string, error) {
 	defer f.Close()
 	if _, err := f.Write(out); err != nil {
 		return "", err
+	}
+	if runtime.GOOS == "windows" {
+		if strings.ContainsAny(f.Name(), " \t\"&|<>^%()") {
+			return "", fmt.Errorf("temp path %q holds a character cmd.exe would read", f.Name())
+		}
+		return "type " + f.Name(), f.Close()
 	}
 	if strings.Contains(f.Name(), "'") {
 		return "", fmt.Errorf("temp path %q holds a quote", f.Name())

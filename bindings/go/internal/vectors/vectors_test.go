@@ -2,15 +2,17 @@ package vectors
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
 
 // TestVectorsWellFormed checks the vector files themselves: every case loads (no unknown
-// fields), names are unique, each case passes Validate, and in data/ exactly the scripts (and
-// noshebang) are executable.
+// fields), names are unique, each case passes Validate, and in data/ (and its folders) exactly
+// the scripts (and noshebang) are executable (not checked on Windows, which has no such bit).
 func TestVectorsWellFormed(t *testing.T) {
 	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "tests", "vectors"))
 	if err != nil {
@@ -37,22 +39,28 @@ func TestVectorsWellFormed(t *testing.T) {
 			t.Errorf("%s %s: %s", c.File, c.Name, p)
 		}
 	}
-	entries, err := os.ReadDir(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		info, err := e.Info()
+	if runtime.GOOS != "windows" {
+		err = filepath.WalkDir(data, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			content, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(data, path)
+			script := bytes.HasPrefix(content, []byte("#!")) || e.Name() == "noshebang"
+			if exec := info.Mode()&0o111 != 0; exec != script {
+				t.Errorf("data/%s: executable bit is %v, want %v", rel, exec, script)
+			}
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
-		}
-		content, err := os.ReadFile(filepath.Join(data, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		script := bytes.HasPrefix(content, []byte("#!")) || e.Name() == "noshebang"
-		if exec := info.Mode()&0o111 != 0; exec != script {
-			t.Errorf("data/%s: executable bit is %v, want %v", e.Name(), exec, script)
 		}
 	}
 	t.Logf("%d cases in %s", len(cases), dir)

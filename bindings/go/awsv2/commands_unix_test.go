@@ -1,0 +1,11 @@
+//go:build !windows
+
+package awsv2_test
+
+// Helper commands for sh.
+const (
+	// countAndPrint(count file, output file): counts a run, prints the file.
+	countAndPrint = "echo x >> '%s'; cat '%s'"
+	oopsExit3     = "echo oops >&2; exit 3"
+	sleepOne      = "sleep 1"
+)

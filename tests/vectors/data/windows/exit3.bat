@@ -1,0 +1,3 @@
+@echo off
+rem Exits with status 3.
+exit /b 3
