@@ -54,6 +54,9 @@ fn write_pid(file: &str, pid: u32) {
     std::fs::rename(&tmp, file).expect("rename pid file");
 }
 
+// The `tree` and `linger` modes leave their child running on purpose: the tests check what
+// becomes of it.
+#[allow(clippy::zombie_processes)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let me = std::env::current_exe().expect("current_exe");

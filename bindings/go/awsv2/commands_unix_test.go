@@ -2,6 +2,10 @@
 
 package awsv2_test
 
+import "testing"
+
+func tempDir(t testing.TB) string { return t.TempDir() }
+
 // Helper commands for sh.
 const (
 	// countAndPrint(count file, output file): counts a run, prints the file.

@@ -23,7 +23,7 @@ import (
 
 func helper(t testing.TB, json string) (command string, runs func() int) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	out := filepath.Join(dir, "out.json")
 	count := filepath.Join(dir, "runs")
 	if err := os.WriteFile(out, []byte(json), 0o600); err != nil {
@@ -224,7 +224,7 @@ func TestVectors(t *testing.T) {
 		t.Fatalf("loading vectors: %v (%d)", err, len(cases))
 	}
 	data := filepath.Join(dir, "data")
-	tmp := t.TempDir()
+	tmp := tempDir(t)
 	for _, c := range cases {
 		if why := c.Skip(); why != "" {
 			t.Logf("%s/%s not run on %s: %s", c.File, c.Name, runtime.GOOS, why)

@@ -1,0 +1,121 @@
+# Windows (x86_64-pc-windows-gnu): cross-built with MinGW-w64 and tested under Wine (Debian's
+# wine64), included by the top-level Makefile. Installs what it needs itself (the Rust target
+# through rustup, the Debian packages through tools/ensure-debs).
+#
+#   make windows        target/x86_64-pc-windows-gnu/release/: processcreds.dll, its import
+#                       library libprocesscreds.dll.a and the static library libprocesscreds.a
+#                       (same header, same C ABI); checks that the DLL imports nothing Wine 8
+#                       lacks
+#   make test-windows   (part of `make test`) under Wine, in the prefix build/wineprefix:
+#                       - clippy for the Windows target;
+#                       - the Rust suites: unit tests, the conformance vectors (windows.json and
+#                         the output cases of the others), tests/windows_runner.rs (timeout and
+#                         tree kill, flood, drain rule, stdio modes, inherited handles) and
+#                         tests/windows_env.rs (program lookup, environment, %USERPROFILE%);
+#                       - the C ABI tests (bindings/c/tests/test_capi_windows.c) and the C
+#                         example, built with MinGW against the DLL and against the static
+#                         library, run with bcryptprimitives.dll disabled (as on a bare Wine 8);
+#                       - the Go binding's tests (cgo, MinGW gcc), aws-sdk-go v1's own
+#                         processcreds on the vectors among them (the differential suite).
+#   make dist/x86_64-pc-windows-gnu/
+#                       bin/processcreds.dll, lib/libprocesscreds.dll.a (import library) and
+#                       lib/libprocesscreds.a, include/processcreds.h.
+
+WIN_TRIPLE  := x86_64-pc-windows-gnu
+WIN_CC      := x86_64-w64-mingw32-gcc
+WIN_DEBS    := gcc-mingw-w64-x86-64 wine64
+WIN_REL     := target/$(WIN_TRIPLE)/release
+WIN_DEBUG   := target/$(WIN_TRIPLE)/debug
+WIN_DLL     := $(WIN_REL)/processcreds.dll
+WIN_IMPLIB  := $(WIN_REL)/libprocesscreds.dll.a
+WIN_LIB_A   := $(WIN_REL)/libprocesscreds.a
+WIN_OUT     := $(BUILD)/windows
+WIN_C_DIR   := bindings/c
+WIN_GO_DIR  := bindings/go
+WIN_GO      ?= go
+# The system libraries the static library needs (`cargo rustc --target x86_64-pc-windows-gnu
+# --crate-type staticlib -- --print native-static-libs`).
+WIN_STATIC_LIBS := -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
+WINE_RUN    := $(CURDIR)/tools/wine-run
+# The C programs run as on a Wine 8 without the test shim (tools/wine-prefix).
+WINE_BARE   := WINEDLLOVERRIDES=bcryptprimitives=d $(WINE_RUN)
+WIN_CARGO_ENV := CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$(WIN_CC) \
+                 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$(WINE_RUN)
+WIN_GO_ENV   = GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(WIN_CC) \
+               CGO_CFLAGS="-O2 -g -DPROCESSCREDS_BUILD=$$(cat $(CURDIR)/$(WIN_LIB_A) $(CURDIR)/include/processcreds.h | sha256sum | cut -c1-16)"
+WIN_C_FLAGS := -Wall -Wextra -Werror -pedantic -O1 -g -Iinclude -I$(WIN_C_DIR)/tests
+
+TEST_TARGETS += test-windows
+DIST_TARGETS += $(WIN_TRIPLE)
+
+# Rules here must not become the default goal of the top-level Makefile (which includes this
+# file before its own `all`): the goal is saved here and restored at the end.
+WIN_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+.PHONY: windows windows-toolchain test-windows test-windows-rust test-windows-c \
+        test-windows-go wine-prefix
+
+windows-toolchain:
+	@tools/ensure-debs $(WIN_DEBS)
+	@rustup target list --installed 2>/dev/null | grep -qx $(WIN_TRIPLE) || rustup target add $(WIN_TRIPLE)
+
+windows: windows-toolchain
+	$(WIN_CARGO_ENV) $(CARGO) build --release --quiet --target $(WIN_TRIPLE)
+	tools/windows-imports $(WIN_DLL)
+
+$(WIN_OUT)/bcryptprimitives.dll: tools/wine-bcryptprimitives.c | windows-toolchain
+	@mkdir -p $(@D)
+	$(WIN_CC) -Wall -Wextra -Werror -O2 -shared -o $@ $< -ladvapi32
+
+wine-prefix: $(WIN_OUT)/bcryptprimitives.dll
+	tools/wine-prefix $(WIN_OUT)/bcryptprimitives.dll
+
+test-windows: test-windows-rust test-windows-c test-windows-go
+	@tools/wine-run --kill
+
+test-windows-rust: windows-toolchain wine-prefix
+	$(WIN_CARGO_ENV) $(CARGO) clippy --quiet --target $(WIN_TRIPLE) --all-targets -- -D warnings
+	$(WIN_CARGO_ENV) $(CARGO) build --quiet --target $(WIN_TRIPLE) --example windows_helper
+	$(WIN_CARGO_ENV) $(CARGO) test --quiet --target $(WIN_TRIPLE) --lib --test vectors \
+	    --test windows_runner --test windows_env
+
+test-windows-c: windows wine-prefix
+	@mkdir -p $(WIN_OUT)/c
+	$(WIN_CC) -std=c11 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/test_capi_static.exe \
+	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_LIB_A) $(WIN_STATIC_LIBS)
+	$(WIN_CC) -std=c11 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/test_capi_dll.exe \
+	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_IMPLIB)
+	$(WIN_CC) -std=c99 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/example.exe $(WIN_C_DIR)/example.c \
+	    $(WIN_LIB_A) $(WIN_STATIC_LIBS)
+	cp $(WIN_DLL) $(WIN_OUT)/c/
+	tools/windows-imports $(WIN_OUT)/c/test_capi_static.exe $(WIN_OUT)/c/example.exe
+	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_static.exe
+	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_dll.exe
+	printf '{"Version":1,"AccessKeyId":"AKIDEXAMPLE","SecretAccessKey":"x"}' > $(WIN_OUT)/c/example.json
+	cd $(WIN_OUT)/c && $(WINE_BARE) example.exe "type example.json" | tee example.out
+	tr -d '\r' < $(WIN_OUT)/c/example.out | grep -qx 'AccessKeyId: AKIDEXAMPLE'
+
+# The Go test programs run from their package's folder (the vectors are found relative to it).
+test-windows-go: windows wine-prefix
+	@mkdir -p $(WIN_OUT)/go
+	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) vet ./...
+	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) test -c -o $(CURDIR)/$(WIN_OUT)/go/processcreds.test.exe .
+	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) test -c -o $(CURDIR)/$(WIN_OUT)/go/awsv2.test.exe ./awsv2
+	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) test -c -o $(CURDIR)/$(WIN_OUT)/go/vectors.test.exe ./internal/vectors
+	cd $(WIN_GO_DIR)/internal/vectors && $(WINE_RUN) $(CURDIR)/$(WIN_OUT)/go/vectors.test.exe -test.count=1
+	cd $(WIN_GO_DIR)/awsv2 && $(WINE_RUN) $(CURDIR)/$(WIN_OUT)/go/awsv2.test.exe -test.count=1 \
+	    -test.skip 'TestVectors'
+	cd $(WIN_GO_DIR) && $(WINE_RUN) $(CURDIR)/$(WIN_OUT)/go/processcreds.test.exe -test.count=1 \
+	    -test.parallel=4 -test.v > $(CURDIR)/$(WIN_OUT)/go/processcreds.log 2>&1; st=$$?; \
+	  if [ $$st -ne 0 ]; then grep -v -e '^=== ' -e '--- PASS' $(CURDIR)/$(WIN_OUT)/go/processcreds.log | tail -n 80; fi; \
+	  grep -E -e '--- FAIL|^(FAIL|PASS)$$|cases through the binding|not run on|D[0-9]+: aws-sdk-go v1 gave' \
+	    $(CURDIR)/$(WIN_OUT)/go/processcreds.log; exit $$st
+
+dist/$(WIN_TRIPLE)/: windows
+	rm -rf $@
+	mkdir -p $@bin $@lib $@include
+	cp $(WIN_DLL) $@bin/
+	cp $(WIN_IMPLIB) $(WIN_LIB_A) $@lib/
+	cp include/processcreds.h $@include/
+
+.DEFAULT_GOAL := $(WIN_SAVED_GOAL)
