@@ -2,6 +2,8 @@
 //! separate process (this binary started again as `zz_client_process`) that makes one provider
 //! with `pc_set_shared_cache(PC_SHARED_CACHE_USER)` and retrieves once; the helper counts its
 //! runs in a file.
+// POSIX only, as the shared cache (bypassed on Windows).
+#![cfg(unix)]
 
 mod shared_support;
 

@@ -1,13 +1,16 @@
 //! The Windows runner with real processes (cmd.exe and the helper program
 //! tests/windows/helper.rs, built as the example `windows_helper`): verbatim command strings,
 //! MSVCRT argv quoting, exit codes, the timeout killing the whole tree (D1), output over
-//! MaxBufSize killing the helper (D3), the drain rule (D2), the stdio modes, and the handles the
-//! helper inherits. Run under Wine by `make test-windows`.
+//! MaxBufSize killing the helper (D3), the drain rule (D2), the stdio modes, the handles the
+//! helper inherits, and cancellation. Run under Wine by `make test-windows`.
 #![cfg(windows)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use processcreds::runner::{self, Cancel, Program, RunOptions};
 use processcreds::{Error, ProcessProvider, StderrMode, StdinMode};
 use windows_sys::Win32::Foundation::{
     CloseHandle, GetLastError, ERROR_BROKEN_PIPE, HANDLE, WAIT_OBJECT_0, WAIT_TIMEOUT,
@@ -327,4 +330,68 @@ fn no_handle_leaks_into_the_helper() {
         broken,
         "the helper's process tree holds an inheritable handle of the caller"
     );
+}
+
+#[test]
+fn cancel_from_another_thread_kills_the_tree() {
+    // The helper starts a child, writes its pid, then sleeps 60 s; once the pid is there another
+    // thread cancels: the run returns the cancelled error at once and the child dies with the
+    // helper (the job is terminated).
+    let dir = tmpdir("cancel");
+    let pid_file = dir.join("pid");
+    let program = Program::Argv(vec![
+        helper().display().to_string(),
+        "tree".into(),
+        pid_file.display().to_string(),
+    ]);
+    let opts = RunOptions {
+        timeout: Duration::from_secs(120),
+        max_buf_size: 8192,
+        stderr: StderrMode::Discard,
+        stdin: StdinMode::Null,
+    };
+    let cancel = Arc::new(Cancel::new());
+    let c2 = cancel.clone();
+    let run = std::thread::spawn(move || {
+        let r = runner::run_cancellable(&program, &opts, &c2);
+        (r.map(|_| ()).map_err(|e| e.to_string()), Instant::now())
+    });
+    let pid = loop {
+        if let Some(pid) = read_pid(&pid_file) {
+            break pid;
+        }
+        assert!(
+            !run.is_finished(),
+            "the run ended before the helper started its child"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let asked = Instant::now();
+    cancel.cancel();
+    cancel.cancel(); // idempotent
+    let (result, returned) = run.join().unwrap();
+    println!(
+        "cancel to return: {:?}",
+        returned.saturating_duration_since(asked)
+    );
+    assert_eq!(
+        result,
+        Err("InternalError: credential process run cancelled".to_string())
+    );
+    assert!(
+        dies(pid),
+        "the helper's child {pid} survived the cancellation"
+    );
+
+    // A token cancelled before the run: nothing is spawned.
+    let counter = dir.join("runs");
+    let program = Program::Shell(format!("echo x>>\"{}\"", counter.display()));
+    let e = runner::run_cancellable(&program, &opts, &cancel)
+        .err()
+        .expect("a cancelled token fails");
+    assert_eq!(
+        e.to_string(),
+        "InternalError: credential process run cancelled"
+    );
+    assert!(!counter.exists(), "a cancelled token spawned a helper");
 }

@@ -21,9 +21,6 @@ use crate::time::{format_rfc3339, UnixTime};
 
 const MAGIC: &str = "processcreds-shared-cache v1 ";
 
-/// Entries larger than this are not read (a miss).
-pub const MAX_ENTRY: usize = 1 << 20;
-
 /// The entry for `c` (which has an expiration) under `key`, in a wiped buffer.
 pub fn encode(key: &Key, c: &Credentials) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(

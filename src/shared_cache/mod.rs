@@ -287,17 +287,21 @@ pub fn clear_all() -> std::result::Result<Cleared, Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::OsString;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+    #[cfg(unix)]
+    fn env(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<std::ffi::OsString> {
         move |k| {
             pairs
                 .iter()
                 .find(|(n, _)| *n == k)
-                .map(|(_, v)| OsString::from(v))
+                .map(|(_, v)| std::ffi::OsString::from(v))
         }
     }
 
+    // POSIX paths (the cache is bypassed on Windows).
+    #[cfg(unix)]
     #[test]
     fn directory_rules() {
         let d = |pairs| directory_from(&env(pairs));

@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::entry::MAX_ENTRY;
 use super::{Cleared, Key, Warning};
+
+/// Entries larger than this are not read (a miss).
+const MAX_ENTRY: usize = 1 << 20;
 
 const ENTRY: &str = ".entry";
 const LOCK: &str = ".lock";

@@ -5,10 +5,10 @@
 //! How a run goes: stdout (and stderr in capture mode) are named pipes read with overlapped
 //! I/O; the helper is created suspended with exactly its three standard handles
 //! (`PROC_THREAD_ATTRIBUTE_HANDLE_LIST`, so no other inheritable handle of the caller leaks
-//! into it), put in a new job object (kill on close) and resumed. One wait covers the pipes and
-//! the process under the deadline taken before the spawn. On timeout, on output over
-//! `MaxBufSize` (D3), or when the caller gives up, the job is terminated: the helper and all its
-//! descendants die (D1). Once the helper has exited, stdout may stay open at most 100 ms more
+//! into it), put in a new job object (kill on close) and resumed. One wait covers the pipes, the
+//! process and the [`Cancel`] token's event under the deadline taken before the spawn. On
+//! timeout, on output over `MaxBufSize` (D3), or when the run is cancelled, the job is
+//! terminated: the helper and all its descendants die (D1). Once the helper has exited, stdout may stay open at most 100 ms more
 //! (D2); descendants still running then are left alone (the job lets them live on when it is
 //! closed), as on POSIX.
 //!
@@ -29,16 +29,24 @@ use windows_sys::Win32::System::Console::{STD_ERROR_HANDLE, STD_INPUT_HANDLE};
 use windows_sys::Win32::System::Threading::WaitForMultipleObjects;
 use zeroize::Zeroizing;
 
+pub(crate) use self::os::Waker;
 use self::os::{error_text, Child, Handle, Stdio};
 use self::read::{Read, Reader};
 use super::{
-    Program, RunOptions, RunOutput, StderrMode, StderrTail, StdinMode, CHUNK, DRAIN_AFTER_EXIT,
-    MAX_TIMEOUT,
+    Cancel, Program, RunOptions, RunOutput, StderrMode, StderrTail, StdinMode, CHUNK,
+    DRAIN_AFTER_EXIT, MAX_TIMEOUT,
 };
 use crate::error::Error;
 
+/// How often a run looks at a [`Cancel`] token that has no event.
+const POLL_CANCEL_MS: u32 = 10;
+
 /// Runs `program` (already checked non-blank, with a non-zero timeout).
-pub(super) fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Error> {
+pub(super) fn run(
+    program: &Program,
+    opts: &RunOptions,
+    cancel: Option<&Cancel>,
+) -> Result<RunOutput, Error> {
     let (path, line) = match program {
         Program::Shell(cmd) => (
             lookpath::resolve("cmd.exe").map_err(Error::execution)?,
@@ -53,7 +61,7 @@ pub(super) fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Err
     let Some(application) = os::wide(&path).filter(|_| !line.contains('\0')) else {
         return Err(fork_exec(&path, os::EINVAL_TEXT));
     };
-    spawn_and_read(&path, &application, &line, opts)
+    spawn_and_read(&path, &application, &line, opts, cancel)
 }
 
 /// A failed start, in Go's words (`os.StartProcess` fails with a `*PathError`).
@@ -130,6 +138,7 @@ fn spawn_and_read(
     application: &[u16],
     line: &str,
     opts: &RunOptions,
+    cancel: Option<&Cancel>,
 ) -> Result<RunOutput, Error> {
     let timeout = opts.timeout.min(MAX_TIMEOUT);
     let deadline = Instant::now() + timeout;
@@ -171,7 +180,7 @@ fn spawn_and_read(
         Some(r) => Some(Reader::new(r, CHUNK).map_err(event_error)?),
         None => None,
     };
-    read_until_done(&mut child, &mut stdout, &mut stderr, opts, deadline)
+    read_until_done(&mut child, &mut stdout, &mut stderr, opts, deadline, cancel)
 }
 
 fn read_until_done(
@@ -180,7 +189,9 @@ fn read_until_done(
     stderr: &mut Option<Reader>,
     opts: &RunOptions,
     deadline: Instant,
+    cancel: Option<&Cancel>,
 ) -> Result<RunOutput, Error> {
+    let waker = cancel.and_then(Cancel::waker);
     let mut out = StdoutBuf {
         buf: Zeroizing::new(Vec::with_capacity(opts.max_buf_size.min(8192))),
         limit: opts.max_buf_size,
@@ -225,6 +236,10 @@ fn read_until_done(
         if exited && stdout.is_closed() {
             break;
         }
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            child.kill_tree();
+            return Err(super::cancelled());
+        }
         let limit = if exited { drain_until } else { deadline };
         if Instant::now() >= limit {
             if exited {
@@ -245,15 +260,15 @@ fn read_until_done(
         if !exited {
             handles.push(child.process().raw());
         }
+        let mut wait_ms = millis_until(limit);
+        match waker {
+            Some(w) => handles.push(w.raw()),
+            None if cancel.is_some() => wait_ms = wait_ms.min(POLL_CANCEL_MS),
+            None => {}
+        }
         // SAFETY: every handle in the list is valid for the length of the wait.
-        let r = unsafe {
-            WaitForMultipleObjects(
-                handles.len() as u32,
-                handles.as_ptr(),
-                0,
-                millis_until(limit),
-            )
-        };
+        let r =
+            unsafe { WaitForMultipleObjects(handles.len() as u32, handles.as_ptr(), 0, wait_ms) };
         if r == WAIT_FAILED {
             child.kill_tree();
             return Err(Error::internal(format!(

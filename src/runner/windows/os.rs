@@ -29,11 +29,11 @@ use windows_sys::Win32::System::Pipes::{
     CreateNamedPipeW, PIPE_READMODE_BYTE, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_WAIT,
 };
 use windows_sys::Win32::System::Threading::{
-    CreateProcessW, DeleteProcThreadAttributeList, GetCurrentProcess, GetCurrentProcessId,
-    GetExitCodeProcess, InitializeProcThreadAttributeList, ResumeThread, TerminateProcess,
-    UpdateProcThreadAttribute, WaitForSingleObject, CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT,
-    EXTENDED_STARTUPINFO_PRESENT, LPPROC_THREAD_ATTRIBUTE_LIST, PROCESS_INFORMATION,
-    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, STARTF_USESTDHANDLES, STARTUPINFOEXW,
+    CreateEventW, CreateProcessW, DeleteProcThreadAttributeList, GetCurrentProcess,
+    GetCurrentProcessId, GetExitCodeProcess, InitializeProcThreadAttributeList, ResumeThread,
+    SetEvent, TerminateProcess, UpdateProcThreadAttribute, WaitForSingleObject, CREATE_SUSPENDED,
+    CREATE_UNICODE_ENVIRONMENT, EXTENDED_STARTUPINFO_PRESENT, LPPROC_THREAD_ATTRIBUTE_LIST,
+    PROCESS_INFORMATION, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, STARTF_USESTDHANDLES, STARTUPINFOEXW,
 };
 
 /// Go's texts for the errors it invents (`syscall.EINVAL`).
@@ -60,6 +60,33 @@ impl Drop for Handle {
     fn drop(&mut self) {
         // SAFETY: we own this handle.
         unsafe { CloseHandle(self.0) };
+    }
+}
+
+/// Wakes a run waiting for its helper (a [`Cancel`](super::super::Cancel) was cancelled): a
+/// manual-reset event the run waits on with its pipes and its process.
+pub(crate) struct Waker(Handle);
+
+// SAFETY: an event handle may be signalled and waited on from any thread.
+unsafe impl Sync for Waker {}
+
+impl Waker {
+    /// A new event, clear; `None` if the system refuses one (the run then looks at the token
+    /// every 10 ms).
+    pub(crate) fn new() -> Option<Waker> {
+        // SAFETY: an anonymous manual-reset event, initially clear.
+        let h = unsafe { CreateEventW(std::ptr::null(), 1, 0, std::ptr::null()) };
+        Handle::new(h).map(Waker)
+    }
+
+    /// Signals the event (it stays signalled).
+    pub(crate) fn wake(&self) {
+        // SAFETY: a valid event handle.
+        unsafe { SetEvent(self.0.raw()) };
+    }
+
+    pub(super) fn raw(&self) -> HANDLE {
+        self.0.raw()
     }
 }
 
