@@ -147,11 +147,6 @@
 #define DEFAULT_BUF_SIZE 8192
 
 /**
- * Entries larger than this are not read (a miss).
- */
-#define MAX_ENTRY (1 << 20)
-
-/**
  * Credentials returned by `pc_retrieve`. Immutable; may be used from any thread; outlive the
  * provider; freed with `pc_credentials_free`, which wipes the secrets of the last reference.
  */
