@@ -18,8 +18,10 @@
 #                       - the Go binding's tests (cgo, MinGW gcc), aws-sdk-go v1's own
 #                         processcreds on the vectors among them (the differential suite).
 #   make dist/x86_64-pc-windows-gnu/
-#                       bin/processcreds.dll, lib/libprocesscreds.dll.a (import library) and
-#                       lib/libprocesscreds.a, include/processcreds.h.
+#                       what ships (Cargo profile `dist`: no debug info, symbols stripped; the
+#                       archive stripped of debug info): bin/processcreds.dll,
+#                       lib/libprocesscreds.dll.a (import library) and lib/libprocesscreds.a,
+#                       include/processcreds.h. The C tests of test-windows run against these.
 
 WIN_TRIPLE  := x86_64-pc-windows-gnu
 WIN_CC      := x86_64-w64-mingw32-gcc
@@ -29,6 +31,8 @@ WIN_DEBUG   := target/$(WIN_TRIPLE)/debug
 WIN_DLL     := $(WIN_REL)/processcreds.dll
 WIN_IMPLIB  := $(WIN_REL)/libprocesscreds.dll.a
 WIN_LIB_A   := $(WIN_REL)/libprocesscreds.a
+WIN_SHIP    := target/$(WIN_TRIPLE)/dist
+WIN_DIST    := dist/$(WIN_TRIPLE)
 WIN_OUT     := $(BUILD)/windows
 WIN_C_DIR   := bindings/c
 WIN_GO_DIR  := bindings/go
@@ -53,7 +57,7 @@ DIST_TARGETS += $(WIN_TRIPLE)
 WIN_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: windows windows-toolchain test-windows test-windows-rust test-windows-c \
-        test-windows-go wine-prefix
+        test-windows-go wine-prefix $(WIN_DIST)/
 
 windows-toolchain:
 	@tools/ensure-debs $(WIN_DEBS)
@@ -79,15 +83,16 @@ test-windows-rust: windows-toolchain wine-prefix
 	$(WIN_CARGO_ENV) $(CARGO) test --quiet --target $(WIN_TRIPLE) --lib --test vectors \
 	    --test windows_runner --test windows_env
 
-test-windows-c: windows wine-prefix
+# The C programs are built against what `make dist` ships.
+test-windows-c: $(WIN_DIST)/ wine-prefix
 	@mkdir -p $(WIN_OUT)/c
 	$(WIN_CC) -std=c11 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/test_capi_static.exe \
-	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_LIB_A) $(WIN_STATIC_LIBS)
+	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_DIST)/lib/libprocesscreds.a $(WIN_STATIC_LIBS)
 	$(WIN_CC) -std=c11 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/test_capi_dll.exe \
-	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_IMPLIB)
+	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_DIST)/lib/libprocesscreds.dll.a
 	$(WIN_CC) -std=c99 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/example.exe $(WIN_C_DIR)/example.c \
-	    $(WIN_LIB_A) $(WIN_STATIC_LIBS)
-	cp $(WIN_DLL) $(WIN_OUT)/c/
+	    $(WIN_DIST)/lib/libprocesscreds.a $(WIN_STATIC_LIBS)
+	cp $(WIN_DIST)/bin/processcreds.dll $(WIN_OUT)/c/
 	tools/windows-imports $(WIN_OUT)/c/test_capi_static.exe $(WIN_OUT)/c/example.exe
 	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_static.exe
 	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_dll.exe
@@ -111,11 +116,22 @@ test-windows-go: windows wine-prefix
 	  grep -E -e '--- FAIL|^(FAIL|PASS)$$|cases through the binding|not run on|D[0-9]+: aws-sdk-go v1 gave' \
 	    $(CURDIR)/$(WIN_OUT)/go/processcreds.log; exit $$st
 
-dist/$(WIN_TRIPLE)/: windows
+$(WIN_DIST)/: windows-toolchain
+	$(WIN_CARGO_ENV) $(CARGO) build --profile dist --quiet --target $(WIN_TRIPLE)
+	tools/windows-imports $(WIN_SHIP)/processcreds.dll
 	rm -rf $@
 	mkdir -p $@bin $@lib $@include
-	cp $(WIN_DLL) $@bin/
-	cp $(WIN_IMPLIB) $(WIN_LIB_A) $@lib/
+	cp $(WIN_SHIP)/processcreds.dll $@bin/
+	cp $(WIN_SHIP)/libprocesscreds.dll.a $@lib/
+	@# The archive without debug info: the split-debug members of Rust's std archives (*.dwo,
+	@# which strip refuses) are removed first; binutils' LTO plugin complains about the Rust
+	@# bitcode it cannot read (into the log, shown only on failure).
+	cp $(WIN_SHIP)/libprocesscreds.a $@lib/libprocesscreds.a
+	@mkdir -p $(WIN_OUT)
+	{ x86_64-w64-mingw32-ar t $@lib/libprocesscreds.a | grep '\.dwo$$' \
+	    | xargs -r x86_64-w64-mingw32-ar d $@lib/libprocesscreds.a && \
+	  x86_64-w64-mingw32-strip --strip-debug $@lib/libprocesscreds.a; } > $(WIN_OUT)/strip.log 2>&1 \
+	  || { cat $(WIN_OUT)/strip.log; exit 1; }
 	cp include/processcreds.h $@include/
 
 .DEFAULT_GOAL := $(WIN_SAVED_GOAL)
