@@ -84,6 +84,7 @@ dist: dist-tools
 	for t in $(DIST_TARGETS); do \
 	  case $$t in \
 	    x86_64-unknown-linux-musl) libs="$(DIST_STATIC_LIBS_x86_64-unknown-linux-musl)" ;; \
+	    x86_64-pc-windows-gnu) libs="$(WIN_STATIC_LIBS)" ;; \
 	    *) libs="$(STATIC_LIBS)" ;; \
 	  esac; \
 	  cli=""; \

@@ -21,7 +21,8 @@
 #                       what ships (Cargo profile `dist`: no debug info, symbols stripped; the
 #                       archive stripped of debug info): bin/processcreds.dll,
 #                       lib/libprocesscreds.dll.a (import library) and lib/libprocesscreds.a,
-#                       include/processcreds.h. The C tests of test-windows run against these.
+#                       include/ (processcreds.h, processcreds.hpp). The C tests of test-windows
+#                       run against these; `make dist` packs them (tools/dist-archive).
 
 WIN_TRIPLE  := x86_64-pc-windows-gnu
 WIN_CC      := x86_64-w64-mingw32-gcc
@@ -132,6 +133,6 @@ $(WIN_DIST)/: windows-toolchain
 	    | xargs -r x86_64-w64-mingw32-ar d $@lib/libprocesscreds.a && \
 	  x86_64-w64-mingw32-strip --strip-debug $@lib/libprocesscreds.a; } > $(WIN_OUT)/strip.log 2>&1 \
 	  || { cat $(WIN_OUT)/strip.log; exit 1; }
-	cp include/processcreds.h $@include/
+	cp include/processcreds.h bindings/c/processcreds.hpp $@include/
 
 .DEFAULT_GOAL := $(WIN_SAVED_GOAL)
