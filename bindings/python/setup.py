@@ -31,7 +31,15 @@ PREBUILT = os.environ.get("PROCESSCREDS_WHEEL_LIB") or None
 PLAT = os.environ.get("PROCESSCREDS_WHEEL_PLAT") or None
 
 if PREBUILT:
-    LIB_FILE = os.path.basename(PREBUILT)
+    # The name the loader looks for, whatever the prebuilt file is called (a dist/ tree holds
+    # libprocesscreds.so.<version>).
+    _base = os.path.basename(PREBUILT)
+    if _base.endswith(".dll"):
+        LIB_FILE = "processcreds.dll"
+    elif _base.endswith(".dylib"):
+        LIB_FILE = "libprocesscreds.dylib"
+    else:
+        LIB_FILE = "libprocesscreds.so"
 elif sys.platform == "darwin":
     LIB_FILE = "libprocesscreds.dylib"
 elif sys.platform == "win32":

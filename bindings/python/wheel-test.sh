@@ -4,7 +4,8 @@
 #
 # Every wheel: `auditwheel show` says it is consistent with the platform tag in its name, and it
 # holds processcreds/libprocesscreds.so, stripped (no .symtab, no .debug_*), for the tag's
-# architecture.
+# architecture. The musllinux and aarch64 libraries are also used from examples/demo.c, built by
+# musl-gcc (run natively) and by the aarch64 cross compiler (run under qemu-aarch64).
 #
 # The wheel this machine can run (its architecture, glibc): installed with pip into a new
 # virtualenv in an empty temporary directory, in an environment holding only PATH and a
@@ -48,6 +49,30 @@ machine() {
     esac
 }
 
+# foreign_demo LABEL SO KIND: examples/demo.c linked against the wheel's library SO by the C
+# toolchain of KIND (musl: Debian's musl-gcc, run natively by musl's loader; aarch64: the cross
+# gcc, run under qemu-aarch64), run on the sample helper.
+foreign_demo() {
+    d="$tmp/demo-$3"
+    mkdir -p "$d/lib"
+    cp "$2" "$d/lib/libprocesscreds.so"
+    ln -sf libprocesscreds.so "$d/lib/libprocesscreds.so.0"
+    case $3 in
+        musl)
+            sh tools/ensure-debs musl-tools >/dev/null 2>&1
+            # For the link only: the name the musllinux library asks for is musl's libc.
+            ln -sf /usr/lib/x86_64-linux-musl/libc.so "$d/lib/libc.musl-x86_64.so.1"
+            cc="musl-gcc" run="" ;;
+        aarch64)
+            sh tools/ensure-debs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null 2>&1
+            cc="aarch64-linux-gnu-gcc" run="qemu-aarch64 -L /usr/aarch64-linux-gnu" ;;
+    esac
+    check "$1: examples/demo.c links its library ($cc)" $cc -std=c99 -O1 -Iinclude -o "$d/demo" examples/demo.c \
+        -L"$d/lib" -lprocesscreds -Wl,-rpath,"$d/lib" -Wl,-rpath-link,"$d/lib"
+    check "$1: the demo retrieves the sample credentials through it${run:+ ($run)}" sh -c \
+        "env -u LD_LIBRARY_PATH $run '$d/demo' '$top/examples/sample-helper.sh' | grep -q 'AccessKeyId *AKIDEXAMPLESAMPLE01'"
+}
+
 host_arch=$(uname -m)
 host_libc=glibc
 ldd --version 2>&1 | grep -qi musl && host_libc=musl
@@ -77,6 +102,11 @@ for whl in "$wheels"/processcreds-*.whl; do
     case $plat in
         manylinux*_"$host_arch") [ "$host_libc" = glibc ] && runnable=$whl ;;
         musllinux*_"$host_arch") [ "$host_libc" = musl ] && runnable=$whl ;;
+    esac
+    # The library of a wheel this machine's Python cannot install, used from C on its platform.
+    case $plat in
+        musllinux_*_x86_64) [ "$host_arch" = x86_64 ] && foreign_demo "$name" "$so" musl ;;
+        manylinux*_aarch64) [ "$host_arch" != aarch64 ] && foreign_demo "$name" "$so" aarch64 ;;
     esac
 done
 check "make wheel built wheels (found $count in $wheels)" test "$count" -gt 0
