@@ -39,7 +39,7 @@ test-rust-sdk-feature:
 
 test-rust-sdk-moto: $(MOTO_SERVER)
 	cd $(RSDK_DIR) && $(CARGO) fmt --check
-	cd $(RSDK_DIR) && MOTO_SERVER=$(CURDIR)/$(MOTO_SERVER) \
+	cd $(RSDK_DIR) && MOTO_SERVER=$(abspath $(MOTO_SERVER)) \
 	    $(RSDK_CARGO) test --target-dir $(RSDK_TARGET)
 
 doc-rust:

@@ -246,14 +246,15 @@ struct Completion<T>(Arc<Mutex<Slot<T>>>);
 
 struct Slot<T> {
     value: Option<T>,
-    sent: bool,
+    /// The sender is gone: `value` is final.
+    closed: bool,
     waker: Option<Waker>,
 }
 
 fn completion<T>() -> (Completer<T>, Completion<T>) {
     let slot = Arc::new(Mutex::new(Slot {
         value: None,
-        sent: false,
+        closed: false,
         waker: None,
     }));
     (Completer(slot.clone()), Completion(slot))
@@ -270,7 +271,7 @@ impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
         let waker = {
             let mut slot = self.0.lock();
-            slot.sent = true;
+            slot.closed = true;
             slot.waker.take()
         };
         if let Some(w) = waker {
@@ -284,7 +285,7 @@ impl<T> Future for Completion<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut slot = self.0.lock();
-        if slot.sent {
+        if slot.closed {
             return Poll::Ready(slot.value.take());
         }
         match &slot.waker {
