@@ -365,195 +365,201 @@ mod tests {
         );
     }
 
-    /// Polls `f` on this thread until it is ready: an executor that is not tokio.
-    fn block_on<F: Future>(f: F) -> F::Output {
-        struct Unpark(std::thread::Thread);
-        impl std::task::Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
+    /// With real helpers, written for `sh`.
+    #[cfg(unix)]
+    mod helpers {
+        use super::*;
+
+        /// Polls `f` on this thread until it is ready: an executor that is not tokio.
+        fn block_on<F: Future>(f: F) -> F::Output {
+            struct Unpark(std::thread::Thread);
+            impl std::task::Wake for Unpark {
+                fn wake(self: Arc<Self>) {
+                    self.0.unpark();
+                }
+            }
+            let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+            let mut cx = Context::from_waker(&waker);
+            let mut f = std::pin::pin!(f);
+            loop {
+                if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                    return v;
+                }
+                std::thread::park();
             }
         }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
+
+        /// A temporary directory removed on drop.
+        struct TempDir(std::path::PathBuf);
+
+        impl TempDir {
+            fn new(name: &str) -> TempDir {
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                static N: AtomicUsize = AtomicUsize::new(0);
+                let dir = std::env::temp_dir().join(format!(
+                    "pc-aws-sdk-{name}-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::Relaxed)
+                ));
+                std::fs::create_dir_all(&dir).unwrap();
+                TempDir(dir)
             }
-            std::thread::park();
+
+            fn path(&self, name: &str) -> String {
+                self.0.join(name).to_str().unwrap().to_owned()
+            }
+
+            fn runs(&self) -> usize {
+                std::fs::read_to_string(self.0.join("runs"))
+                    .map(|s| s.lines().count())
+                    .unwrap_or(0)
+            }
         }
-    }
 
-    /// A temporary directory removed on drop.
-    struct TempDir(std::path::PathBuf);
+        impl Drop for TempDir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
 
-    impl TempDir {
-        fn new(name: &str) -> TempDir {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "pc-aws-sdk-{name}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
+        const JSON: &str = r#"{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"SECRET","SessionToken":"TOKEN","AccountId":"123456789012","Expiration":"2100-01-01T00:00:00Z"}"#;
+
+        /// A helper that counts its runs in `runs` and, when `gate` is given, waits until a line is
+        /// written to that FIFO before it prints.
+        fn helper(dir: &TempDir, gate: Option<&str>) -> ProcessProvider {
+            let wait = gate
+                .map(|g| format!("read x < '{g}'; "))
+                .unwrap_or_default();
+            ProcessProvider::new(format!(
+                "echo run >> '{}'; {wait}printf '%s' '{JSON}'",
+                dir.path("runs")
+            ))
+        }
+
+        fn mkfifo(path: &str) {
+            let c = std::ffi::CString::new(path).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        }
+
+        #[test]
+        fn runs_the_helper_without_tokio_then_serves_the_cache() {
+            let dir = TempDir::new("plain");
+            let p = Provider::new(helper(&dir, None));
+            let c = block_on(p.provide_credentials()).expect("credentials");
+            assert_eq!(c.access_key_id(), "AKID");
+            assert_eq!(c.secret_access_key(), "SECRET");
+            assert_eq!(c.session_token(), Some("TOKEN"));
+            assert_eq!(c.account_id().map(|a| a.as_str()), Some("123456789012"));
+            assert_eq!(
+                c.expiry(),
+                Some(UNIX_EPOCH + Duration::from_secs(4_102_444_800))
+            );
+            assert_eq!(dir.runs(), 1);
+
+            // Cached: ready at the first poll, nothing run.
+            let waker = Waker::from(Arc::new(NoWake));
+            let mut fut = p.provide_credentials();
+            match Pin::new(&mut fut).poll(&mut Context::from_waker(&waker)) {
+                Poll::Ready(Ok(c)) => assert_eq!(c.access_key_id(), "AKID"),
+                other => panic!("cached credentials not ready at once: {other:?}"),
+            }
+            assert_eq!(
+                p.fallback_on_interrupt().map(|c| c.account_id().cloned()),
+                Some(Some("123456789012".into()))
+            );
+            assert_eq!(dir.runs(), 1);
+
+            p.process_provider().expire();
+            assert!(p.fallback_on_interrupt().is_none());
+            block_on(p.provide_credentials()).expect("credentials");
+            assert_eq!(dir.runs(), 2);
+        }
+
+        struct NoWake;
+        impl std::task::Wake for NoWake {
+            fn wake(self: Arc<Self>) {}
+        }
+
+        #[test]
+        fn a_fresh_run_does_not_block_the_poll_and_outlives_a_dropped_future() {
+            let dir = TempDir::new("gate");
+            let gate = dir.path("gate");
+            mkfifo(&gate);
+            let p = Provider::new(helper(&dir, Some(&gate)));
+
+            // If a poll blocked on the helper, this opens the gate after a minute so that the test
+            // fails instead of hanging.
+            let (stop, stopped) = std::sync::mpsc::channel::<()>();
+            let guard_gate = gate.clone();
+            let guard = std::thread::spawn(move || {
+                if stopped.recv_timeout(Duration::from_secs(60)).is_err() {
+                    let _ = std::fs::write(&guard_gate, "go\n");
+                }
+            });
+
+            let waker = Waker::from(Arc::new(NoWake));
+            let mut cx = Context::from_waker(&waker);
+            let mut first = p.provide_credentials();
+            assert!(
+                Pin::new(&mut first).poll(&mut cx).is_pending(),
+                "the poll waited for the helper"
+            );
+            let mut second = p.provide_credentials();
+            assert!(Pin::new(&mut second).poll(&mut cx).is_pending());
+            // The SDK gives up (load timeout): the run goes on.
+            drop(first);
+            drop(second);
+            stop.send(()).unwrap();
+            guard.join().unwrap();
+
+            std::fs::write(&gate, "go\n").unwrap();
+            // Joins the run in progress (single flight) and gets its result.
+            let c = p.process_provider().retrieve().expect("credentials");
+            assert_eq!(c.access_key_id(), "AKID");
+            assert_eq!(dir.runs(), 1, "one run for all the callers");
+            let c = block_on(p.provide_credentials()).expect("credentials");
+            assert_eq!(c.access_key_id(), "AKID");
+            assert_eq!(dir.runs(), 1);
+        }
+
+        #[test]
+        fn failures_reach_the_sdk_with_go_texts() {
+            use std::error::Error as _;
+            let p = Provider::new(ProcessProvider::new("exit 3"));
+            let e = block_on(p.provide_credentials()).unwrap_err();
+            assert!(matches!(e, CredentialsError::ProviderError(_)), "{e:?}");
+            assert_eq!(
+                e.source().unwrap().to_string(),
+                "ProcessProviderExecutionError: error in credential_process\ncaused by: exit status 3"
+            );
+
+            let p = Provider::new(ProcessProvider::new("   "));
+            let e = block_on(p.provide_credentials()).unwrap_err();
+            assert!(
+                matches!(e, CredentialsError::InvalidConfiguration(_)),
+                "{e:?}"
+            );
+
+            let p = Provider::new(ProcessProvider::new("exec sleep 30"));
+            p.process_provider()
+                .update_options(|o| o.timeout = Duration::from_millis(200));
+            match block_on(p.provide_credentials()) {
+                Err(CredentialsError::ProviderTimedOut(t)) => {
+                    assert_eq!(t.timeout_duration(), Duration::from_millis(200))
+                }
+                other => panic!("not a timeout: {other:?}"),
+            }
+
+            let p = Provider::new(ProcessProvider::new(
+                r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":""}'"#,
             ));
-            std::fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
+            let e = block_on(p.provide_credentials()).unwrap_err();
+            assert_eq!(
+                e.source().unwrap().to_string(),
+                "ProcessProviderRequiredError: missing SecretAccessKey in process output"
+            );
         }
-
-        fn path(&self, name: &str) -> String {
-            self.0.join(name).to_str().unwrap().to_owned()
-        }
-
-        fn runs(&self) -> usize {
-            std::fs::read_to_string(self.0.join("runs"))
-                .map(|s| s.lines().count())
-                .unwrap_or(0)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    const JSON: &str = r#"{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"SECRET","SessionToken":"TOKEN","AccountId":"123456789012","Expiration":"2100-01-01T00:00:00Z"}"#;
-
-    /// A helper that counts its runs in `runs` and, when `gate` is given, waits until a line is
-    /// written to that FIFO before it prints.
-    fn helper(dir: &TempDir, gate: Option<&str>) -> ProcessProvider {
-        let wait = gate
-            .map(|g| format!("read x < '{g}'; "))
-            .unwrap_or_default();
-        ProcessProvider::new(format!(
-            "echo run >> '{}'; {wait}printf '%s' '{JSON}'",
-            dir.path("runs")
-        ))
-    }
-
-    fn mkfifo(path: &str) {
-        let c = std::ffi::CString::new(path).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-    }
-
-    #[test]
-    fn runs_the_helper_without_tokio_then_serves_the_cache() {
-        let dir = TempDir::new("plain");
-        let p = Provider::new(helper(&dir, None));
-        let c = block_on(p.provide_credentials()).expect("credentials");
-        assert_eq!(c.access_key_id(), "AKID");
-        assert_eq!(c.secret_access_key(), "SECRET");
-        assert_eq!(c.session_token(), Some("TOKEN"));
-        assert_eq!(c.account_id().map(|a| a.as_str()), Some("123456789012"));
-        assert_eq!(
-            c.expiry(),
-            Some(UNIX_EPOCH + Duration::from_secs(4_102_444_800))
-        );
-        assert_eq!(dir.runs(), 1);
-
-        // Cached: ready at the first poll, nothing run.
-        let waker = Waker::from(Arc::new(NoWake));
-        let mut fut = p.provide_credentials();
-        match Pin::new(&mut fut).poll(&mut Context::from_waker(&waker)) {
-            Poll::Ready(Ok(c)) => assert_eq!(c.access_key_id(), "AKID"),
-            other => panic!("cached credentials not ready at once: {other:?}"),
-        }
-        assert_eq!(
-            p.fallback_on_interrupt().map(|c| c.account_id().cloned()),
-            Some(Some("123456789012".into()))
-        );
-        assert_eq!(dir.runs(), 1);
-
-        p.process_provider().expire();
-        assert!(p.fallback_on_interrupt().is_none());
-        block_on(p.provide_credentials()).expect("credentials");
-        assert_eq!(dir.runs(), 2);
-    }
-
-    struct NoWake;
-    impl std::task::Wake for NoWake {
-        fn wake(self: Arc<Self>) {}
-    }
-
-    #[test]
-    fn a_fresh_run_does_not_block_the_poll_and_outlives_a_dropped_future() {
-        let dir = TempDir::new("gate");
-        let gate = dir.path("gate");
-        mkfifo(&gate);
-        let p = Provider::new(helper(&dir, Some(&gate)));
-
-        // If a poll blocked on the helper, this opens the gate after a minute so that the test
-        // fails instead of hanging.
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let guard_gate = gate.clone();
-        let guard = std::thread::spawn(move || {
-            if stopped.recv_timeout(Duration::from_secs(60)).is_err() {
-                let _ = std::fs::write(&guard_gate, "go\n");
-            }
-        });
-
-        let waker = Waker::from(Arc::new(NoWake));
-        let mut cx = Context::from_waker(&waker);
-        let mut first = p.provide_credentials();
-        assert!(
-            Pin::new(&mut first).poll(&mut cx).is_pending(),
-            "the poll waited for the helper"
-        );
-        let mut second = p.provide_credentials();
-        assert!(Pin::new(&mut second).poll(&mut cx).is_pending());
-        // The SDK gives up (load timeout): the run goes on.
-        drop(first);
-        drop(second);
-        stop.send(()).unwrap();
-        guard.join().unwrap();
-
-        std::fs::write(&gate, "go\n").unwrap();
-        // Joins the run in progress (single flight) and gets its result.
-        let c = p.process_provider().retrieve().expect("credentials");
-        assert_eq!(c.access_key_id(), "AKID");
-        assert_eq!(dir.runs(), 1, "one run for all the callers");
-        let c = block_on(p.provide_credentials()).expect("credentials");
-        assert_eq!(c.access_key_id(), "AKID");
-        assert_eq!(dir.runs(), 1);
-    }
-
-    #[test]
-    fn failures_reach_the_sdk_with_go_texts() {
-        use std::error::Error as _;
-        let p = Provider::new(ProcessProvider::new("exit 3"));
-        let e = block_on(p.provide_credentials()).unwrap_err();
-        assert!(matches!(e, CredentialsError::ProviderError(_)), "{e:?}");
-        assert_eq!(
-            e.source().unwrap().to_string(),
-            "ProcessProviderExecutionError: error in credential_process\ncaused by: exit status 3"
-        );
-
-        let p = Provider::new(ProcessProvider::new("   "));
-        let e = block_on(p.provide_credentials()).unwrap_err();
-        assert!(
-            matches!(e, CredentialsError::InvalidConfiguration(_)),
-            "{e:?}"
-        );
-
-        let p = Provider::new(ProcessProvider::new("exec sleep 30"));
-        p.process_provider()
-            .update_options(|o| o.timeout = Duration::from_millis(200));
-        match block_on(p.provide_credentials()) {
-            Err(CredentialsError::ProviderTimedOut(t)) => {
-                assert_eq!(t.timeout_duration(), Duration::from_millis(200))
-            }
-            other => panic!("not a timeout: {other:?}"),
-        }
-
-        let p = Provider::new(ProcessProvider::new(
-            r#"printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":""}'"#,
-        ));
-        let e = block_on(p.provide_credentials()).unwrap_err();
-        assert_eq!(
-            e.source().unwrap().to_string(),
-            "ProcessProviderRequiredError: missing SecretAccessKey in process output"
-        );
     }
 
     #[test]
