@@ -10,9 +10,9 @@
 //!  "Expiration": "2030-01-01T00:00:00Z", "AccountId": "123456789012"}
 //! ```
 //!
-//! A [`ProcessProvider`] runs it (`sh -c <command>`, or a program and its arguments with no
-//! shell), checks the output as Go v1 does, caches the [`Credentials`] until they expire, and runs
-//! the helper once for all the threads that ask while they are expired:
+//! A [`ProcessProvider`] runs it (`sh -c <command>`, `cmd.exe` on Windows, or a program and its
+//! arguments with no shell), checks the output as Go v1 does, caches the [`Credentials`] until
+//! they expire, and runs the helper once for all the threads that ask while they are expired:
 //!
 //! ```
 //! use std::time::Duration;
@@ -63,6 +63,8 @@
 //! * D8: invalid UTF-8, lone surrogates and NUL in the output are parse errors.
 //! * D9: shared-config values are taken verbatim (quotes are not special); `role_arn` and SSO
 //!   profiles are errors naming what is unsupported.
+//! * D10: on Windows, a command string reaches `cmd.exe /d /s /c "<command>"` verbatim and the
+//!   output is never rewritten (Go breaks quoted paths and escaped quotes).
 //!
 //! Beyond Go: a program can be run without a shell ([`ProcessProvider::from_argv`]), the
 //! helper's stderr can be captured or discarded ([`StderrMode`]) and its stdin closed

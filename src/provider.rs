@@ -156,7 +156,8 @@ impl ProcessProvider {
     }
 
     /// A provider running `sh -c <command>` (the whole string is one argument of `sh`, looked up
-    /// on `PATH` at each run), as Go's `NewCredentials`.
+    /// on `PATH` at each run), as Go's `NewCredentials`; on Windows, `cmd.exe /d /s /c
+    /// "<command>"` (D10).
     ///
     /// Nothing runs here. An empty or blank command is accepted and fails at every retrieve
     /// with `failed to prepare command: command must not be empty` (D5).
