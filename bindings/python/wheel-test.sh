@@ -158,7 +158,12 @@ passed = set()
 for case in ET.parse(sys.argv[1]).iter("testcase"):
     modules = [part for part in case.get("classname", "").split(".") if part.startswith("test_")]
     ran[modules[0] if modules else ""] += 1
-    if any(child.tag in ("failure", "error", "skipped") for child in case):
+    # A skip is allowed only for a vector of another platform (test_vectors: "not run on ...").
+    if any(
+        child.tag in ("failure", "error")
+        or (child.tag == "skipped" and not (child.get("message") or "").startswith("not run on "))
+        for child in case
+    ):
         bad.append(f"{case.get('classname')}.{case.get('name')}")
     else:
         passed.add(case.get("name"))
@@ -171,7 +176,7 @@ if "test_bundled_library_without_the_variable" not in passed:
     sys.exit("test_loader.test_bundled_library_without_the_variable did not pass")
 print(", ".join(f"{m} {n}" for m, n in sorted(ran.items())))
 EOF
-check "each suite ran and passed, none skipped; the bundled library was loaded" "$PYTHON3" "$tmp/junit.py" "$tmp/junit.xml"
+check "each suite ran and passed, none skipped but other platforms' vectors; the bundled library was loaded" "$PYTHON3" "$tmp/junit.py" "$tmp/junit.xml"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
