@@ -7,7 +7,9 @@
 #                       (same header, same C ABI); checks that the DLL imports nothing Wine 8
 #                       lacks
 #   make test-windows   (part of `make test`) under Wine, in the prefix build/wineprefix:
-#                       - clippy for the Windows target;
+#                       - clippy for the Windows target; `cargo check` of the library for the
+#                         MSVC target (x86_64-pc-windows-msvc: it type-checks; nothing here can
+#                         link or run it);
 #                       - the Rust suites: unit tests, the conformance vectors (windows.json and
 #                         the output cases of the others), tests/windows_runner.rs (timeout and
 #                         tree kill, flood, drain rule, stdio modes, inherited handles) and
@@ -58,11 +60,15 @@ DIST_TARGETS += $(WIN_TRIPLE)
 WIN_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: windows windows-toolchain test-windows test-windows-rust test-windows-c \
-        test-windows-go wine-prefix $(WIN_DIST)/
+        test-windows-go wine-prefix check-windows-msvc $(WIN_DIST)/
 
 windows-toolchain:
 	@tools/ensure-debs $(WIN_DEBS)
 	@rustup target list --installed 2>/dev/null | grep -qx $(WIN_TRIPLE) || rustup target add $(WIN_TRIPLE)
+
+check-windows-msvc:
+	@rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-msvc || rustup target add x86_64-pc-windows-msvc
+	$(CARGO) check --quiet --target x86_64-pc-windows-msvc --lib
 
 windows: windows-toolchain
 	$(WIN_CARGO_ENV) $(CARGO) build --release --quiet --target $(WIN_TRIPLE)
@@ -78,7 +84,7 @@ wine-prefix: $(WIN_OUT)/bcryptprimitives.dll
 test-windows: test-windows-rust test-windows-c test-windows-go
 	@tools/wine-run --kill
 
-test-windows-rust: windows-toolchain wine-prefix
+test-windows-rust: windows-toolchain wine-prefix check-windows-msvc
 	$(WIN_CARGO_ENV) $(CARGO) clippy --quiet --target $(WIN_TRIPLE) --all-targets -- -D warnings
 	$(WIN_CARGO_ENV) $(CARGO) build --quiet --target $(WIN_TRIPLE) --example windows_helper
 	$(WIN_CARGO_ENV) $(CARGO) test --quiet --target $(WIN_TRIPLE) --lib --test vectors \

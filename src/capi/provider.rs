@@ -34,7 +34,8 @@ unsafe fn give(out: *mut *mut pc_provider, p: ProcessProvider) -> u32 {
     PC_STATUS_OK
 }
 
-/// A provider that runs `sh -c <command>` (`sh` looked up on `PATH` at each run). The command is
+/// A provider that runs `sh -c <command>` (`sh` looked up on `PATH` at each run); on Windows
+/// `cmd.exe /d /s /c "<command>"`, the command reaching cmd.exe verbatim. The command is
 /// copied. An empty or blank command is accepted and fails at every retrieve with
 /// `ProcessProviderExecutionError`. Returns `PC_STATUS_INVALID_ARGUMENT` for a NULL argument or a
 /// command that is not UTF-8.
@@ -54,7 +55,8 @@ pub extern "C" fn pc_provider_new(command: *const c_char, out: *mut *mut pc_prov
 }
 
 /// A provider that runs `argv[0]` with `argv[1..argc]` directly, with no shell (`argv[0]` is
-/// looked up on `PATH` when it has no `/`). The strings are copied. `argc` 0, a NULL `argv` or
+/// looked up on `PATH` when it has no `/`; on Windows, as Go's `os/exec` does, with `PATHEXT`,
+/// the arguments quoted by the MSVCRT rules). The strings are copied. `argc` 0, a NULL `argv` or
 /// element, or an element that is not UTF-8 is `PC_STATUS_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn pc_provider_new_argv(
