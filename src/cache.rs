@@ -1,10 +1,13 @@
 //! The provider's cache: aws-sdk-go v1's `credentials.Credentials` semantics, shared by threads.
 //!
 //! - A valid cached value is returned without running anything. The hot path reads one shared
-//!   atomic (written only when the value changes) and then works on a per-thread shard that holds
-//!   its own copy of the credentials, so cached retrieves from different threads do not write to
-//!   the same cache line and scale with threads; the returned value is a reference-counted share
-//!   of that copy, never a fresh copy of the strings.
+//!   atomic (written only when the value changes) and then works on a per-thread shard. The
+//!   secrets are on the heap once (`Credentials` shares one allocation of its fields); each shard
+//!   holds its own reference-counted `Credentials` (a 128-byte block holding a pointer to those
+//!   fields), and a cached retrieve returns a new reference to that block. So cached retrieves
+//!   from different threads count references on different cache lines and scale with threads,
+//!   and nothing is copied. The shards are emptied when a new value lands and on `expire()`, so
+//!   an idle shard never keeps an old secret alive.
 //! - Concurrent retrieves while expired run the helper once (single flight): every caller gets
 //!   that run's result, success or error.
 //! - Errors are not cached, and a failed refresh never returns the stale value.
@@ -141,20 +144,20 @@ impl Cache {
             }
             _ => {}
         }
-        // Refill this shard with its own copy of the current value.
+        // Refill this shard with its own reference to the current value (its fields are shared).
         let st = self.state.lock();
         let cur = st.current.as_ref()?;
         if !cur.valid_at(UnixTime::now) {
             return None;
         }
-        let copy = Entry {
+        let own = Entry {
             gen: cur.gen,
             creds: Arc::new((*cur.creds).clone()),
             expires_at: cur.expires_at,
         };
         drop(st);
-        let out = copy.creds.clone();
-        *slot = Some(copy);
+        let out = own.creds.clone();
+        *slot = Some(own);
         Some(out)
     }
 
@@ -201,9 +204,22 @@ impl Cache {
             st.current = Some(entry);
             out
         });
+        let landed = result.is_ok();
         drop(st);
+        if landed {
+            // References to the value replaced go now, not at each shard's next use.
+            self.clear_shards();
+        }
         flight.complete(result.clone());
         result
+    }
+
+    /// Empties every shard. Called without the state lock (the hot path takes a shard's lock,
+    /// then the state's).
+    fn clear_shards(&self) {
+        for shard in self.shards.iter() {
+            shard.0.lock().take();
+        }
     }
 
     /// Go's `Credentials.IsExpired()`: true when nothing is cached or the cached value expired.
@@ -221,10 +237,8 @@ impl Cache {
             st.current = None;
             self.gen.store(0, Ordering::Release);
         }
-        // Drop (and so wipe) the per-thread copies now rather than at their next use.
-        for shard in self.shards.iter() {
-            shard.0.lock().take();
-        }
+        // Drop the per-thread references now rather than at their next use.
+        self.clear_shards();
     }
 
     /// The window-adjusted expiry of the cached value, also once expired; `None` when nothing is

@@ -3,8 +3,12 @@
 //!
 //! Each text field is stored with a trailing NUL byte so that the C layer can lend it out without
 //! copying; the Rust accessors never show that byte.
+//!
+//! The fields live in one shared, immutable allocation: a `Credentials` is a reference to it, so
+//! cloning one (as the cache does for each thread's shard) never copies a secret.
 
 use std::fmt;
+use std::sync::Arc;
 
 use zeroize::Zeroize;
 
@@ -42,7 +46,7 @@ impl Drop for Text {
 /// AWS credentials from a `credential_process` helper or from static profile keys.
 ///
 /// Immutable. The secret access key and the session token are overwritten with zeros when the
-/// value is dropped, and `Debug` never shows them:
+/// last clone of the value is dropped, and `Debug` never shows them:
 ///
 /// ```
 /// use processcreds::Credentials;
@@ -56,8 +60,17 @@ impl Drop for Text {
 ///
 /// [`ProcessProvider::retrieve`](crate::ProcessProvider::retrieve) hands out
 /// `Arc<Credentials>`: shares of the cached value, not copies of the secrets.
+///
+/// Cloning is cheap and shares the one copy of the secrets. A `Credentials` fills a 128-byte block of its own, so that references to it held
+/// by different threads (the cache's per-thread shards) never share a cache line.
 #[derive(Clone, PartialEq, Eq)]
+#[repr(align(128))]
 pub struct Credentials {
+    fields: Arc<Fields>,
+}
+
+#[derive(PartialEq, Eq)]
+struct Fields {
     access_key_id: Text,
     secret_access_key: Text,
     session_token: Text,
@@ -79,41 +92,43 @@ impl Credentials {
         expiration: Option<UnixTime>,
     ) -> Credentials {
         Credentials {
-            access_key_id: Text::new(access_key_id),
-            secret_access_key: Text::new(secret_access_key),
-            session_token: Text::new(session_token),
-            account_id: account_id.map(Text::new),
-            provider_name: Text::new(provider_name),
-            expiration,
+            fields: Arc::new(Fields {
+                access_key_id: Text::new(access_key_id),
+                secret_access_key: Text::new(secret_access_key),
+                session_token: Text::new(session_token),
+                account_id: account_id.map(Text::new),
+                provider_name: Text::new(provider_name),
+                expiration,
+            }),
         }
     }
 
     /// The helper's `AccessKeyId` (never empty in credentials from a helper).
     pub fn access_key_id(&self) -> &str {
-        self.access_key_id.as_str()
+        self.fields.access_key_id.as_str()
     }
 
     /// The helper's `SecretAccessKey` (never empty in credentials from a helper).
     pub fn secret_access_key(&self) -> &str {
-        self.secret_access_key.as_str()
+        self.fields.secret_access_key.as_str()
     }
 
     /// The helper's `SessionToken`, `""` when there is none (as Go's `Value.SessionToken`).
     pub fn session_token(&self) -> &str {
-        self.session_token.as_str()
+        self.fields.session_token.as_str()
     }
 
     /// The helper's `AccountId` (beyond Go v1, which has no such field), `None` when it printed
     /// none.
     pub fn account_id(&self) -> Option<&str> {
-        self.account_id.as_ref().map(Text::as_str)
+        self.fields.account_id.as_ref().map(Text::as_str)
     }
 
     /// Go's `Value.ProviderName`: [`PROVIDER_NAME`](crate::PROVIDER_NAME) (`ProcessProvider`)
     /// for credentials from a helper, `SharedConfigCredentials: <file path>` for a profile's
     /// static keys.
     pub fn provider_name(&self) -> &str {
-        self.provider_name.as_str()
+        self.fields.provider_name.as_str()
     }
 
     /// The helper's own `Expiration`, or the end of the run plus
@@ -134,27 +149,27 @@ impl Credentials {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn expiration(&self) -> Option<UnixTime> {
-        self.expiration
+        self.fields.expiration
     }
 
     pub(crate) fn access_key_id_c(&self) -> &[u8] {
-        self.access_key_id.as_bytes_with_nul()
+        self.fields.access_key_id.as_bytes_with_nul()
     }
 
     pub(crate) fn secret_access_key_c(&self) -> &[u8] {
-        self.secret_access_key.as_bytes_with_nul()
+        self.fields.secret_access_key.as_bytes_with_nul()
     }
 
     pub(crate) fn session_token_c(&self) -> &[u8] {
-        self.session_token.as_bytes_with_nul()
+        self.fields.session_token.as_bytes_with_nul()
     }
 
     pub(crate) fn account_id_c(&self) -> Option<&[u8]> {
-        self.account_id.as_ref().map(Text::as_bytes_with_nul)
+        self.fields.account_id.as_ref().map(Text::as_bytes_with_nul)
     }
 
     pub(crate) fn provider_name_c(&self) -> &[u8] {
-        self.provider_name.as_bytes_with_nul()
+        self.fields.provider_name.as_bytes_with_nul()
     }
 }
 
@@ -173,7 +188,7 @@ impl fmt::Debug for Credentials {
             )
             .field("account_id", &self.account_id())
             .field("provider_name", &self.provider_name())
-            .field("expiration", &self.expiration)
+            .field("expiration", &self.fields.expiration)
             .finish()
     }
 }
@@ -191,5 +206,20 @@ mod tests {
         assert!(!d.contains("t0ken-value"));
         assert_eq!(c.secret_access_key(), "s3cr3t-value");
         assert_eq!(c.secret_access_key_c(), b"s3cr3t-value\0");
+    }
+
+    #[test]
+    fn clones_share_one_copy_on_their_own_cache_lines() {
+        let c = Credentials::new("AKID", "s3cr3t-value", "", None, "P", None);
+        let d = c.clone();
+        assert!(Arc::ptr_eq(&c.fields, &d.fields));
+        assert_eq!(
+            c.secret_access_key_c().as_ptr(),
+            d.secret_access_key_c().as_ptr()
+        );
+        assert_eq!(std::mem::align_of::<Credentials>(), 128);
+        let (a, b) = (Arc::new(c), Arc::new(d));
+        let (pa, pb) = (Arc::as_ptr(&a) as usize, Arc::as_ptr(&b) as usize);
+        assert!(pa.abs_diff(pb) >= 128 && pa % 128 == 0);
     }
 }
