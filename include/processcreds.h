@@ -329,6 +329,21 @@ uint32_t pc_set_stdin(pc_provider *p, uint32_t mode);
 uint32_t pc_set_shared_cache(pc_provider *p, uint32_t mode);
 
 /**
+ * Refresh ahead, in milliseconds (default 0: off). Let E be the credentials' expiry less the
+ * expiry window. From E - `window_ms` until E, `pc_retrieve` returns the cached credentials at
+ * once and starts one refresh on a thread of the library, unless one is running: its success
+ * replaces the cached credentials; its failure keeps them and is retried no sooner than a
+ * back-off (1 s, doubling, at most 1 min; 1 s after a success too). From E on, `pc_retrieve`
+ * runs the helper itself as without a window (one run for all callers; its error is returned),
+ * or waits for the background refresh in flight. `pc_free` cancels a background refresh: the
+ * helper is killed with its tree and `pc_free` returns within about 50 ms. `pc_expire` during
+ * one clears the cache; the refresh goes on and, when it succeeds, its credentials are cached
+ * (a retrieve meanwhile waits for it). A process forked during one has no refresh in flight.
+ * Applies to credentials fetched from the next run of the helper on.
+ */
+uint32_t pc_set_refresh_window(pc_provider *p, uint64_t window_ms);
+
+/**
  * Retrieves credentials: the cached ones while they are valid (nothing runs), else from one run
  * of the helper shared by every concurrent caller. On success writes a new reference to `*out`
  * (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::cache::{Cache, Fetched};
+use crate::cache::{AheadJob, AheadRun, Cache, Fetched, Fresh};
 use crate::config::{self, ProfileSource, SharedConfig};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -73,6 +73,16 @@ pub struct Options {
     pub stdin: StdinMode,
     /// Whether credentials are shared with the user's other processes (SPEC §5.1).
     pub shared_cache: SharedCacheMode,
+    /// Refresh ahead (beyond Go; default zero: off). Within this time before the credentials
+    /// expire (their expiry less [`expiry_window`](Self::expiry_window)), a retrieve returns the
+    /// cached credentials at once and starts one refresh on a thread of the library, unless one
+    /// is running. Its success replaces the cached credentials; its failure keeps them, and the
+    /// next attempt waits for a back-off (1 s, doubling, at most 1 min; 1 s after a success).
+    /// Once they have expired, a retrieve runs the helper (or waits for the refresh in flight),
+    /// as without a window, and returns its error. With the shared cache on, the background
+    /// refresh takes the cross-process lock like any refresh. See `SEMANTICS.md`, "Refresh
+    /// ahead".
+    pub refresh_window: Duration,
 }
 
 impl Default for Options {
@@ -85,6 +95,7 @@ impl Default for Options {
             stderr: StderrMode::Inherit,
             stdin: StdinMode::Inherit,
             shared_cache: SharedCacheMode::Off,
+            refresh_window: Duration::ZERO,
         }
     }
 }
@@ -126,6 +137,12 @@ enum Source {
 /// # Ok::<(), processcreds::Error>(())
 /// ```
 pub struct ProcessProvider {
+    core: Arc<Core>,
+}
+
+/// The provider's parts, shared with its background refresh (which may outlive the provider by
+/// a few milliseconds when freeing it cancels the refresh).
+struct Core {
     source: Source,
     options: Mutex<Options>,
     cache: Cache,
@@ -136,11 +153,11 @@ pub struct ProcessProvider {
 impl std::fmt::Debug for ProcessProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("ProcessProvider");
-        match &self.source {
+        match &self.core.source {
             Source::Process(p) => d.field("program", p),
             Source::Static(c) => d.field("static", &c.provider_name()),
         };
-        d.field("options", &*self.options.lock())
+        d.field("options", &*self.core.options.lock())
             .finish_non_exhaustive()
     }
 }
@@ -148,10 +165,12 @@ impl std::fmt::Debug for ProcessProvider {
 impl ProcessProvider {
     fn with_source(source: Source) -> ProcessProvider {
         ProcessProvider {
-            source,
-            options: Mutex::new(Options::default()),
-            cache: Cache::default(),
-            shared_key: Mutex::new(None),
+            core: Arc::new(Core {
+                source,
+                options: Mutex::new(Options::default()),
+                cache: Cache::default(),
+                shared_key: Mutex::new(None),
+            }),
         }
     }
 
@@ -262,17 +281,19 @@ impl ProcessProvider {
 
     /// The current options.
     pub fn options(&self) -> Options {
-        *self.options.lock()
+        self.core.options()
     }
 
     /// Changes the options in place (see [`Options`]); the change takes effect from the next run
     /// of the helper. `f` runs under the provider's option lock: keep it short.
     pub fn update_options(&self, f: impl FnOnce(&mut Options)) {
-        f(&mut self.options.lock());
+        f(&mut self.core.options.lock());
     }
 
     /// The credentials, as Go's `Credentials.Get()`: the cached ones while they are valid (nothing
     /// runs), else those of one run of the helper, shared by all the threads that ask meanwhile.
+    /// Inside the [`refresh_window`](Options::refresh_window): the cached ones at once, and a
+    /// background refresh starts unless one is running.
     ///
     /// Blocks the calling thread while the helper runs (at most [`Options::timeout`]). In async
     /// code, run it where blocking is allowed, or use the `aws-sdk` feature's provider.
@@ -297,11 +318,25 @@ impl ProcessProvider {
     /// );
     /// ```
     pub fn retrieve(&self) -> Result<Arc<Credentials>> {
-        self.cache.get(|| self.fetch())
+        let core = &self.core;
+        core.cache
+            .get(|| core.fetch_fresh(None), || self.background_refresh())
+    }
+
+    /// The job of a background refresh: runs on the refresh thread with its own share of the
+    /// provider's parts.
+    fn background_refresh(&self) -> AheadJob {
+        let core = Arc::clone(&self.core);
+        Box::new(move |run: AheadRun| {
+            core.cache
+                .run_ahead(run, |cancel| core.fetch_fresh(Some(cancel)))
+        })
     }
 
     /// The cached credentials while they are valid; `None` otherwise. Never runs the helper and
-    /// never waits for a run in progress, so async code may call it anywhere.
+    /// never waits for a run in progress, so async code may call it anywhere. Inside the
+    /// [`refresh_window`](Options::refresh_window), starts the background refresh as
+    /// [`retrieve`](Self::retrieve) does.
     ///
     /// ```
     /// use processcreds::ProcessProvider;
@@ -315,7 +350,7 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn cached(&self) -> Option<Arc<Credentials>> {
-        self.cache.cached()
+        self.core.cache.cached(|| self.background_refresh())
     }
 
     /// Runs the helper once, bypassing the cache and leaving it unchanged (Go's
@@ -367,27 +402,13 @@ impl ProcessProvider {
         cancel: Option<&Cancel>,
         warn: &mut dyn FnMut(Warning),
     ) -> Result<Fetched> {
-        // The run and the shared cache's files reach cancellation points: a pthread_cancel of
-        // this thread waits until the fetch is over (see runner::NoCancel).
-        let _no_cancel = crate::runner::NoCancel::new();
-        let opts = self.options();
-        let program = match &self.source {
-            Source::Static(c) => {
-                return Ok(Fetched {
-                    credentials: c.clone(),
-                    expires_at: None,
-                })
-            }
-            Source::Process(p) => p,
-        };
-        let key = self.shared_key.lock().clone();
-        fetch_program(program, &opts, key.as_deref(), ahead, cancel, warn)
+        self.core.fetch_observed(ahead, cancel, warn)
     }
 
     /// Extra text for the shared cache's key (so that providers running the same helper for
     /// different purposes keep separate entries); `None` (the default) adds nothing.
     pub fn set_shared_cache_key(&self, text: Option<&str>) {
-        *self.shared_key.lock() = text.map(str::to_owned);
+        *self.core.shared_key.lock() = text.map(str::to_owned);
     }
 
     /// Go's `Credentials.IsExpired()`: true before the first success, after
@@ -406,7 +427,7 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn is_expired(&self) -> bool {
-        self.cache.is_expired()
+        self.core.cache.is_expired()
     }
 
     /// Clears the cache (Go's `Credentials.Expire()`): the next retrieve runs the helper. The
@@ -426,7 +447,7 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn expire(&self) {
-        self.cache.expire()
+        self.core.cache.expire()
     }
 
     /// The expiry of the cached credentials less [`Options::expiry_window`] (Go's
@@ -448,7 +469,62 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn expires_at(&self) -> Option<UnixTime> {
-        self.cache.expires_at()
+        self.core.cache.expires_at()
+    }
+}
+
+/// Freeing the provider cancels its background refresh, if one runs: the helper is killed with
+/// its tree, and the refresh thread is joined (or, if it has not ended within a short bound,
+/// left to end on its own).
+impl Drop for ProcessProvider {
+    fn drop(&mut self) {
+        self.core.cache.close();
+    }
+}
+
+impl Core {
+    fn options(&self) -> Options {
+        *self.options.lock()
+    }
+
+    /// One run for the cache, with the refresh window read as it starts: in the foreground
+    /// (`cancel` `None`), or in the background, where the result must stay valid for the window.
+    fn fetch_fresh(&self, cancel: Option<&Cancel>) -> Result<Fresh> {
+        let refresh_window = self.options().refresh_window;
+        let ahead = if cancel.is_some() {
+            refresh_window
+        } else {
+            Duration::ZERO
+        };
+        self.fetch_observed(ahead, cancel, &mut |_| {})
+            .map(|fetched| Fresh {
+                fetched,
+                refresh_window,
+            })
+    }
+
+    /// See [`ProcessProvider::fetch_observed`].
+    fn fetch_observed(
+        &self,
+        ahead: Duration,
+        cancel: Option<&Cancel>,
+        warn: &mut dyn FnMut(Warning),
+    ) -> Result<Fetched> {
+        // The run and the shared cache's files reach cancellation points: a pthread_cancel of
+        // this thread waits until the fetch is over (see runner::NoCancel).
+        let _no_cancel = crate::runner::NoCancel::new();
+        let opts = self.options();
+        let program = match &self.source {
+            Source::Static(c) => {
+                return Ok(Fetched {
+                    credentials: c.clone(),
+                    expires_at: None,
+                })
+            }
+            Source::Process(p) => p,
+        };
+        let key = self.shared_key.lock().clone();
+        fetch_program(program, &opts, key.as_deref(), ahead, cancel, warn)
     }
 }
 

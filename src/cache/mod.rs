@@ -1,0 +1,388 @@
+//! The provider's cache: aws-sdk-go v1's `credentials.Credentials` semantics, shared by threads,
+//! with refresh ahead (SPEC §6) as an option.
+//!
+//! - A valid cached value is returned without running anything. The hot path reads one shared
+//!   atomic (written only when the value changes) and then works on a per-thread shard. The
+//!   secrets are on the heap once (`Credentials` shares one allocation of its fields); each shard
+//!   holds its own reference-counted `Credentials` (a 128-byte block holding a pointer to those
+//!   fields), and a cached retrieve returns a new reference to that block. So cached retrieves
+//!   from different threads count references on different cache lines and scale with threads,
+//!   and nothing is copied. The shards are emptied when a new value lands and on `expire()`, so
+//!   an idle shard never keeps an old secret alive.
+//! - Concurrent retrieves while expired run the helper once (single flight): every caller gets
+//!   that run's result, success or error.
+//! - Errors are not cached, and a failed refresh never returns the stale value.
+//! - `expire()` clears the cache.
+//! - Refresh ahead: a value is cached with a refresh window. Let E be its window-adjusted expiry.
+//!   Until E - window the hot path returns it (one comparison, against E - window instead of E);
+//!   from then until E, a retrieve still returns it at once and starts a background refresh
+//!   ([`ahead`]) unless one runs or the back-off has not passed. The background refresh is a
+//!   flight like any other: a caller finding the value expired meanwhile waits for it.
+
+mod ahead;
+mod flight;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+pub use ahead::{AheadJob, AheadRun};
+
+use ahead::Ahead;
+use flight::Flight;
+
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::runner::Cancel;
+use crate::time::UnixTime;
+
+/// The result of one helper run ([`ProcessProvider::fetch`](crate::ProcessProvider::fetch)):
+/// credentials and their window-adjusted expiry.
+pub struct Fetched {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// Their expiry less [`Options::expiry_window`](crate::Options::expiry_window); `None`: they
+    /// never expire.
+    pub expires_at: Option<UnixTime>,
+}
+
+/// A fetched value and the refresh window it is cached with (read when its run started).
+pub struct Fresh {
+    /// The run's result.
+    pub fetched: Fetched,
+    /// [`Options::refresh_window`](crate::Options::refresh_window) when the run started.
+    pub refresh_window: Duration,
+}
+
+struct Entry {
+    gen: u64,
+    creds: Arc<Credentials>,
+    /// E: the window-adjusted expiry; `None`: never expires.
+    expires_at: Option<UnixTime>,
+    /// Until when the value is served without starting a refresh: E less the refresh window
+    /// (E itself without one).
+    fresh_until: Option<UnixTime>,
+}
+
+/// What the cache holds for a caller.
+enum Lookup {
+    /// Valid, outside the refresh window.
+    Fresh(Arc<Credentials>),
+    /// Valid, inside the refresh window.
+    Ahead(Arc<Credentials>),
+    /// Nothing valid.
+    Miss,
+}
+
+impl Entry {
+    fn lookup(&self) -> Lookup {
+        let Some(fresh_until) = self.fresh_until else {
+            return Lookup::Fresh(self.creds.clone());
+        };
+        let now = UnixTime::now();
+        // Expired means expiry < now (equal is not expired), as Go's time.Before.
+        if fresh_until >= now {
+            Lookup::Fresh(self.creds.clone())
+        } else if self.expires_at.is_some_and(|e| e >= now) {
+            Lookup::Ahead(self.creds.clone())
+        } else {
+            Lookup::Miss
+        }
+    }
+
+    fn valid_at(&self, now: UnixTime) -> bool {
+        self.expires_at.is_none_or(|t| t >= now)
+    }
+}
+
+/// One shard per group of threads, on its own cache lines.
+#[repr(align(128))]
+struct Shard(Mutex<Option<Entry>>);
+
+const SHARDS: usize = 16;
+
+static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static THREAD_SHARD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Entry>,
+    flight: Option<Arc<Flight>>,
+    last_gen: u64,
+    ahead: Ahead,
+}
+
+impl State {
+    /// The flight this process runs, if any (a flight inherited through fork() is nobody's).
+    fn our_flight(&self) -> Option<&Arc<Flight>> {
+        self.flight.as_ref().filter(|f| f.ours())
+    }
+}
+
+pub struct Cache {
+    /// Generation of `state.current`; 0 when nothing is cached.
+    gen: AtomicU64,
+    /// Unix nanoseconds before which retrieves inside the refresh window need not look at the
+    /// state (a background refresh runs, or the back-off has not passed), valid in the process
+    /// `gate_pid` only.
+    gate: AtomicI64,
+    gate_pid: AtomicU32,
+    state: Mutex<State>,
+    shards: Box<[Shard]>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            gen: AtomicU64::new(0),
+            gate: AtomicI64::new(0),
+            gate_pid: AtomicU32::new(0),
+            state: Mutex::new(State::default()),
+            shards: (0..SHARDS).map(|_| Shard(Mutex::new(None))).collect(),
+        }
+    }
+}
+
+fn nanos_i64(t: Option<UnixTime>) -> i64 {
+    t.map_or(0, |t| t.as_nanos().clamp(0, i64::MAX as i128) as i64)
+}
+
+impl Cache {
+    /// The cached credentials if valid, else the result of one `fetch` shared by all concurrent
+    /// callers. Inside the refresh window, the cached credentials, and `ahead` is called to
+    /// make the job of a background refresh when one is to start.
+    pub fn get(
+        &self,
+        fetch: impl FnOnce() -> Result<Fresh, Error>,
+        ahead: impl FnOnce() -> AheadJob,
+    ) -> Result<Arc<Credentials>, Error> {
+        match self.lookup() {
+            Lookup::Fresh(c) => Ok(c),
+            Lookup::Ahead(c) => {
+                self.start_ahead(ahead);
+                Ok(c)
+            }
+            Lookup::Miss => self.refresh(fetch),
+        }
+    }
+
+    /// The cached credentials if valid, without running anything or waiting for a run; inside
+    /// the refresh window, `ahead` is called as by [`get`](Self::get).
+    pub fn cached(&self, ahead: impl FnOnce() -> AheadJob) -> Option<Arc<Credentials>> {
+        match self.lookup() {
+            Lookup::Fresh(c) => Some(c),
+            Lookup::Ahead(c) => {
+                self.start_ahead(ahead);
+                Some(c)
+            }
+            Lookup::Miss => None,
+        }
+    }
+
+    /// The hot path.
+    fn lookup(&self) -> Lookup {
+        let gen = self.gen.load(Ordering::Acquire);
+        if gen == 0 {
+            return Lookup::Miss;
+        }
+        let shard = &self.shards[THREAD_SHARD.with(|s| *s)];
+        let mut slot = shard.0.lock();
+        if let Some(e) = slot.as_ref() {
+            if e.gen == gen {
+                return e.lookup();
+            }
+        }
+        // Refill this shard with its own reference to the current value (its fields are shared).
+        let st = self.state.lock();
+        let Some(cur) = st.current.as_ref() else {
+            return Lookup::Miss;
+        };
+        let own = Entry {
+            gen: cur.gen,
+            creds: Arc::new((*cur.creds).clone()),
+            expires_at: cur.expires_at,
+            fresh_until: cur.fresh_until,
+        };
+        drop(st);
+        let found = own.lookup();
+        *slot = Some(own);
+        found
+    }
+
+    fn refresh(
+        &self,
+        fetch: impl FnOnce() -> Result<Fresh, Error>,
+    ) -> Result<Arc<Credentials>, Error> {
+        let mut st = self.state.lock();
+        if let Some(cur) = &st.current {
+            if cur.valid_at(UnixTime::now()) {
+                return Ok(cur.creds.clone());
+            }
+        }
+        if let Some(flight) = st.our_flight().cloned() {
+            drop(st);
+            return flight.wait();
+        }
+        let flight = Arc::new(Flight::new());
+        st.flight = Some(flight.clone());
+        drop(st);
+
+        let fetched = catch_unwind(AssertUnwindSafe(fetch)).unwrap_or_else(|_| Err(panicked()));
+        self.land(&flight, fetched, false)
+    }
+
+    /// Inside the refresh window: starts a background refresh unless one runs, the back-off
+    /// has not passed, or the value is no longer in its window.
+    fn start_ahead(&self, job: impl FnOnce() -> AheadJob) {
+        let now = UnixTime::now();
+        let pid = std::process::id();
+        if (now.as_nanos() < i128::from(self.gate.load(Ordering::Acquire)))
+            && self.gate_pid.load(Ordering::Acquire) == pid
+        {
+            return;
+        }
+        let mut st = self.state.lock();
+        if st.our_flight().is_some() {
+            self.close_gate(i64::MAX);
+            return;
+        }
+        if !st.ahead.may_start(now) {
+            self.close_gate(nanos_i64(st.ahead.not_before));
+            return;
+        }
+        match &st.current {
+            Some(cur) if cur.fresh_until.is_some_and(|t| t < now) && cur.valid_at(now) => {}
+            _ => return,
+        }
+        let flight = Arc::new(Flight::new());
+        st.flight = Some(flight.clone());
+        self.close_gate(i64::MAX);
+        if !st.ahead.start(flight.clone(), job()) {
+            // No thread: counts as a failed refresh (the back-off applies).
+            drop(st);
+            let _ = self.land(
+                &flight,
+                Err(Error::internal("cannot start a background refresh thread")),
+                true,
+            );
+        }
+    }
+
+    fn close_gate(&self, until: i64) {
+        self.gate.store(until, Ordering::Release);
+        self.gate_pid.store(std::process::id(), Ordering::Release);
+    }
+
+    /// Runs a background refresh's `fetch` and lands its result; called by the job on the
+    /// refresh thread.
+    pub fn run_ahead(&self, run: AheadRun, fetch: impl FnOnce(&Cancel) -> Result<Fresh, Error>) {
+        let fetched = catch_unwind(AssertUnwindSafe(|| fetch(run.cancel())))
+            .unwrap_or_else(|_| Err(panicked()));
+        let _ = self.land(&run.flight, fetched, true);
+    }
+
+    /// Ends `flight` with `result`: a success replaces the cached value; a failure leaves it.
+    /// Every caller waiting for the flight gets the result.
+    fn land(
+        &self,
+        flight: &Arc<Flight>,
+        result: Result<Fresh, Error>,
+        background: bool,
+    ) -> Result<Arc<Credentials>, Error> {
+        let mut st = self.state.lock();
+        if st.flight.as_ref().is_some_and(|f| Arc::ptr_eq(f, flight)) {
+            st.flight = None;
+        }
+        let now = UnixTime::now();
+        let result = result.map(|f| {
+            st.last_gen += 1;
+            let expires_at = f.fetched.expires_at;
+            let entry = Entry {
+                gen: st.last_gen,
+                creds: Arc::new(f.fetched.credentials),
+                expires_at,
+                fresh_until: expires_at.map(|e| e.minus(f.refresh_window)),
+            };
+            let out = entry.creds.clone();
+            self.gen.store(entry.gen, Ordering::Release);
+            st.current = Some(entry);
+            out
+        });
+        if background {
+            let expires_at = st.current.as_ref().and_then(|e| e.expires_at);
+            st.ahead.finished(result.is_ok(), now, expires_at);
+        } else if result.is_ok() {
+            st.ahead.reset();
+        }
+        if st.our_flight().is_none() {
+            self.close_gate(nanos_i64(st.ahead.not_before));
+        }
+        let landed = result.is_ok();
+        drop(st);
+        if landed {
+            // References to the value replaced go now, not at each shard's next use.
+            self.clear_shards();
+        }
+        flight.complete(result.clone());
+        result
+    }
+
+    /// Empties every shard. Called without the state lock (the hot path takes a shard's lock,
+    /// then the state's).
+    fn clear_shards(&self) {
+        for shard in self.shards.iter() {
+            shard.0.lock().take();
+        }
+    }
+
+    /// Go's `Credentials.IsExpired()`: true when nothing is cached or the cached value expired.
+    pub fn is_expired(&self) -> bool {
+        let st = self.state.lock();
+        st.current
+            .as_ref()
+            .is_none_or(|e| !e.valid_at(UnixTime::now()))
+    }
+
+    /// Clears the cache: the next retrieve runs the helper. A refresh in flight goes on, and
+    /// its result, when it succeeds, becomes the cached value.
+    pub fn expire(&self) {
+        {
+            let mut st = self.state.lock();
+            st.current = None;
+            st.ahead.reset();
+            self.gen.store(0, Ordering::Release);
+        }
+        // Drop the per-thread references now rather than at their next use.
+        self.clear_shards();
+    }
+
+    /// The window-adjusted expiry of the cached value, also once expired; `None` when nothing is
+    /// cached or the value never expires.
+    pub fn expires_at(&self) -> Option<UnixTime> {
+        self.state
+            .lock()
+            .current
+            .as_ref()
+            .and_then(|e| e.expires_at)
+    }
+
+    /// For the provider's end: no background refresh starts any more, and the running one is
+    /// cancelled (its helper killed with its tree); returns once its thread has ended, or after
+    /// a short bound.
+    pub fn close(&self) {
+        let stop = self.state.lock().ahead.close();
+        if let Some(stop) = stop {
+            stop();
+        }
+    }
+}
+
+fn panicked() -> Error {
+    Error::internal("internal error while retrieving credentials")
+}
