@@ -133,21 +133,50 @@ fn expiry_window_is_subtracted() {
 
 #[test]
 fn duration_gives_a_lifetime_to_credentials_without_expiration() {
+    // Duration counts from the end of the helper's run: between the two instants read around the
+    // retrieve. Whether the credentials are expired is checked only against instants read
+    // around the check, so a slow machine changes which branch is asserted, never the verdict.
+    const LIFETIME: Duration = Duration::from_millis(1500);
     let dir = TempDir::new("duration");
     let (p, counter) = counting(&dir, &creds_json("AKDUR", None), "0");
-    p.update_options(|o| o.duration = Some(Duration::from_millis(400)));
+    p.update_options(|o| o.duration = Some(LIFETIME));
     let before = UnixTime::now();
     let c = p.retrieve().unwrap();
+    let after = UnixTime::now();
     let exp = c.expiration().expect("Duration-derived expiration");
-    let lifetime = exp.as_millis() - before.as_millis();
-    assert!((400..1400).contains(&lifetime), "lifetime {lifetime} ms");
-    assert!(!p.is_expired());
-    p.retrieve().unwrap();
+    assert!(
+        before.plus(LIFETIME) <= exp && exp <= after.plus(LIFETIME),
+        "expiration not {LIFETIME:?} after the run"
+    );
+    assert_eq!(p.expires_at(), Some(exp));
     assert_eq!(runs(&counter), 1);
-    std::thread::sleep(Duration::from_millis(600));
+
+    // Before the expiry: not expired, and a retrieve runs nothing (asserted when both calls fell
+    // before it, as they do unless the machine stalls for the whole lifetime).
+    let t0 = UnixTime::now();
+    let expired = p.is_expired();
+    let again = p.retrieve().unwrap();
+    let t1 = UnixTime::now();
+    if t1 <= exp {
+        assert!(!expired);
+        assert_eq!(runs(&counter), 1);
+        assert_eq!(again.expiration(), Some(exp));
+    } else {
+        assert!(
+            t0 <= exp,
+            "the machine took the whole {LIFETIME:?} for two calls"
+        );
+    }
+
+    // After it: expired, and a retrieve runs the helper again.
+    while UnixTime::now() <= exp {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(p.is_expired());
-    p.retrieve().unwrap();
-    assert_eq!(runs(&counter), 2);
+    let runs_before = runs(&counter);
+    let fresh = p.retrieve().unwrap();
+    assert_eq!(runs(&counter), runs_before + 1);
+    assert!(fresh.expiration().unwrap() > exp);
 
     // Without Duration (and without Expiration) they never expire.
     let dir = TempDir::new("noduration");
