@@ -255,6 +255,7 @@ class _Options:
         "stderr",
         "stdin",
         "shared_cache",
+        "refresh_window_ms",
     )
 
     def __init__(
@@ -266,6 +267,7 @@ class _Options:
         stderr: str,
         stdin: str,
         shared_cache: bool = False,
+        refresh_window: Seconds = 0.0,
     ) -> None:
         self.timeout_ms = _millis("timeout", timeout)
         self.max_buf_size = _size("max_buf_size", max_buf_size)
@@ -274,6 +276,7 @@ class _Options:
         self.stderr = _mode("stderr", stderr, _STDERR_MODES)
         self.stdin = _mode("stdin", stdin, _STDIN_MODES)
         self.shared_cache = _shared_cache_mode(shared_cache)
+        self.refresh_window_ms = _millis("refresh_window", refresh_window)
 
 
 class _ProviderHandle(ProviderPtr):
@@ -310,12 +313,19 @@ class ProcessProvider:
     processes through a private cache directory (one helper run per key across processes; see
     the README, "Sharing credentials between processes").
 
+    ``refresh_window`` (default 0: off) refreshes ahead: within that time before the
+    credentials expire (less ``expiry_window``), :meth:`retrieve` returns the cached credentials
+    at once and the library refreshes them on a thread of its own; a failed refresh keeps them
+    and is retried after a back-off (1 s, doubling, at most 1 min). Only once they have expired
+    does a retrieve wait for the helper (and raise its error).
+
     One provider may be shared by threads. Use it as a context manager or call :meth:`close`.
     """
 
     _handle: Optional[_ProviderHandle]
     _seen: Dict[int, Tuple[Credentials, CredentialsPtr]]
     _expiry_window_ms: int
+    _refresh_window_ms: int
 
     def __init__(
         self,
@@ -328,13 +338,21 @@ class ProcessProvider:
         stderr: StderrMode = "inherit",
         stdin: StdinMode = "inherit",
         shared_cache: bool = False,
+        refresh_window: Seconds = 0.0,
     ) -> None:
         self._empty()
         if isinstance(command, os.PathLike):
             raise TypeError("command must be a str; use ProcessProvider.from_argv for a path")
         cmd = _encode("command", command)
         opts = _Options(
-            timeout, max_buf_size, expiry_window, duration, stderr, stdin, shared_cache
+            timeout,
+            max_buf_size,
+            expiry_window,
+            duration,
+            stderr,
+            stdin,
+            shared_cache,
+            refresh_window,
         )
         self._create(lambda out: int(_lib.pc_provider_new(cmd, out)), "pc_provider_new", opts)
 
@@ -350,6 +368,7 @@ class ProcessProvider:
         stderr: StderrMode = "inherit",
         stdin: StdinMode = "inherit",
         shared_cache: bool = False,
+        refresh_window: Seconds = 0.0,
     ) -> P:
         """A provider that runs ``argv[0]`` with the other elements as its arguments, with no
         shell (``argv[0]`` is looked up on ``PATH`` when it has no ``/``)."""
@@ -361,7 +380,14 @@ class ProcessProvider:
         if not args:
             raise invalid_argument("argv must not be empty")
         opts = _Options(
-            timeout, max_buf_size, expiry_window, duration, stderr, stdin, shared_cache
+            timeout,
+            max_buf_size,
+            expiry_window,
+            duration,
+            stderr,
+            stdin,
+            shared_cache,
+            refresh_window,
         )
         array = (c_char_p * len(args))(*args)
         self._create(
@@ -378,6 +404,7 @@ class ProcessProvider:
         *,
         shared_config: Optional[bool] = None,
         shared_cache: bool = False,
+        refresh_window: Seconds = 0.0,
     ) -> P:
         """A provider for a profile of the shared config files, as aws-sdk-go v1 resolves it.
 
@@ -387,11 +414,13 @@ class ProcessProvider:
         profile give credentials that never expire. Raises :class:`ConfigError` when the profile
         gives no credentials. ``shared_cache``: as for the constructor (a profile's
         ``credential_process`` shares entries with a provider running the same command).
+        ``refresh_window``: as for the constructor.
         """
         self = cls.__new__(cls)
         self._empty()
         name = None if profile is None else _encode("profile", profile)
         cache_mode = _shared_cache_mode(shared_cache)
+        refresh_window_ms = _millis("refresh_window", refresh_window)
         if shared_config is None:
             mode = _lib.PC_SHARED_CONFIG_ENV
         elif shared_config is True:
@@ -410,7 +439,11 @@ class ProcessProvider:
         status = int(_lib.pc_set_shared_cache(handle, cache_mode))
         if status:
             raise _bare_error(status, "pc_set_shared_cache")
+        status = int(_lib.pc_set_refresh_window(handle, refresh_window_ms))
+        if status:
+            raise _bare_error(status, "pc_set_refresh_window")
         self._handle = handle
+        self._refresh_window_ms = refresh_window_ms
         return self
 
     # ---- construction helpers ----
@@ -419,6 +452,7 @@ class ProcessProvider:
         self._handle = None
         self._seen = {}
         self._expiry_window_ms = 0
+        self._refresh_window_ms = 0
 
     def _create(
         self, new: Callable[[_ProviderHandle], int], what: str, opts: _Options
@@ -435,19 +469,22 @@ class ProcessProvider:
             (_lib.pc_set_stderr, opts.stderr),
             (_lib.pc_set_stdin, opts.stdin),
             (_lib.pc_set_shared_cache, opts.shared_cache),
+            (_lib.pc_set_refresh_window, opts.refresh_window_ms),
         ):
             status = int(setter(handle, value))
             if status:
                 raise _bare_error(status, setter.__name__)
         self._handle = handle
         self._expiry_window_ms = opts.expiry_window_ms
+        self._refresh_window_ms = opts.refresh_window_ms
 
     # ---- the provider ----
 
     def retrieve(self) -> Credentials:
         """The cached credentials while they are valid (nothing runs), else those of one run of
         the helper, shared by every thread that asks meanwhile. Errors are not cached. The GIL
-        is released while the helper runs."""
+        is released while the helper runs. Within ``refresh_window`` of the expiry, the cached
+        credentials, while the library refreshes them in the background."""
         h = self._handle
         if h is None:
             raise _closed()

@@ -14,11 +14,19 @@ Refreshing is left to the library: the botocore credentials are refreshed when t
 credentials expire (their ``Expiration`` less the provider's ``expiry_window``), and a refresh
 is a :meth:`ProcessProvider.retrieve`, so threads that need a refresh at the same time run the
 helper once. botocore's own early-refresh margins (15 and 10 minutes for its process provider)
-are not used: set ``expiry_window`` on the provider to refresh early.
+are not used. Give the provider a ``refresh_window`` (botocore's own is 15 minutes) and no
+request waits for the helper while the credentials are valid: within that window botocore asks
+the library (its "advisory" refresh), which answers at once with the cached credentials and
+refreshes them in the background; a failed refresh leaves them in use until they expire.
+
+    provider = processcreds.ProcessProvider.from_profile(
+        session.profile, shared_config=True, refresh_window=15 * 60)
+    processcreds.botocore.install(session, provider)
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Optional
 
@@ -56,11 +64,14 @@ class CredentialProvider(botocore.credentials.CredentialProvider):
         expiry = self._expiry(creds)
         if expiry is None:
             return _static(creds)
+        # botocore asks for a refresh from `advisory_timeout` before the expiry on, and while
+        # the library's own refresh runs in the background (refresh_window), gets the cached
+        # credentials back at once; it must wait only from the expiry on.
         return botocore.credentials.RefreshableCredentials.create_from_metadata(
             metadata=self._metadata(creds, expiry),
             refresh_using=self._refresh,
             method=METHOD,
-            advisory_timeout=0,
+            advisory_timeout=math.ceil(self.provider._refresh_window_ms / 1000),
             mandatory_timeout=0,
         )
 
