@@ -173,6 +173,13 @@ type ProcessProvider struct {
 	// process at a time runs the helper for the same command and writes its result. See the
 	// repository's README, "Sharing credentials between processes". POSIX only.
 	SharedCache bool
+	// RefreshWindow (beyond aws-sdk-go v1; 0, the default, is off) refreshes ahead: within that
+	// time before the credentials expire (less ExpiryWindow), credentials.Credentials keeps
+	// returning them at once while the library runs the helper in the background; a failed
+	// background refresh keeps them and is retried after a back-off (1 s, doubling, at most
+	// 1 min). Only once they have expired does Get wait for the helper (and return its error).
+	// See "Refresh ahead" in the README.
+	RefreshWindow time.Duration
 
 	h            *capi.Provider
 	sharedConfig SharedConfigState
@@ -301,6 +308,8 @@ func (p *ProcessProvider) options() capi.Options {
 		Stderr:       uint32(p.Stderr),
 		Stdin:        uint32(p.Stdin),
 		SharedCache:  p.SharedCache,
+
+		RefreshWindow: p.RefreshWindow,
 	}
 }
 
@@ -310,7 +319,9 @@ func noHelper() error {
 
 // Retrieve runs the helper and returns its credentials, as aws-sdk-go v1 does: every call runs
 // the helper (credentials.Credentials caches the result, and calls Retrieve again once
-// IsExpired says so or after its Expire()).
+// IsExpired says so or after its Expire()). With a RefreshWindow, it returns at once the
+// library's cached credentials when they are inside their refresh window or newer than the last
+// ones returned (a background refresh landed).
 func (p *ProcessProvider) Retrieve() (credentials.Value, error) {
 	if p.h == nil {
 		return credentials.Value{ProviderName: ProviderName}, noHelper()
@@ -318,7 +329,13 @@ func (p *ProcessProvider) Retrieve() (credentials.Value, error) {
 	if err := p.h.Apply(p.options()); err != nil {
 		return credentials.Value{ProviderName: ProviderName}, err
 	}
-	c, err := p.h.Fresh()
+	var c *capi.Credentials
+	var err error
+	if p.RefreshWindow > 0 {
+		c, err = p.h.RetrieveAhead(p.RefreshWindow)
+	} else {
+		c, err = p.h.Fresh()
+	}
 	if err != nil {
 		return credentials.Value{ProviderName: ProviderName}, err
 	}
@@ -331,10 +348,15 @@ func (p *ProcessProvider) Retrieve() (credentials.Value, error) {
 }
 
 // IsExpired returns true when the last Retrieve failed or gave nothing yet, or its credentials
-// have expired (their Expiration, or Duration after the Retrieve, minus ExpiryWindow).
+// have expired (their Expiration, or Duration after the Retrieve, minus ExpiryWindow). With a
+// RefreshWindow, it is also true once a background refresh has landed newer credentials, and
+// inside the window it starts that refresh (returning false: the credentials are valid).
 func (p *ProcessProvider) IsExpired() bool {
 	if p.h == nil {
 		return true
+	}
+	if p.RefreshWindow > 0 {
+		return p.h.IsExpiredAhead(p.RefreshWindow)
 	}
 	return p.h.IsExpired()
 }

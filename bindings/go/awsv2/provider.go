@@ -79,6 +79,13 @@ type Options struct {
 	// false): Retrieve serves a valid entry of the per-user cache directory, and otherwise one
 	// process at a time runs the helper for the same command and writes its result. POSIX only.
 	SharedCache bool
+	// RefreshWindow (0, the default, is off) refreshes ahead: the credentials' Expires is set
+	// RefreshWindow before their expiry, so that aws.CredentialsCache comes back then; that
+	// Retrieve returns the same credentials at once, with their real Expires, and the library
+	// runs the helper in the background. When the cache comes back at the expiry, the refreshed
+	// credentials are there (or, if every background refresh failed, the helper runs and its
+	// error is returned). See "Refresh ahead" in the README.
+	RefreshWindow time.Duration
 }
 
 // ProviderError is the error of a failed Retrieve, as aws-sdk-go-v2's
@@ -152,6 +159,8 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		Stderr:      uint32(p.options.Stderr),
 		Stdin:       uint32(p.options.Stdin),
 		SharedCache: p.options.SharedCache,
+
+		RefreshWindow: p.options.RefreshWindow,
 	}
 	byDeadline := false
 	if dl, ok := ctx.Deadline(); ok {
@@ -170,6 +179,10 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	run := func() result {
 		if err := p.h.Apply(o); err != nil {
 			return result{err: err}
+		}
+		if o.RefreshWindow > 0 {
+			c, err := p.h.RetrieveAhead(o.RefreshWindow)
+			return result{c, err}
 		}
 		c, err := p.h.Fresh()
 		return result{c, err}
@@ -195,13 +208,20 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: r.err}
 	}
 	c := r.c
+	expires := c.Expiration
+	if w := o.RefreshWindow; w > 0 && c.CanExpire {
+		// Come back when the refresh window opens; inside it, at the expiry.
+		if at := p.h.LastExpiresAt().Add(-w); time.Now().Before(at) && at.Before(expires) {
+			expires = at
+		}
+	}
 	return aws.Credentials{
 		AccessKeyID:     c.AccessKeyID,
 		SecretAccessKey: c.SecretAccessKey,
 		SessionToken:    c.SessionToken,
 		Source:          ProviderName,
 		CanExpire:       c.CanExpire,
-		Expires:         c.Expiration,
+		Expires:         expires,
 		AccountID:       c.AccountID,
 	}, nil
 }

@@ -89,6 +89,8 @@ type Options struct {
 	Stderr       uint32
 	Stdin        uint32
 	SharedCache  bool // PC_SHARED_CACHE_USER when true
+	// RefreshWindow: refresh ahead (pc_set_refresh_window); 0 is off.
+	RefreshWindow time.Duration
 }
 
 // DefaultOptions are the library's defaults.
@@ -350,6 +352,13 @@ func (h *Provider) Apply(o Options) error {
 		}
 		a.SharedCache = o.SharedCache
 	}
+	if o.RefreshWindow != a.RefreshWindow {
+		st = C.pc_set_refresh_window(p, millisCeil(o.RefreshWindow))
+		if err := check("refresh window"); err != nil {
+			return err
+		}
+		a.RefreshWindow = o.RefreshWindow
+	}
 	runtime.KeepAlive(h)
 	return nil
 }
@@ -401,6 +410,62 @@ func (h *Provider) LastExpiresAt() time.Time {
 func (h *Provider) Fresh() (*Credentials, error) {
 	h.Expire()
 	return h.Retrieve()
+}
+
+// RetrieveAhead is Retrieve for an SDK cache in front of a provider with a refresh window
+// (which calls it when it wants credentials, and otherwise keeps its own): the cached
+// credentials when they are valid and either newer than the last ones returned (a background
+// refresh landed) or inside their refresh window (a cached retrieve, which starts the
+// background refresh); otherwise, as Fresh, a run of the helper (so that an SDK's Expire then
+// Get runs it, as without a window).
+func (h *Provider) RetrieveAhead(window time.Duration) (*Credentials, error) {
+	if exp, ok := h.ExpiresAt(); ok && !h.IsExpired() {
+		if !exp.Equal(h.LastExpiresAt()) || !time.Now().Before(exp.Add(-window)) {
+			return h.Retrieve()
+		}
+	}
+	return h.Fresh()
+}
+
+// IsExpiredAhead is IsExpired for an SDK cache in front of a provider with a refresh window:
+// also true when the library holds newer credentials than the last ones returned (so that the
+// SDK retrieves them through RetrieveAhead); inside the window of the last ones returned it
+// starts the library's background refresh (a cached retrieve, at once) and stays false.
+func (h *Provider) IsExpiredAhead(window time.Duration) bool {
+	if h.IsExpired() {
+		return true
+	}
+	last := h.LastExpiresAt()
+	exp, ok := h.ExpiresAt()
+	if !ok {
+		return !last.IsZero()
+	}
+	if !exp.Equal(last) {
+		return true
+	}
+	if !time.Now().Before(exp.Add(-window)) {
+		h.touch()
+	}
+	return false
+}
+
+// touch is a retrieve whose result is dropped: inside the refresh window it returns the cached
+// credentials at once and starts the background refresh.
+func (h *Provider) touch() {
+	if h.err != nil {
+		return
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	p := h.ptr()
+	if p == nil {
+		return
+	}
+	var out *C.pc_credentials
+	if C.pc_retrieve(p, &out, nil) == C.PC_STATUS_OK {
+		C.pc_credentials_free(out)
+	}
+	runtime.KeepAlive(h)
 }
 
 // IsExpired is true when nothing is cached or the cached credentials have expired.
