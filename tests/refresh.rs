@@ -49,7 +49,7 @@ echo "$(date +%s.%N) $PPID" >> "$d/runs"
 n=$(wc -l < "$d/runs" | tr -d ' ')
 if [ -f "$d/gate.$n" ]; then
   echo $$ > "$d/started.$n.tmp"; mv "$d/started.$n.tmp" "$d/started.$n"
-  while [ ! -f "$d/release.$n" ]; do sleep 0.01; done
+  while [ ! -f "$d/release.$n" ] && [ -d "$d" ]; do sleep 0.01; done
 fi
 [ -f "$d/sleep.$n" ] && sleep "$(cat "$d/sleep.$n")"
 if [ -f "$d/out.$n" ]; then cat "$d/out.$n"; exit 0; fi

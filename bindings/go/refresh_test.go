@@ -33,7 +33,7 @@ date +%%s.%%N >> "$d/runs"
 n=$(wc -l < "$d/runs" | tr -d ' ')
 if [ -f "$d/gate.$n" ]; then
   : > "$d/started.$n"
-  while [ ! -f "$d/release.$n" ]; do sleep 0.01; done
+  while [ ! -f "$d/release.$n" ] && [ -d "$d" ]; do sleep 0.01; done
 fi
 if [ -f "$d/out.$n" ]; then cat "$d/out.$n"; exit 0; fi
 [ -f "$d/fail" ] && exit 3

@@ -34,7 +34,7 @@ func TestRefreshWindowThroughCredentialsCache(t *testing.T) {
 	}
 	// Run N counts itself; run 2 waits for release.2; run 1 prints out.1, later runs out.
 	cmd := fmt.Sprintf(`d='%s'; echo x >> "$d/runs"; n=$(wc -l < "$d/runs" | tr -d ' ')
-if [ "$n" = 2 ]; then : > "$d/started.2"; while [ ! -f "$d/release.2" ]; do sleep 0.01; done; fi
+if [ "$n" = 2 ]; then : > "$d/started.2"; while [ ! -f "$d/release.2" ] && [ -d "$d" ]; do sleep 0.01; done; fi
 if [ "$n" = 1 ]; then cat "$d/out.1"; else cat "$d/out"; fi`, dir)
 	const window = time.Minute
 	expiry := time.Now().Add(window + 2*time.Second).Truncate(time.Second)
