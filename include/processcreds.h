@@ -349,6 +349,8 @@ uint32_t pc_set_refresh_window(pc_provider *p, uint64_t window_ms);
  * (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not
  * NULL, writes an error object to `*err` (free it with `pc_error_free`); errors are not cached.
  * Blocks while the helper runs; the calling thread's cancellation is deferred meanwhile.
+ * With a refresh window (`pc_set_refresh_window`), inside it: returns the cached credentials at
+ * once and starts a background refresh.
  */
 uint32_t pc_retrieve(const pc_provider *p, pc_credentials **out, pc_error **err);
 

@@ -256,6 +256,8 @@ pub extern "C" fn pc_set_refresh_window(p: *mut pc_provider, window_ms: u64) -> 
 /// (free it with `pc_credentials_free`). On failure returns the status and, when `err` is not
 /// NULL, writes an error object to `*err` (free it with `pc_error_free`); errors are not cached.
 /// Blocks while the helper runs; the calling thread's cancellation is deferred meanwhile.
+/// With a refresh window (`pc_set_refresh_window`), inside it: returns the cached credentials at
+/// once and starts a background refresh.
 #[no_mangle]
 pub extern "C" fn pc_retrieve(
     p: *const pc_provider,
