@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use processcreds::time::{format_rfc3339, UnixTime};
-use processcreds::ProcessProvider;
+use processcreds::{ProcessProvider, SharedCacheMode};
 
 const VAR: &str = "PC_REFRESH_CASE";
 
@@ -124,7 +124,8 @@ fn unix_secs(t: UnixTime) -> f64 {
     t.as_nanos() as f64 / 1e9
 }
 
-/// Threads retrieving in a loop, each counting its calls and keeping its longest call.
+/// Threads retrieving in a loop (200 us apart), each counting its calls and keeping its longest
+/// call.
 struct Hammer {
     calls: Vec<Arc<AtomicU64>>,
     stop: Arc<AtomicBool>,
@@ -155,6 +156,9 @@ impl Hammer {
                             seen.push(c.access_key_id().to_string());
                         }
                         n.fetch_add(1, Ordering::Relaxed);
+                        // A short pause, so that on a machine with fewer cores than threads
+                        // the threads do not preempt one another in the middle of a call.
+                        std::thread::sleep(Duration::from_micros(200));
                     }
                     (longest, seen)
                 })
@@ -492,3 +496,52 @@ case!(credentials_that_never_expire_are_never_refreshed, {
     assert_eq!(h.runs().len(), 1);
     assert!(p.expires_at().is_none());
 });
+
+#[test]
+fn with_the_shared_cache_background_refreshes_run_the_helper_once() {
+    fn body() {
+        let h = Helper::new("sharedahead");
+        let now = UnixTime::now();
+        h.write(
+            "out.1",
+            &creds_json("AKOLD", Some(&at(now.plus(secs(600.0))))),
+        );
+        h.write(
+            "out",
+            &creds_json("AKNEW", Some(&at(now.plus(secs(7200.0))))),
+        );
+        h.write("gate.2", "");
+        // This process runs this case alone (its own copy of the test binary).
+        std::env::set_var("PROCESSCREDS_CACHE_DIR", h.file("cache"));
+        // Two providers of the same helper share entries (as two processes would), both with
+        // a window of an hour: the credentials of run 1 are inside it at once.
+        let shared = || {
+            let p = h.provider(secs(3600.0));
+            p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+            p
+        };
+        let (a, b) = (shared(), shared());
+        assert_eq!(a.retrieve().unwrap().access_key_id(), "AKOLD");
+        assert_eq!(b.retrieve().unwrap().access_key_id(), "AKOLD"); // served the entry
+        assert_eq!(h.runs().len(), 1);
+        // A's background refresh takes the key's lock and runs the helper (held); B's waits for
+        // the lock, then is served the entry A writes.
+        assert_eq!(a.retrieve().unwrap().access_key_id(), "AKOLD");
+        h.wait_started(2);
+        assert_eq!(b.retrieve().unwrap().access_key_id(), "AKOLD");
+        std::fs::write(h.file("release.2"), "").unwrap();
+        for p in [&a, &b] {
+            wait_for("the refreshed credentials", Duration::from_secs(20), || {
+                p.retrieve().unwrap().access_key_id() == "AKNEW"
+            });
+        }
+        assert_eq!(h.runs().len(), 2, "the helper ran once for both refreshes");
+    }
+    isolated(
+        VAR,
+        "with_the_shared_cache_background_refreshes_run_the_helper_once",
+        Duration::from_secs(60),
+        &[],
+        body,
+    );
+}
