@@ -271,7 +271,9 @@ uint32_t pc_provider_new_argv(const char *const *argv, size_t argc, pc_provider 
 uint32_t pc_provider_from_profile(const char *profile, uint32_t shared_config, pc_provider **out, pc_error **err);
 
 /**
- * Frees a provider. Credentials it returned stay valid. NULL is a no-op.
+ * Frees a provider. Credentials it returned stay valid. NULL is a no-op. A background refresh
+ * in progress (`pc_set_refresh_window`) is cancelled: its helper is killed with its tree, and
+ * `pc_free` returns within about 50 ms.
  */
 void pc_free(pc_provider *p);
 
