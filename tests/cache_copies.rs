@@ -3,6 +3,8 @@
 //! tracked by this binary's allocator and scanned for the secret.
 //!
 //! One test in this binary, so no other test allocates meanwhile.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 

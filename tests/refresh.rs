@@ -4,6 +4,8 @@
 //! held (it writes `started.N` and waits for `release.N`), so "no retrieve waits for the helper"
 //! is checked as "every thread completes many retrieves while the helper is held". Each test
 //! runs in a fresh copy of this binary and must leave no process, thread or descriptor behind.
+// POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
+#![cfg(unix)]
 
 mod common;
 
