@@ -2,10 +2,11 @@
 # wine64), included by the top-level Makefile. Installs what it needs itself (the Rust target
 # through rustup, the Debian packages through tools/ensure-debs).
 #
-#   make windows        target/x86_64-pc-windows-gnu/release/: processcreds.dll, its import
-#                       library libprocesscreds.dll.a and the static library libprocesscreds.a
-#                       (same header, same C ABI); checks that the DLL imports nothing Wine 8
-#                       lacks
+#   make windows        dist/x86_64-pc-windows-gnu/ (below): processcreds.dll, its import library
+#                       libprocesscreds.dll.a and the static library libprocesscreds.a (same
+#                       header, same C ABI), built with the Cargo profile `dist`; checks that the
+#                       DLL imports nothing Wine 8 lacks. The Go binding links this static
+#                       library on Windows.
 #   make test-windows   (part of `make test`) under Wine, in the prefix build/wineprefix:
 #                       - clippy for the Windows target; `cargo check` of the library for the
 #                         MSVC target (x86_64-pc-windows-msvc: it type-checks; nothing here can
@@ -17,8 +18,9 @@
 #                       - the C ABI tests (bindings/c/tests/test_capi_windows.c) and the C
 #                         example, built with MinGW against the DLL and against the static
 #                         library, run with bcryptprimitives.dll disabled (as on a bare Wine 8);
-#                       - the Go binding's tests (cgo, MinGW gcc), aws-sdk-go v1's own
-#                         processcreds on the vectors among them (the differential suite).
+#                       - the Go binding's tests (cgo, MinGW gcc, against what `make windows`
+#                         made), aws-sdk-go v1's own processcreds on the vectors among them (the
+#                         differential suite).
 #   make dist/x86_64-pc-windows-gnu/
 #                       what ships (Cargo profile `dist`: no debug info, symbols stripped; the
 #                       archive stripped of debug info): bin/processcreds.dll,
@@ -29,13 +31,10 @@
 WIN_TRIPLE  := x86_64-pc-windows-gnu
 WIN_CC      := x86_64-w64-mingw32-gcc
 WIN_DEBS    := gcc-mingw-w64-x86-64 wine64
-WIN_REL     := target/$(WIN_TRIPLE)/release
 WIN_DEBUG   := target/$(WIN_TRIPLE)/debug
-WIN_DLL     := $(WIN_REL)/processcreds.dll
-WIN_IMPLIB  := $(WIN_REL)/libprocesscreds.dll.a
-WIN_LIB_A   := $(WIN_REL)/libprocesscreds.a
 WIN_SHIP    := target/$(WIN_TRIPLE)/dist
 WIN_DIST    := dist/$(WIN_TRIPLE)
+WIN_LIB_A   := $(WIN_DIST)/lib/libprocesscreds.a
 WIN_OUT     := $(BUILD)/windows
 WIN_C_DIR   := bindings/c
 WIN_GO_DIR  := bindings/go
@@ -70,9 +69,7 @@ check-windows-msvc:
 	@rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-msvc || rustup target add x86_64-pc-windows-msvc
 	$(CARGO) check --quiet --target x86_64-pc-windows-msvc --lib
 
-windows: windows-toolchain
-	$(WIN_CARGO_ENV) $(CARGO) build --release --quiet --target $(WIN_TRIPLE)
-	tools/windows-imports $(WIN_DLL)
+windows: $(WIN_DIST)/
 
 $(WIN_OUT)/bcryptprimitives.dll: tools/wine-bcryptprimitives.c | windows-toolchain
 	@mkdir -p $(@D)
@@ -91,7 +88,7 @@ test-windows-rust: windows-toolchain wine-prefix check-windows-msvc
 	    --test windows_runner --test windows_env
 
 # The C programs are built against what `make dist` ships.
-test-windows-c: $(WIN_DIST)/ wine-prefix
+test-windows-c: windows wine-prefix
 	@mkdir -p $(WIN_OUT)/c
 	$(WIN_CC) -std=c11 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/test_capi_static.exe \
 	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_DIST)/lib/libprocesscreds.a $(WIN_STATIC_LIBS)

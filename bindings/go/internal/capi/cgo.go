@@ -2,9 +2,8 @@
 //
 // This file holds every cgo directive of the module. By default the package links the static
 // library built by `make lib` in the repository (target/release/libprocesscreds.a) with the
-// system libraries it needs; for Windows (MinGW-w64 gcc as the cgo compiler) the one built by
-// `cargo build --release --target x86_64-pc-windows-gnu`
-// (target/x86_64-pc-windows-gnu/release/libprocesscreds.a). Built with the tag
+// system libraries it needs; for Windows (MinGW-w64 gcc as the cgo compiler) the one `make
+// windows` puts in dist/x86_64-pc-windows-gnu/lib/. Built with the tag
 // `processcreds_system`, it takes the compiler and linker flags of an installed copy from
 // pkg-config (`processcreds.pc`) instead.
 //
@@ -17,7 +16,7 @@ package capi
 /*
 #cgo !processcreds_system CFLAGS: -I${SRCDIR}/../../../../include
 #cgo !windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../target/release/libprocesscreds.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-#cgo windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../target/x86_64-pc-windows-gnu/release/libprocesscreds.a -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
+#cgo windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../dist/x86_64-pc-windows-gnu/lib/libprocesscreds.a -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
 #cgo processcreds_system pkg-config: processcreds
 
 #include <stdlib.h>
