@@ -1203,8 +1203,8 @@ static void test_setters_take_effect_next_run(void) {
 
 /* ---- threads ------------------------------------------------------------------------------- */
 
-/* PC_TEST_THREADS: fewer under qemu-user, whose emulated fork of a process with many running
- * threads now and then leaves the forked emulator deadlocked before the exec (docs/PLATFORMS.md). */
+/* PC_TEST_THREADS: one under qemu-user, whose emulated fork, when several threads start processes
+ * at once, now and then leaves the forked emulator deadlocked before the exec (docs/PLATFORMS.md). */
 #ifndef PC_TEST_THREADS
 #define PC_TEST_THREADS 16
 #endif
