@@ -63,7 +63,18 @@ test-rust:
 test-goref:
 	cd tests/goref_session && go test -count=1 ./...
 
-test: lint test-rust test-goref test-demo $(TEST_TARGETS)
+TEST_SUITES = lint test-rust test-goref test-demo $(TEST_TARGETS)
+
+# `make test` prints one line a suite and a failed suite's whole log (every log is kept in
+# build/test-logs/); `make test VERBOSE=1` runs the same suites with all their output.
+# (MAKE through a variable expanded here, so that `make -n test` does not run the suites.)
+SUITES_MAKE := $(MAKE)
+ifeq ($(VERBOSE),1)
+test: $(TEST_SUITES)
+else
+test:
+	@python3 tools/test-suites $(BUILD)/test-logs "$(SUITES_MAKE)" $(TEST_SUITES)
+endif
 
 .PHONY: dist
 dist: $(DIST_TARGETS:%=dist/%/)
