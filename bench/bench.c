@@ -322,8 +322,9 @@ int main(int argc, char **argv) {
 
     int runs = single_flight();
 
-    printf("%-44s %10.1f ns %12s %8s  <= 100 ns %s\n", "cached retrieve + free (C ABI)", cached_best,
-           "", "", cached_best <= 100 ? "ok" : "MISSED");
+    /* SPEC §4 asks for at most 100 ns; the cache's design keeps it at most 60 ns. */
+    printf("%-44s %10.1f ns %12s %8s  <= 60 ns %s\n", "cached retrieve + free (C ABI)", cached_best,
+           "", "", cached_best <= 60 ? "ok" : "MISSED");
     printf("%-44s %12s %12s %7.2fx  >= 1.7x %s\n", "cached retrieves, 2 threads vs 1", "", "", scaling,
            scaling >= 1.7 ? "ok" : "MISSED");
     printf("%-44s %10.2f s  %12s %8s  < 2 s %s\n", "200 MB stdout flood: time", flood_s, "", "",

@@ -144,7 +144,7 @@
 /**
  * Go's `DefaultBufSize`.
  */
-#define DEFAULT_BUF_SIZE 8192
+#define PC_DEFAULT_BUF_SIZE 8192
 
 /**
  * Credentials returned by `pc_retrieve`. Immutable; may be used from any thread; outlive the

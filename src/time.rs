@@ -53,6 +53,53 @@ impl UnixTime {
     }
 }
 
+/// True when the wall clock is certainly not past `t` now, read from the coarse clock (a few
+/// nanoseconds, where reading the precise clock costs four times that). False means "maybe":
+/// the caller reads the precise clock. Exact either way: the coarse clock lags the precise one
+/// by less than its resolution (one tick), and a margin of several ticks is kept, so a `true`
+/// never comes within milliseconds of `t`. Used by the cached-retrieve path, whose expiries are
+/// usually minutes away.
+#[cfg(target_os = "linux")]
+pub(crate) fn surely_not_after(t: UnixTime) -> bool {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    // Margin in nanoseconds: max(4 ticks, 20 ms); 0 until measured, -1 without a coarse clock.
+    static MARGIN: AtomicI64 = AtomicI64::new(0);
+    let mut margin = MARGIN.load(Ordering::Relaxed);
+    if margin == 0 {
+        let mut res = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_getres writes one timespec.
+        margin = if unsafe { libc::clock_getres(libc::CLOCK_REALTIME_COARSE, &mut res) } == 0 {
+            let tick = i128::from(res.tv_sec) * 1_000_000_000 + i128::from(res.tv_nsec);
+            (tick * 4).clamp(20_000_000, i64::MAX as i128) as i64
+        } else {
+            -1
+        };
+        MARGIN.store(margin, Ordering::Relaxed);
+    }
+    if margin < 0 {
+        return false;
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } != 0 {
+        return false;
+    }
+    let coarse = i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec);
+    coarse + margin as i128 <= t.0
+}
+
+/// Elsewhere: always "maybe" (the precise clock decides).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn surely_not_after(_t: UnixTime) -> bool {
+    false
+}
+
 impl From<SystemTime> for UnixTime {
     fn from(t: SystemTime) -> UnixTime {
         match t.duration_since(UNIX_EPOCH) {
@@ -264,6 +311,17 @@ pub fn format_rfc3339(t: UnixTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coarse_check_agrees_with_the_precise_clock() {
+        let now = UnixTime::now();
+        // Never "surely not after" an instant already passed or just ahead.
+        assert!(!surely_not_after(now));
+        assert!(!surely_not_after(now.minus(Duration::from_secs(1))));
+        assert!(!surely_not_after(now.plus(Duration::from_millis(5))));
+        #[cfg(target_os = "linux")]
+        assert!(surely_not_after(now.plus(Duration::from_secs(60))));
+    }
 
     #[test]
     fn system_time_round_trips_and_saturates() {

@@ -82,6 +82,9 @@ impl Entry {
         let Some(fresh_until) = self.fresh_until else {
             return Lookup::Fresh(self.creds.clone());
         };
+        if crate::time::surely_not_after(fresh_until) {
+            return Lookup::Fresh(self.creds.clone());
+        }
         let now = UnixTime::now();
         // Expired means expiry < now (equal is not expired), as Go's time.Before.
         if fresh_until >= now {

@@ -94,7 +94,7 @@ type Options struct {
 
 // DefaultOptions are the library's defaults.
 func DefaultOptions() Options {
-	return Options{Timeout: time.Minute, MaxBufSize: C.DEFAULT_BUF_SIZE}
+	return Options{Timeout: time.Minute, MaxBufSize: C.PC_DEFAULT_BUF_SIZE}
 }
 
 func millisCeil(d time.Duration) C.uint64_t {
