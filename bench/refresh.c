@@ -111,13 +111,30 @@ static double across_expiry(uint64_t window_ms, long *errors) {
     return worst;
 }
 
+/* Runs the same helper once, outside the library, 1 s from now: the CPU its processes take. */
+static void *helper_beside(void *unused) {
+    (void)unused;
+    usleep(1000000);
+    FILE *f = popen(HELPER, "r");
+    if (f) {
+        char buf[512];
+        while (fread(buf, 1, sizeof buf, f) > 0) {
+        }
+        pclose(f);
+    }
+    return NULL;
+}
+
 static double cached_only(long *errors) {
     pc_provider *p;
     pc_provider_new("printf '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}'", &p);
     pc_credentials *c;
     if (pc_retrieve(p, &c, NULL) != PC_STATUS_OK) exit(1);
     pc_credentials_free(c);
+    pthread_t beside;
+    pthread_create(&beside, NULL, helper_beside, NULL);
     double worst = run(p, unix_ms() + 2500, errors);
+    pthread_join(beside, NULL);
     pc_free(p);
     return worst;
 }
@@ -141,7 +158,7 @@ int main(void) {
     printf("%-40s %10s %10s %10s %10s  %s\n", "measure", "round 1", "round 2", "round 3", "median",
            "target");
     const char *names[3] = {"across an expiry, no refresh window", "across an expiry, 2 s window",
-                            "cached only, no expiry (machine noise)"};
+                            "cached only, the helper run beside (noise)"};
     double *rows[3] = {off, on, base};
     double med[3];
     for (int i = 0; i < 3; i++) {

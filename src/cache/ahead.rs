@@ -76,8 +76,40 @@ impl Done {
     }
 }
 
+/// A background refresh about to start: made under the cache's lock, its thread started
+/// outside it, so that no retrieve ever waits for a thread to be created.
+pub(super) struct Starting {
+    previous: Option<Worker>,
+    weak: Weak<Cancel>,
+    run: AheadRun,
+    done: Arc<Done>,
+}
+
+impl Starting {
+    /// Starts `job` on a new thread; `Err` gives back the flight when no thread can be started.
+    pub(super) fn spawn(self, job: AheadJob) -> Result<Worker, Arc<Flight>> {
+        if let Some(old) = self.previous {
+            old.release();
+        }
+        let flight = self.run.flight.clone();
+        let run = self.run;
+        match std::thread::Builder::new()
+            .name("pc-refresh".into())
+            .spawn(move || job(run))
+        {
+            Ok(handle) => Ok(Worker {
+                owner: std::process::id(),
+                cancel: self.weak,
+                done: self.done,
+                handle,
+            }),
+            Err(_) => Err(flight),
+        }
+    }
+}
+
 /// The thread of a background refresh.
-struct Worker {
+pub(super) struct Worker {
     owner: u32,
     /// Held by the run only, so that its resources go when it ends.
     cancel: Weak<Cancel>,
@@ -129,33 +161,28 @@ impl Ahead {
         !self.closed && self.not_before.is_none_or(|t| t <= now)
     }
 
-    /// Starts `job` on a new thread for `flight`; false when no thread can be started.
-    pub(super) fn start(&mut self, flight: Arc<Flight>, job: AheadJob) -> bool {
-        if let Some(old) = self.worker.take() {
-            old.release();
-        }
+    /// Prepares the start of a background refresh for `flight` (under the cache's lock): the
+    /// previous worker is taken out, to be released with the thread started by
+    /// [`Starting::spawn`], which runs outside the lock.
+    pub(super) fn prepare(&mut self, flight: Arc<Flight>) -> Starting {
         let cancel = Arc::new(Cancel::new());
         let done = Arc::new(Done::default());
-        let weak = Arc::downgrade(&cancel);
-        let run = AheadRun {
-            flight,
-            cancel,
-            done: done.clone(),
-        };
-        match std::thread::Builder::new()
-            .name("pc-refresh".into())
-            .spawn(move || job(run))
-        {
-            Ok(handle) => {
-                self.worker = Some(Worker {
-                    owner: std::process::id(),
-                    cancel: weak,
-                    done,
-                    handle,
-                });
-                true
-            }
-            Err(_) => false,
+        Starting {
+            previous: self.worker.take(),
+            weak: Arc::downgrade(&cancel),
+            run: AheadRun {
+                flight,
+                cancel,
+                done: done.clone(),
+            },
+            done,
+        }
+    }
+
+    /// Keeps the worker started by [`Starting::spawn`] (under the cache's lock again).
+    pub(super) fn install(&mut self, worker: Worker) {
+        if let Some(old) = self.worker.replace(worker) {
+            old.release();
         }
     }
 

@@ -266,14 +266,21 @@ impl Cache {
         let flight = Arc::new(Flight::new());
         st.flight = Some(flight.clone());
         self.close_gate(i64::MAX);
-        if !st.ahead.start(flight.clone(), job()) {
-            // No thread: counts as a failed refresh (the back-off applies).
-            drop(st);
-            let _ = self.land(
-                &flight,
-                Err(Error::internal("cannot start a background refresh thread")),
-                true,
-            );
+        let starting = st.ahead.prepare(flight);
+        // The thread starts outside the lock: retrieves that reach the lock meanwhile (those
+        // that saw the gate open) do not wait for it. The flight stays ours, so no second
+        // refresh starts; the provider cannot be freed during this call.
+        drop(st);
+        match starting.spawn(job()) {
+            Ok(worker) => self.state.lock().ahead.install(worker),
+            Err(flight) => {
+                // No thread: counts as a failed refresh (the back-off applies).
+                let _ = self.land(
+                    &flight,
+                    Err(Error::internal("cannot start a background refresh thread")),
+                    true,
+                );
+            }
         }
     }
 
