@@ -87,7 +87,7 @@ clean:
 $(BUILD)/bench-helper: bench/helper.c | $(BUILD)
 	$(CC) -O2 -static -o $@ $< 2>/dev/null || $(CC) -O2 -o $@ $<
 
-$(BUILD)/bench: bench/bench.c include/processcreds.h lib | $(BUILD)
+$(BUILD)/bench: bench/bench.c bench/common.h include/processcreds.h lib | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/bench.c $(LIB_A) $(STATIC_LIBS)
 
 .PHONY: bench bench-c

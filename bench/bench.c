@@ -5,60 +5,22 @@
  *   bench <helper>     (bench/helper.c, built by `make bench`)
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
+#include "common.h"
+
 #include <pthread.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "processcreds.h"
 
-extern char **environ;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
 /* The baseline: posix_spawn with stdout piped, read to EOF, waitpid. */
 static void bare_spawn(const char *path, char *const argv[]) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) die("pipe2");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    pid_t pid;
-    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) die("posix_spawn");
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    char buf[8192];
-    while (read(fds[0], buf, sizeof buf) > 0) {
-    }
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    spawn_piped(path, argv, NULL);
 }
 
 static void fresh_retrieve(pc_provider *p) {

@@ -8,6 +8,8 @@
  * in the middle of a call on a machine with fewer cores than threads.
  */
 #define _GNU_SOURCE
+#include "common.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -26,12 +28,6 @@ static const char *HELPER =
     "sleep 0.3; n=$(( $(date +%s) + 3 )); "
     "printf '{\"Version\":1,\"AccessKeyId\":\"AK%s\",\"SecretAccessKey\":\"S\","
     "\"Expiration\":\"%s\"}' \"$n\" \"$(date -u -d \"@$n\" +%Y-%m-%dT%H:%M:%SZ)\"";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int64_t unix_ms(void) {
     struct timespec ts;
@@ -139,11 +135,6 @@ static double cached_only(long *errors) {
     return worst;
 }
 
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(void) {
     double off[ROUNDS], on[ROUNDS], base[ROUNDS];
     long errors = 0;
@@ -163,9 +154,8 @@ int main(void) {
     double med[3];
     for (int i = 0; i < 3; i++) {
         double s[ROUNDS];
-        memcpy(s, rows[i], sizeof s);
-        qsort(s, ROUNDS, sizeof s[0], cmp);
-        med[i] = s[ROUNDS / 2];
+        memcpy(s, rows[i], sizeof s); /* the rounds are printed in their order */
+        med[i] = median(s, ROUNDS);
         printf("%-40s", names[i]);
         for (int r = 0; r < ROUNDS; r++) printf(" %7.3f ms", rows[i][r] * 1e3);
         printf(" %7.3f ms  ", med[i] * 1e3);

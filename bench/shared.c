@@ -14,64 +14,21 @@
  * the number of runs per side (default 300).
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <spawn.h>
+#include "common.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "processcreds.h"
-
-extern char **environ;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
 
 /* Spawns argv[0] with stdout piped and read to EOF, waits; returns the seconds taken and fails
  * unless it exited 0 having printed at least `min_out` bytes. */
 static double timed_spawn(char *const argv[], size_t min_out) {
     double t0 = now_s();
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) die("pipe2");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    if (rc != 0) {
-        fprintf(stderr, "posix_spawn %s: %s\n", argv[0], strerror(rc));
-        exit(1);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    char buf[8192];
     size_t total = 0;
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) total += (size_t)n;
-    close(fds[0]);
-    int status;
-    if (waitpid(pid, &status, 0) != pid) die("waitpid");
+    int status = spawn_piped(argv[0], argv, &total);
     double t = now_s() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || total < min_out) {
         fprintf(stderr, "%s failed (status %d, %zu bytes out)\n", argv[0], status, total);

@@ -9,11 +9,12 @@
  * of the argv helper), each side and the ratio shipped / development.
  */
 #define _GNU_SOURCE
+#include "common.h"
+
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "processcreds.h"
 
@@ -30,22 +31,6 @@ typedef struct {
 #define ROUNDS 31
 #define CACHED_PER_ROUND 200000
 #define FRESH_PER_ROUND 20
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 static void *sym(void *h, const char *path, const char *name) {
     void *f = dlsym(h, name);

@@ -107,7 +107,7 @@ test-dist: dist
 	  CC="$(CC)" PC_VERSION="$(PC_VERSION)" PC_SOMAJOR="$(PC_SOMAJOR)" \
 	  DIST_TARGETS="$(DIST_TARGETS)" sh tools/dist-test; fi
 
-$(BUILD)/bench-stripped: bench/stripped.c include/processcreds.h | $(BUILD)
+$(BUILD)/bench-stripped: bench/stripped.c bench/common.h include/processcreds.h | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/stripped.c -ldl
 
 bench-stripped: $(BUILD)/bench-stripped $(BUILD)/bench-helper lib ship-lib

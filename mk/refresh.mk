@@ -36,7 +36,7 @@ test-refresh: $(REFRESH_OUT)/test_refresh
 	    --error-exitcode=1 --trace-children=no --log-file=$(REFRESH_OUT)/valgrind.log \
 	    ./$(REFRESH_OUT)/test_refresh || { cat $(REFRESH_OUT)/valgrind.log; exit 1; }
 
-$(BUILD)/bench-refresh: bench/refresh.c include/processcreds.h lib | $(BUILD)
+$(BUILD)/bench-refresh: bench/refresh.c bench/common.h include/processcreds.h lib | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/refresh.c $(LIB_A) $(STATIC_LIBS)
 
 bench-refresh: $(BUILD)/bench-refresh

@@ -27,7 +27,7 @@ test-shared: python-venv
 	$(CARGO) test --quiet --test shared_cache
 	PC_PYTHON=$(CURDIR)/$(PY) $(CARGO) test --quiet -p processcreds-cli
 
-$(BUILD)/bench-shared: bench/shared.c include/processcreds.h lib | $(BUILD)
+$(BUILD)/bench-shared: bench/shared.c bench/common.h include/processcreds.h lib | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/shared.c $(LIB_A) $(STATIC_LIBS)
 
 bench-shared: $(BUILD)/bench-shared $(BUILD)/bench-helper
