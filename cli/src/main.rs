@@ -63,11 +63,28 @@ fn profile_arg() -> Arg {
         .help("The credential_process (or static keys) of this profile of the shared config files")
 }
 
-fn shared_cache_flag() -> Arg {
-    Arg::new("shared-cache")
-        .long("shared-cache")
-        .action(ArgAction::SetTrue)
-        .help("Use the shared cache (as `cache` does)")
+fn timeout_arg() -> Arg {
+    duration_arg("timeout", "How long the helper may run [default: 1m]")
+}
+
+/// The options of `get` and `exec` after the helper's source.
+fn retrieve_args() -> [Arg; 4] {
+    [
+        timeout_arg(),
+        duration_arg(
+            "expiry-window",
+            "With --shared-cache: serve an entry only while it has this much time left \
+             [default: 0s]",
+        ),
+        duration_arg(
+            "duration",
+            "Lifetime of credentials whose output has no Expiration",
+        ),
+        Arg::new("shared-cache")
+            .long("shared-cache")
+            .action(ArgAction::SetTrue)
+            .help("Use the shared cache (as `cache` does)"),
+    ]
 }
 
 fn cli() -> Command {
@@ -93,10 +110,7 @@ fn cli() -> Command {
                     "Lifetime of credentials whose output has no Expiration (default: they \
                      never expire, and are not cached)",
                 ))
-                .arg(duration_arg(
-                    "timeout",
-                    "How long the helper may run [default: 1m]",
-                ))
+                .arg(timeout_arg())
                 .arg(
                     Arg::new("cache-key")
                         .long("cache-key")
@@ -127,20 +141,7 @@ fn cli() -> Command {
                              for a POSIX shell",
                         ),
                 )
-                .arg(duration_arg(
-                    "timeout",
-                    "How long the helper may run [default: 1m]",
-                ))
-                .arg(duration_arg(
-                    "expiry-window",
-                    "With --shared-cache: serve an entry only while it has this much time left \
-                     [default: 0s]",
-                ))
-                .arg(duration_arg(
-                    "duration",
-                    "Lifetime of credentials whose output has no Expiration",
-                ))
-                .arg(shared_cache_flag()),
+                .args(retrieve_args()),
         )
         .subcommand(
             Command::new("exec")
@@ -151,20 +152,7 @@ fn cli() -> Command {
                 .arg(profile_arg())
                 .arg(command_arg())
                 .group(ArgGroup::new("source").args(["profile", "command"]))
-                .arg(duration_arg(
-                    "timeout",
-                    "How long the helper may run [default: 1m]",
-                ))
-                .arg(duration_arg(
-                    "expiry-window",
-                    "With --shared-cache: serve an entry only while it has this much time left \
-                     [default: 0s]",
-                ))
-                .arg(duration_arg(
-                    "duration",
-                    "Lifetime of credentials whose output has no Expiration",
-                ))
-                .arg(shared_cache_flag())
+                .args(retrieve_args())
                 .arg(
                     Arg::new("cmd")
                         .value_name("CMD")
@@ -189,10 +177,7 @@ fn cli() -> Command {
                         .args(["command", "program"])
                         .required(true),
                 )
-                .arg(duration_arg(
-                    "timeout",
-                    "How long the helper may run [default: 1m]",
-                )),
+                .arg(timeout_arg()),
         )
         .subcommand(
             Command::new("clear")
@@ -291,6 +276,34 @@ fn apply_options(p: &ProcessProvider, m: &ArgMatches, default_window: Duration) 
     });
 }
 
+/// The helper `cache` and `check` require; a usage error when there is none.
+fn required_program(m: &ArgMatches) -> Result<Program, ExitCode> {
+    match program(m) {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(usage(
+            "a helper is required: --command STRING or -- PROGRAM".into(),
+        )),
+        Err(e) => Err(usage(e)),
+    }
+}
+
+/// The credentials of `get` and `exec`: the helper or profile, the options, one fetch.
+fn fetch_source(m: &ArgMatches) -> Result<(ProcessProvider, Fetched), ExitCode> {
+    let p = match source_provider(m) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return Err(failed(&e)),
+        Err(e) => return Err(usage(e)),
+    };
+    apply_options(&p, m, Duration::ZERO);
+    if m.get_flag("shared-cache") {
+        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    }
+    match fetch(&p) {
+        Ok(f) => Ok((p, f)),
+        Err(e) => Err(failed(&e)),
+    }
+}
+
 /// Fetches once, printing the first shared-cache warning on stderr.
 fn fetch(p: &ProcessProvider) -> Result<Fetched, Error> {
     let mut warned = false;
@@ -303,10 +316,9 @@ fn fetch(p: &ProcessProvider) -> Result<Fetched, Error> {
 }
 
 fn cmd_cache(m: &ArgMatches) -> ExitCode {
-    let prog = match program(m) {
-        Ok(Some(p)) => p,
-        Ok(None) => return usage("a helper is required: --command STRING or -- PROGRAM".into()),
-        Err(e) => return usage(e),
+    let prog = match required_program(m) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let p = match provider_for(prog) {
         Ok(p) => p,
@@ -325,18 +337,9 @@ fn cmd_cache(m: &ArgMatches) -> ExitCode {
 }
 
 fn cmd_get(m: &ArgMatches) -> ExitCode {
-    let p = match source_provider(m) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return failed(&e),
-        Err(e) => return usage(e),
-    };
-    apply_options(&p, m, Duration::ZERO);
-    if m.get_flag("shared-cache") {
-        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
-    }
-    let f = match fetch(&p) {
-        Ok(f) => f,
-        Err(e) => return failed(&e),
+    let (_p, f) = match fetch_source(m) {
+        Ok(pf) => pf,
+        Err(code) => return code,
     };
     match m.get_one::<String>("format").map(String::as_str) {
         Some("env") => print!("{}", print::env_lines(&f.credentials)),
@@ -346,18 +349,9 @@ fn cmd_get(m: &ArgMatches) -> ExitCode {
 }
 
 fn cmd_exec(m: &ArgMatches) -> ExitCode {
-    let p = match source_provider(m) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return failed(&e),
-        Err(e) => return usage(e),
-    };
-    apply_options(&p, m, Duration::ZERO);
-    if m.get_flag("shared-cache") {
-        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
-    }
-    let f = match fetch(&p) {
-        Ok(f) => f,
-        Err(e) => return failed(&e),
+    let (p, f) = match fetch_source(m) {
+        Ok(pf) => pf,
+        Err(code) => return code,
     };
     let mut args = m.get_many::<OsString>("cmd").into_iter().flatten();
     let Some(prog) = args.next() else {
@@ -376,11 +370,8 @@ fn cmd_exec(m: &ArgMatches) -> ExitCode {
     run_command(cmd, prog)
 }
 
-/// Replaces this process with the command (POSIX): its exit status (or signal) is ours.
-#[cfg(unix)]
-fn run_command(mut cmd: std::process::Command, prog: &std::ffi::OsStr) -> ExitCode {
-    use std::os::unix::process::CommandExt;
-    let err = cmd.exec();
+/// The command could not be run: 127 when it was not found, else 126 (as a shell does).
+fn cannot_run(prog: &std::ffi::OsStr, err: &std::io::Error) -> ExitCode {
     eprintln!("processcreds: cannot run {}: {err}", prog.to_string_lossy());
     ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound {
         127
@@ -389,27 +380,27 @@ fn run_command(mut cmd: std::process::Command, prog: &std::ffi::OsStr) -> ExitCo
     })
 }
 
+/// Replaces this process with the command (POSIX): its exit status (or signal) is ours.
+#[cfg(unix)]
+fn run_command(mut cmd: std::process::Command, prog: &std::ffi::OsStr) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let err = cmd.exec();
+    cannot_run(prog, &err)
+}
+
 /// Runs the command and exits with its status (where a process cannot be replaced).
 #[cfg(not(unix))]
 fn run_command(mut cmd: std::process::Command, prog: &std::ffi::OsStr) -> ExitCode {
     match cmd.status() {
         Ok(st) => ExitCode::from(st.code().unwrap_or(1) as u8),
-        Err(err) => {
-            eprintln!("processcreds: cannot run {}: {err}", prog.to_string_lossy());
-            ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            })
-        }
+        Err(err) => cannot_run(prog, &err),
     }
 }
 
 fn cmd_check(m: &ArgMatches) -> ExitCode {
-    let prog = match program(m) {
-        Ok(Some(p)) => p,
-        Ok(None) => return usage("a helper is required: --command STRING or -- PROGRAM".into()),
-        Err(e) => return usage(e),
+    let prog = match required_program(m) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let timeout = m
         .get_one::<Duration>("timeout")
