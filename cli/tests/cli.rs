@@ -421,19 +421,22 @@ fn get_and_exec_read_a_profile() {
         ),
     )
     .unwrap();
+    // `processcreds` reading this config file, and no credentials file.
+    let with_config = || {
+        let mut c = pc(&w);
+        c.env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", w.root.join("none"));
+        c
+    };
     let v = creds(
-        &pc(&w)
-            .env("AWS_CONFIG_FILE", &config)
-            .env("AWS_SHARED_CREDENTIALS_FILE", w.root.join("none"))
+        &with_config()
             .args(["get", "--profile", "dev"])
             .output()
             .unwrap(),
     );
     assert_eq!(v["AccessKeyId"], "AKIDRUN1");
     let v = creds(
-        &pc(&w)
-            .env("AWS_CONFIG_FILE", &config)
-            .env("AWS_SHARED_CREDENTIALS_FILE", w.root.join("none"))
+        &with_config()
             .env("AWS_PROFILE", "static")
             .args(["get"])
             .output()
@@ -442,9 +445,7 @@ fn get_and_exec_read_a_profile() {
     assert_eq!(v["AccessKeyId"], "AKSTATIC");
     assert_eq!(v["SecretAccessKey"], "SSTATIC");
     // A profile that does not exist: Go's config error, exit 1.
-    let out = pc(&w)
-        .env("AWS_CONFIG_FILE", &config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", w.root.join("none"))
+    let out = with_config()
         .args(["get", "--profile", "nosuch"])
         .output()
         .unwrap();
@@ -453,9 +454,7 @@ fn get_and_exec_read_a_profile() {
     // With the shared cache, a profile shares entries with `cache --command` of its command
     // (the same AWS_CONFIG_FILE value, which is part of the key).
     let v = creds(
-        &pc(&w)
-            .env("AWS_CONFIG_FILE", &config)
-            .env("AWS_SHARED_CREDENTIALS_FILE", w.root.join("none"))
+        &with_config()
             .args(["cache", "--command"])
             .arg(&w.helper)
             .output()
@@ -463,9 +462,7 @@ fn get_and_exec_read_a_profile() {
     );
     let runs = w.runs();
     let v2 = creds(
-        &pc(&w)
-            .env("AWS_CONFIG_FILE", &config)
-            .env("AWS_SHARED_CREDENTIALS_FILE", w.root.join("none"))
+        &with_config()
             .args(["get", "--shared-cache", "--profile", "dev"])
             .output()
             .unwrap(),
