@@ -62,6 +62,32 @@ cat "$d/out""#
         Helper { dir, path }
     }
 
+    /// A helper whose run 1 prints AKOLD, valid for 10 minutes, and later runs AKNEW, valid for
+    /// 2 hours; run 2 (the background refresh) is held at its gate.
+    fn old_then_held_new(tag: &str) -> Helper {
+        let h = Helper::new(tag);
+        let now = UnixTime::now();
+        h.write(
+            "out.1",
+            &creds_json("AKOLD", Some(&at(now.plus(secs(600.0))))),
+        );
+        h.write(
+            "out",
+            &creds_json("AKNEW", Some(&at(now.plus(secs(7200.0))))),
+        );
+        h.write("gate.2", "");
+        h
+    }
+
+    /// Two retrieves from `p` (a provider of [`Helper::old_then_held_new`] whose window holds
+    /// the credentials at once), both AKOLD: the second starts the background refresh. Waits
+    /// for it to be held; its pid.
+    fn start_held_refresh(&self, p: &ProcessProvider) -> i32 {
+        assert_eq!(p.retrieve().unwrap().access_key_id(), "AKOLD");
+        assert_eq!(p.retrieve().unwrap().access_key_id(), "AKOLD");
+        self.wait_started(2)
+    }
+
     fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
@@ -106,6 +132,13 @@ fn wait_for(what: &str, bound: Duration, mut cond: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "waited {bound:?} for {what}");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Retrieves from `p` (bounded) until it returns the credentials of `key`.
+fn wait_key(what: &str, p: &ProcessProvider, key: &str) {
+    wait_for(what, Duration::from_secs(20), || {
+        p.retrieve().unwrap().access_key_id() == key
+    });
 }
 
 /// The RFC 3339 text of `t` (whole seconds: the fraction is dropped).
@@ -229,10 +262,8 @@ case!(in_window_retrieves_never_wait_and_the_helper_runs_once, {
 
     // Released, the helper sleeps 300 ms and lands new credentials; the threads go on until
     // each has seen them, then 100 retrieves more.
-    std::fs::write(h.file("release.2"), "").unwrap();
-    wait_for("the refresh to land", Duration::from_secs(20), || {
-        p.retrieve().unwrap().access_key_id() == "AKNEW"
-    });
+    h.write("release.2", "");
+    wait_key("the refresh to land", &p, "AKNEW");
     let landed = hammer.counts();
     hammer.wait_calls(&landed, 100, "retrieves after the refresh");
     let results = hammer.finish();
@@ -317,22 +348,9 @@ case!(
 );
 
 case!(freeing_the_provider_cancels_the_background_refresh, {
-    let h = Helper::new("free");
-    let now = UnixTime::now();
-    h.write(
-        "out.1",
-        &creds_json("AKOLD", Some(&at(now.plus(secs(600.0))))),
-    );
-    h.write(
-        "out",
-        &creds_json("AKNEW", Some(&at(now.plus(secs(7200.0))))),
-    );
-    h.write("gate.2", "");
+    let h = Helper::old_then_held_new("free");
     let p = h.provider(secs(3600.0));
-    assert_eq!(p.retrieve().unwrap().access_key_id(), "AKOLD");
-    // In the window: this retrieve starts the background refresh, whose helper is then held.
-    assert_eq!(p.retrieve().unwrap().access_key_id(), "AKOLD");
-    let helper = h.wait_started(2);
+    let helper = h.start_held_refresh(&p);
     let t = Instant::now();
     drop(p);
     let took = t.elapsed();
@@ -348,21 +366,9 @@ case!(freeing_the_provider_cancels_the_background_refresh, {
 case!(
     a_child_forked_during_a_background_refresh_has_none_in_flight,
     {
-        let h = Helper::new("fork");
-        let now = UnixTime::now();
-        h.write(
-            "out.1",
-            &creds_json("AKOLD", Some(&at(now.plus(secs(600.0))))),
-        );
-        h.write(
-            "out",
-            &creds_json("AKNEW", Some(&at(now.plus(secs(7200.0))))),
-        );
-        h.write("gate.2", "");
+        let h = Helper::old_then_held_new("fork");
         let parent = h.provider(secs(3600.0));
-        parent.retrieve().unwrap();
-        parent.retrieve().unwrap();
-        h.wait_started(2);
+        h.start_held_refresh(&parent);
         // The parent's refresh is held at its gate. In the child: a retrieve returns at once and
         // starts the child's own refresh (run 3, whose parent is the child), which lands.
         // SAFETY: the child only retrieves and leaves with _exit.
@@ -400,30 +406,16 @@ case!(
         assert_eq!(runs[2].1, pid, "run 3 is the child's");
         // The parent's refresh is still held, then lands.
         assert!(!h.file("release.2").exists());
-        std::fs::write(h.file("release.2"), "").unwrap();
-        wait_for("the parent's refresh", Duration::from_secs(20), || {
-            parent.retrieve().unwrap().access_key_id() == "AKNEW"
-        });
+        h.write("release.2", "");
+        wait_key("the parent's refresh", &parent, "AKNEW");
         assert_eq!(h.runs().len(), 3);
     }
 );
 
 case!(expire_during_a_background_refresh_keeps_its_result, {
-    let h = Helper::new("expire");
-    let now = UnixTime::now();
-    h.write(
-        "out.1",
-        &creds_json("AKOLD", Some(&at(now.plus(secs(600.0))))),
-    );
-    h.write(
-        "out",
-        &creds_json("AKNEW", Some(&at(now.plus(secs(7200.0))))),
-    );
-    h.write("gate.2", "");
+    let h = Helper::old_then_held_new("expire");
     let p = Arc::new(h.provider(secs(3600.0)));
-    p.retrieve().unwrap();
-    p.retrieve().unwrap();
-    h.wait_started(2);
+    h.start_held_refresh(&p);
     // pc_expire clears the cache at once; the retrieve that follows waits for the refresh in
     // flight rather than starting a second helper, and gets its result.
     p.expire();
@@ -432,7 +424,7 @@ case!(expire_during_a_background_refresh_keeps_its_result, {
         let p = p.clone();
         std::thread::spawn(move || p.retrieve().map(|c| c.access_key_id().to_string()))
     };
-    std::fs::write(h.file("release.2"), "").unwrap();
+    h.write("release.2", "");
     assert_eq!(waiter.join().unwrap().unwrap(), "AKNEW");
     assert_eq!(p.retrieve().unwrap().access_key_id(), "AKNEW");
     assert!(!p.is_expired());
@@ -502,17 +494,7 @@ case!(credentials_that_never_expire_are_never_refreshed, {
 #[test]
 fn with_the_shared_cache_background_refreshes_run_the_helper_once() {
     fn body() {
-        let h = Helper::new("sharedahead");
-        let now = UnixTime::now();
-        h.write(
-            "out.1",
-            &creds_json("AKOLD", Some(&at(now.plus(secs(600.0))))),
-        );
-        h.write(
-            "out",
-            &creds_json("AKNEW", Some(&at(now.plus(secs(7200.0))))),
-        );
-        h.write("gate.2", "");
+        let h = Helper::old_then_held_new("sharedahead");
         // This process runs this case alone (its own copy of the test binary).
         std::env::set_var("PROCESSCREDS_CACHE_DIR", h.file("cache"));
         // Two providers of the same helper share entries (as two processes would), both with
@@ -531,11 +513,9 @@ fn with_the_shared_cache_background_refreshes_run_the_helper_once() {
         assert_eq!(a.retrieve().unwrap().access_key_id(), "AKOLD");
         h.wait_started(2);
         assert_eq!(b.retrieve().unwrap().access_key_id(), "AKOLD");
-        std::fs::write(h.file("release.2"), "").unwrap();
+        h.write("release.2", "");
         for p in [&a, &b] {
-            wait_for("the refreshed credentials", Duration::from_secs(20), || {
-                p.retrieve().unwrap().access_key_id() == "AKNEW"
-            });
+            wait_key("the refreshed credentials", p, "AKNEW");
         }
         assert_eq!(h.runs().len(), 2, "the helper ran once for both refreshes");
     }
