@@ -153,6 +153,32 @@ static int setup_held(void) {
     return 0;
 }
 
+/* setup_held, a provider with a window of an hour, and its first two retrieves, both AKOLD (the
+ * second, in the window, starts the background refresh), once run 2 is held: *out (NULL after
+ * a failed check). */
+static void start_held_refresh(pc_provider **out) {
+    char key[64];
+    pc_provider *p;
+    *out = NULL;
+    CHECK(setup_held() == 0);
+    p = helper_provider(3600 * 1000);
+    CHECK(p != NULL);
+    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
+    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
+    CHECK(wait_exists("started.2"));
+    *out = p;
+}
+
+/* Retrieves (bounded, every 2 ms) until the key is `want`; the last key retrieved in `key`. */
+static void wait_key(pc_provider *p, char *key, size_t size, const char *want) {
+    int64_t deadline = fx_monotonic_ms() + 30000;
+    const char *k;
+    while (((k = key_of(p, key, size)) == NULL || strcmp(k, want) != 0) &&
+           fx_monotonic_ms() < deadline) {
+        fx_sleep_ms(2);
+    }
+}
+
 static void test_null_and_defaults(void) {
     CHECK_STATUS(pc_set_refresh_window(NULL, 1000), PC_STATUS_INVALID_ARGUMENT);
 }
@@ -211,10 +237,7 @@ static void test_retrieves_do_not_wait_for_the_background_refresh(void) {
     CHECK_INT(fx_count("runs"), 2);
     CHECK(!pc_is_expired(p));
     touch("release.2");
-    deadline = fx_monotonic_ms() + 30000;
-    while (strcmp(key_of(p, key, sizeof key), "AKNEW") != 0 && fx_monotonic_ms() < deadline) {
-        fx_sleep_ms(2);
-    }
+    wait_key(p, key, sizeof key, "AKNEW");
     for (i = 0; i < T; i++) {
         atomic_store(&h[i].stop, 1);
         pthread_join(t[i], NULL);
@@ -227,17 +250,12 @@ static void test_retrieves_do_not_wait_for_the_background_refresh(void) {
 }
 
 static void test_free_during_a_background_refresh(void) {
-    char key[64];
     int threads_before = count_dir("/proc/self/task"), fds_before = count_dir("/proc/self/fd");
     int64_t t0, took;
     long helper, child;
     pc_provider *p;
-    CHECK(setup_held() == 0);
-    p = helper_provider(3600 * 1000);
+    start_held_refresh(&p);
     CHECK(p != NULL);
-    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
-    CHECK_STR(key_of(p, key, sizeof key), "AKOLD"); /* in the window: starts the refresh */
-    CHECK(wait_exists("started.2"));
     child = read_long("child.2");
     {
         char path[FX_PATH];
@@ -272,12 +290,8 @@ static void test_fork_during_a_background_refresh(void) {
     pid_t pid;
     int status = 0;
     pc_provider *p;
-    CHECK(setup_held() == 0);
-    p = helper_provider(3600 * 1000);
+    start_held_refresh(&p);
     CHECK(p != NULL);
-    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
-    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
-    CHECK(wait_exists("started.2"));
     pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
@@ -317,12 +331,7 @@ static void test_fork_during_a_background_refresh(void) {
     CHECK_INT(fx_count("runs"), 3);
     CHECK(!exists("release.2"));
     touch("release.2");
-    {
-        int64_t deadline = fx_monotonic_ms() + 30000;
-        while (strcmp(key_of(p, key, sizeof key), "AKNEW") != 0 && fx_monotonic_ms() < deadline) {
-            fx_sleep_ms(2);
-        }
-    }
+    wait_key(p, key, sizeof key, "AKNEW");
     CHECK_STR(key, "AKNEW");
     CHECK_INT(fx_count("runs"), 3);
     pc_free(p);
@@ -333,12 +342,8 @@ static void test_expire_during_a_background_refresh(void) {
     char key[64];
     int64_t ms;
     pc_provider *p;
-    CHECK(setup_held() == 0);
-    p = helper_provider(3600 * 1000);
+    start_held_refresh(&p);
     CHECK(p != NULL);
-    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
-    CHECK_STR(key_of(p, key, sizeof key), "AKOLD");
-    CHECK(wait_exists("started.2"));
     pc_expire(p);
     CHECK(pc_is_expired(p));
     CHECK(!pc_expires_at(p, &ms));
