@@ -84,6 +84,20 @@ struct canceled_call {
     volatile int after_call;    /* set if the thread ran past its cancellation point */
 };
 
+static void call_init(struct canceled_call *cc, pc_provider *p) {
+    memset(cc, 0, sizeof *cc);
+    cc->p = p;
+    cc->status = 999;
+}
+
+/* A new FIFO `gate` (a helper blocks reading it until `release`) and no `started`; 0 on
+ * success. */
+static int new_gate(void) {
+    remove(fx_path(NULL, "started"));
+    remove(fx_path(NULL, "gate"));
+    return mkfifo(fx_path(NULL, "gate"), 0600);
+}
+
 static void *retrieve_then_testcancel(void *arg) {
     struct canceled_call *cc = arg;
     pc_credentials *c = NULL;
@@ -104,18 +118,14 @@ static void cancel_thread_blocked_in_retrieve(void) {
     void *ret = NULL;
     struct canceled_call cc;
     pc_provider *p;
-    remove(fx_path(NULL, "started"));
-    remove(fx_path(NULL, "gate"));
-    CHECK(mkfifo(fx_path(NULL, "gate"), 0600) == 0);
+    CHECK(new_gate() == 0);
     CHECK(fx_script("blocked.sh", NULL,
                     "echo run >> \"$D/runs\"\n"
                     "[ -e \"$D/free\" ] || { : > \"$D/started\"; read x < \"$D/gate\"; }\n"
                     "printf '%%s' '" JSON "'\n") == 0);
     p = provider("blocked.sh", 60000);
     CHECK(p != NULL);
-    memset(&cc, 0, sizeof cc);
-    cc.p = p;
-    cc.status = 999;
+    call_init(&cc, p);
     CHECK(pthread_create(&t, NULL, retrieve_then_testcancel, &cc) == 0);
     CHECK(wait_file("started") == 0);
     CHECK(pthread_cancel(t) == 0);
@@ -144,20 +154,14 @@ static void cancel_threads_waiting_for_one_run(void) {
     void *ret = NULL;
     int i;
     pc_provider *p;
-    remove(fx_path(NULL, "started"));
-    remove(fx_path(NULL, "gate"));
-    CHECK(mkfifo(fx_path(NULL, "gate"), 0600) == 0);
+    CHECK(new_gate() == 0);
     CHECK(fx_script("blocked2.sh", NULL,
                     "echo run >> \"$D/runs2\"\n"
                     ": > \"$D/started\"; read x < \"$D/gate\"\n"
                     "printf '%%s' '" JSON "'\n") == 0);
     p = provider("blocked2.sh", 60000);
     CHECK(p != NULL);
-    for (i = 0; i < 2; i++) {
-        memset(&cc[i], 0, sizeof cc[i]);
-        cc[i].p = p;
-        cc[i].status = 999;
-    }
+    for (i = 0; i < 2; i++) call_init(&cc[i], p);
     CHECK(pthread_create(&t[0], NULL, retrieve_then_testcancel, &cc[0]) == 0);
     CHECK(wait_file("started") == 0);
     CHECK(pthread_create(&t[1], NULL, retrieve_then_testcancel, &cc[1]) == 0);
@@ -174,6 +178,28 @@ static void cancel_threads_waiting_for_one_run(void) {
     pc_free(p);
 }
 
+/* In a thread of cancel_while_waiting: waits, not cancellable, until the main thread has asked
+ * for the cancellation; then enables it again (deferred: it stays pending). */
+static void wait_for_pending_cancel(pthread_barrier_t *barrier) {
+    int old;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_barrier_wait(barrier);
+    pthread_barrier_wait(barrier);
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+}
+
+/* Runs `fn(arg)` on a thread that passes `barrier` (of 2) through wait_for_pending_cancel, asks
+ * for its cancellation in between, and joins it: its result into *ret. 0 on success. */
+static int cancel_while_waiting(void *(*fn)(void *), void *arg, pthread_barrier_t *barrier,
+                                void **ret) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, fn, arg) != 0) return -1;
+    pthread_barrier_wait(barrier);
+    if (pthread_cancel(t) != 0) return -1;
+    pthread_barrier_wait(barrier);
+    return pthread_join(t, ret);
+}
+
 struct profile_call {
     pthread_barrier_t *barrier;
     volatile uint32_t status;
@@ -183,13 +209,8 @@ struct profile_call {
 static void *profile_with_cancel_pending(void *arg) {
     struct profile_call *pc = arg;
     pc_provider *p = NULL;
-    int old;
-    /* Wait, not cancellable, until the main thread has asked for the cancellation; then
-     * enable it again (deferred: it stays pending) and call the library, which reads files. */
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-    pthread_barrier_wait(pc->barrier);
-    pthread_barrier_wait(pc->barrier);
-    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    /* A cancellation is pending: the library, which reads files, must not act on it. */
+    wait_for_pending_cancel(pc->barrier);
     pc->status = pc_provider_from_profile("cancel", PC_SHARED_CONFIG_DISABLE, &p, NULL);
     if (pc->status == PC_STATUS_OK) pc_free(p);
     pthread_testcancel();
@@ -200,7 +221,6 @@ static void *profile_with_cancel_pending(void *arg) {
 /* A cancellation already pending when a call starts does not act inside it (reading the
  * shared config files, whose open and read are cancellation points). */
 static void cancel_pending_before_a_call(void) {
-    pthread_t t;
     pthread_barrier_t barrier;
     struct profile_call pc;
     void *ret = NULL;
@@ -212,11 +232,7 @@ static void cancel_pending_before_a_call(void) {
     memset(&pc, 0, sizeof pc);
     pc.barrier = &barrier;
     pc.status = 999;
-    CHECK(pthread_create(&t, NULL, profile_with_cancel_pending, &pc) == 0);
-    pthread_barrier_wait(&barrier);
-    CHECK(pthread_cancel(t) == 0);
-    pthread_barrier_wait(&barrier);
-    CHECK(pthread_join(t, &ret) == 0);
+    CHECK(cancel_while_waiting(profile_with_cancel_pending, &pc, &barrier, &ret) == 0);
     pthread_barrier_destroy(&barrier);
     unsetenv("AWS_SHARED_CREDENTIALS_FILE");
     CHECK(ret == PTHREAD_CANCELED);
@@ -233,12 +249,9 @@ struct cached_calls {
 
 static void *cached_calls_with_cancel_pending(void *arg) {
     struct cached_calls *cc = arg;
-    int old, i;
+    int i;
     int64_t ms;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-    pthread_barrier_wait(cc->barrier);
-    pthread_barrier_wait(cc->barrier);
-    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    wait_for_pending_cancel(cc->barrier);
     /* A cancellation is pending: none of these calls may act on it. */
     for (i = 0; i < 100; i++) {
         pc_credentials *c = NULL;
@@ -261,7 +274,6 @@ static void *cached_calls_with_cancel_pending(void *arg) {
  * defer cancellation (it costs two atomic operations a call); with a cancellation pending they
  * complete, and the thread is cancelled at its own next cancellation point. */
 static void cancel_pending_during_cached_calls(void) {
-    pthread_t t;
     pthread_barrier_t barrier;
     struct cached_calls cc;
     void *ret = NULL;
@@ -273,11 +285,7 @@ static void cancel_pending_during_cached_calls(void) {
     CHECK_STATUS(retrieve(cc.p, text, sizeof text), PC_STATUS_OK); /* cached from now on */
     CHECK(pthread_barrier_init(&barrier, NULL, 2) == 0);
     cc.barrier = &barrier;
-    CHECK(pthread_create(&t, NULL, cached_calls_with_cancel_pending, &cc) == 0);
-    pthread_barrier_wait(&barrier);
-    CHECK(pthread_cancel(t) == 0);
-    pthread_barrier_wait(&barrier);
-    CHECK(pthread_join(t, &ret) == 0);
+    CHECK(cancel_while_waiting(cached_calls_with_cancel_pending, &cc, &barrier, &ret) == 0);
     pthread_barrier_destroy(&barrier);
     CHECK(ret == PTHREAD_CANCELED);
     CHECK_INT(cc.done, 100);
