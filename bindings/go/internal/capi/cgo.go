@@ -448,71 +448,52 @@ func (h *Provider) IsExpiredAhead(window time.Duration) bool {
 	return false
 }
 
-// touch is a retrieve whose result is dropped: inside the refresh window it returns the cached
-// credentials at once and starts the background refresh.
-func (h *Provider) touch() {
+// withPtr calls f with the C provider, under h.mu held for reading; false (f not called) when
+// there is none: a provider the C library refused, or one closed.
+func (h *Provider) withPtr(f func(p *C.pc_provider)) bool {
 	if h.err != nil {
-		return
+		return false
 	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	p := h.ptr()
 	if p == nil {
-		return
+		return false
 	}
-	var out *C.pc_credentials
-	if C.pc_retrieve(p, &out, nil) == C.PC_STATUS_OK {
-		C.pc_credentials_free(out)
-	}
+	f(p)
 	runtime.KeepAlive(h)
+	return true
+}
+
+// touch is a retrieve whose result is dropped: inside the refresh window it returns the cached
+// credentials at once and starts the background refresh.
+func (h *Provider) touch() {
+	h.withPtr(func(p *C.pc_provider) {
+		var out *C.pc_credentials
+		if C.pc_retrieve(p, &out, nil) == C.PC_STATUS_OK {
+			C.pc_credentials_free(out)
+		}
+	})
 }
 
 // IsExpired is true when nothing is cached or the cached credentials have expired.
 func (h *Provider) IsExpired() bool {
-	if h.err != nil {
-		return true
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	p := h.ptr()
-	if p == nil {
-		return true
-	}
-	r := bool(C.pc_is_expired(p))
-	runtime.KeepAlive(h)
-	return r
+	expired := true
+	h.withPtr(func(p *C.pc_provider) { expired = bool(C.pc_is_expired(p)) })
+	return expired
 }
 
 // Expire clears the cache.
 func (h *Provider) Expire() {
-	if h.err != nil {
-		return
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	p := h.ptr()
-	if p == nil {
-		return
-	}
-	C.pc_expire(p)
-	runtime.KeepAlive(h)
+	h.withPtr(func(p *C.pc_provider) { C.pc_expire(p) })
 }
 
 // ExpiresAt gives the window-adjusted expiry of the cached credentials; false when nothing is
 // cached or they never expire.
 func (h *Provider) ExpiresAt() (time.Time, bool) {
-	if h.err != nil {
-		return time.Time{}, false
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	p := h.ptr()
-	if p == nil {
-		return time.Time{}, false
-	}
 	var ms C.int64_t
-	ok := bool(C.pc_expires_at(p, &ms))
-	runtime.KeepAlive(h)
+	ok := false
+	h.withPtr(func(p *C.pc_provider) { ok = bool(C.pc_expires_at(p, &ms)) })
 	if !ok {
 		return time.Time{}, false
 	}
