@@ -7,6 +7,9 @@
 //! `type` stops); the other files' command and argv cases are POSIX shell commands and scripts.
 //! Elsewhere `windows*.json` is left out.
 
+#[path = "windows/helper_path.rs"]
+mod helper_path;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -114,18 +117,7 @@ fn print_file(path: &Path, bytes: &[u8]) -> String {
         return format!("type \"{}\"", path.display());
     }
     if cfg!(windows) {
-        let exe = std::env::current_exe().unwrap();
-        let helper = exe
-            .parent()
-            .and_then(Path::parent)
-            .unwrap()
-            .join("examples")
-            .join("windows_helper.exe");
-        assert!(
-            helper.exists(),
-            "{} is missing: `cargo build --target x86_64-pc-windows-gnu --example windows_helper`",
-            helper.display()
-        );
+        let helper = helper_path::helper();
         return format!("\"{}\" cat \"{}\"", helper.display(), path.display());
     }
     format!(

@@ -5,26 +5,14 @@
 //! v1's `shareddefaults` on Windows). Run under Wine by `make test-windows`.
 #![cfg(windows)]
 
+#[path = "windows/helper_path.rs"]
+mod helper_path;
+
 use std::path::{Path, PathBuf};
 
+use helper_path::helper;
 use processcreds::config::SharedConfig;
 use processcreds::ProcessProvider;
-
-fn helper() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let p = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("examples")
-        .join("windows_helper.exe");
-    assert!(
-        p.exists(),
-        "{} is missing: build it with `cargo build --target x86_64-pc-windows-gnu --example windows_helper`",
-        p.display()
-    );
-    p
-}
 
 fn exec_error(p: &ProcessProvider) -> String {
     p.retrieve().unwrap_err().to_string()

@@ -5,11 +5,15 @@
 //! helper inherits, and cancellation. Run under Wine by `make test-windows`.
 #![cfg(windows)]
 
+#[path = "windows/helper_path.rs"]
+mod helper_path;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use helper_path::helper;
 use processcreds::runner::{self, Cancel, Program, RunOptions};
 use processcreds::{Error, ProcessProvider, StderrMode, StdinMode};
 use windows_sys::Win32::Foundation::{
@@ -20,23 +24,6 @@ use windows_sys::Win32::System::Pipes::{CreatePipe, PeekNamedPipe};
 use windows_sys::Win32::System::Threading::{
     OpenProcess, TerminateProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
 };
-
-/// The helper program, built by `cargo test` (or `cargo build --example windows_helper`).
-fn helper() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let p = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("examples")
-        .join("windows_helper.exe");
-    assert!(
-        p.exists(),
-        "{} is missing: build it with `cargo build --target x86_64-pc-windows-gnu --example windows_helper`",
-        p.display()
-    );
-    p
-}
 
 /// A copy of the helper at `dest` (with the DLLs next to it, if any: under Wine 8 the test
 /// programs need a bcryptprimitives.dll that mk/windows.mk puts beside them).
