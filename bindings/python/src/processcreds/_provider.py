@@ -6,7 +6,19 @@ import math
 import os
 from ctypes import c_char_p, c_int64
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Literal,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 
 from . import _lib
 from ._errors import (
@@ -279,6 +291,16 @@ class _Options:
         self.refresh_window_ms = _millis("refresh_window", refresh_window)
 
 
+def _apply(
+    handle: ProviderPtr, settings: Iterable[Tuple[Callable[[ProviderPtr, int], Any], int]]
+) -> None:
+    """Calls each ``pc_set_*`` setter with its value; the first refusal is raised."""
+    for setter, value in settings:
+        status = int(setter(handle, value))
+        if status:
+            raise _bare_error(status, setter.__name__)
+
+
 class _ProviderHandle(ProviderPtr):
     """Owns a ``pc_provider``: freed when the last Python reference goes.
 
@@ -436,12 +458,13 @@ class ProcessProvider:
         status = int(_lib.pc_provider_from_profile(name, mode, handle, err))
         if status:
             raise _error_from(status, err, "pc_provider_from_profile")
-        status = int(_lib.pc_set_shared_cache(handle, cache_mode))
-        if status:
-            raise _bare_error(status, "pc_set_shared_cache")
-        status = int(_lib.pc_set_refresh_window(handle, refresh_window_ms))
-        if status:
-            raise _bare_error(status, "pc_set_refresh_window")
+        _apply(
+            handle,
+            (
+                (_lib.pc_set_shared_cache, cache_mode),
+                (_lib.pc_set_refresh_window, refresh_window_ms),
+            ),
+        )
         self._handle = handle
         self._refresh_window_ms = refresh_window_ms
         return self
@@ -461,19 +484,19 @@ class ProcessProvider:
         status = new(handle)
         if status:
             raise _bare_error(status, what)
-        for setter, value in (
-            (_lib.pc_set_timeout, opts.timeout_ms),
-            (_lib.pc_set_max_buf_size, opts.max_buf_size),
-            (_lib.pc_set_expiry_window, opts.expiry_window_ms),
-            (_lib.pc_set_duration, opts.duration_ms),
-            (_lib.pc_set_stderr, opts.stderr),
-            (_lib.pc_set_stdin, opts.stdin),
-            (_lib.pc_set_shared_cache, opts.shared_cache),
-            (_lib.pc_set_refresh_window, opts.refresh_window_ms),
-        ):
-            status = int(setter(handle, value))
-            if status:
-                raise _bare_error(status, setter.__name__)
+        _apply(
+            handle,
+            (
+                (_lib.pc_set_timeout, opts.timeout_ms),
+                (_lib.pc_set_max_buf_size, opts.max_buf_size),
+                (_lib.pc_set_expiry_window, opts.expiry_window_ms),
+                (_lib.pc_set_duration, opts.duration_ms),
+                (_lib.pc_set_stderr, opts.stderr),
+                (_lib.pc_set_stdin, opts.stdin),
+                (_lib.pc_set_shared_cache, opts.shared_cache),
+                (_lib.pc_set_refresh_window, opts.refresh_window_ms),
+            ),
+        )
         self._handle = handle
         self._expiry_window_ms = opts.expiry_window_ms
         self._refresh_window_ms = opts.refresh_window_ms
