@@ -11,12 +11,11 @@ pub(crate) struct NoCancel {
     old: libc::c_int,
 }
 
+use super::os::PTHREAD_CANCEL_DISABLE;
+
 extern "C" {
     fn pthread_setcancelstate(state: libc::c_int, old: *mut libc::c_int) -> libc::c_int;
 }
-
-/// `PTHREAD_CANCEL_DISABLE` in glibc and musl.
-const PTHREAD_CANCEL_DISABLE: libc::c_int = 1;
 
 impl NoCancel {
     #[inline]

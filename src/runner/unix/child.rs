@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::fd::{last_errno, Fd};
-use super::{reaper, sys, tree};
+use super::{os, reaper, tree};
 
 /// How long a killed helper is waited for before it is handed to the reaper (a helper that
 /// cannot be signalled, or is in an uninterruptible sleep, dies later or never).
@@ -34,7 +34,7 @@ impl Child {
     /// Opens the helper's pidfd if it has none; whether it has one now.
     pub(super) fn watch(&mut self) -> bool {
         if self.pidfd.is_none() && !self.done {
-            self.pidfd = sys::pidfd_open(self.pid);
+            self.pidfd = os::pidfd_open(self.pid);
         }
         self.pidfd.is_some()
     }
@@ -118,7 +118,7 @@ impl Drop for Child {
 /// Signals `pid` (our unreaped child), through `pidfd` where one is open.
 pub(super) fn signal(pid: libc::pid_t, pidfd: Option<&Fd>, sig: i32) -> Result<(), i32> {
     if let Some(fd) = pidfd {
-        match sys::pidfd_send_signal(fd, sig) {
+        match os::pidfd_send_signal(fd, sig) {
             Err(libc::ENOSYS) => {}
             r => return r,
         }

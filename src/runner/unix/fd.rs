@@ -1,5 +1,6 @@
 //! Owned descriptors and the close-on-exec pipes the runner reads.
 
+use super::os;
 use super::status::errno_text;
 use crate::error::Error;
 
@@ -26,18 +27,11 @@ pub(super) fn last_errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
-/// A close-on-exec pipe whose ends are both above 2, so that the child's `dup2`s onto 0–2 never
-/// clobber them even when the caller has closed its standard descriptors.
+/// A close-on-exec pipe ([`os::cloexec_pipe`]) whose ends are both above 2, so that the child's
+/// `dup2`s onto 0–2 never clobber them even when the caller has closed its standard descriptors.
 pub(super) fn pipe() -> Result<(Fd, Fd), Error> {
-    let mut fds = [0i32; 2];
-    // SAFETY: fds has room for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Error::execution(format!(
-            "pipe: {}",
-            errno_text(last_errno())
-        )));
-    }
-    let (r, w) = (Fd(fds[0]), Fd(fds[1]));
+    let (r, w) =
+        os::cloexec_pipe().map_err(|e| Error::execution(format!("pipe: {}", errno_text(e))))?;
     Ok((above_stdio(r)?, above_stdio(w)?))
 }
 

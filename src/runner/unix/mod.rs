@@ -1,18 +1,31 @@
 //! The POSIX runner: `sh -c <command>` (`sh` looked up on `PATH` as `os/exec` does) or a program
-//! with its arguments, spawned with `posix_spawn` (or its fallback, [`fallback`]), stdout read
-//! with `poll` under one deadline, the helper's exit seen through its pidfd where the kernel has
-//! pidfds.
+//! with its arguments, spawned with `posix_spawn`, stdout read with `poll` under one deadline,
+//! the helper's exit seen through its pidfd where the kernel has pidfds (elsewhere looked for
+//! with `waitpid` every few milliseconds).
 //!
 //! Process groups (D1): when the caller is the foreground process group of its controlling
 //! terminal, the helper stays in the caller's group so that it may read the terminal (an MFA
-//! prompt) without SIGTTIN; its descendants are then found through `/proc` on timeout. Otherwise
-//! the helper leads a process group of its own, killed as a whole.
+//! prompt) without SIGTTIN; its descendants are then found through the process table on timeout.
+//! Otherwise the helper leads a process group of its own, killed as a whole.
 //!
 //! Every descriptor this module opens is close-on-exec, and the child closes every descriptor
 //! above 2 before it starts, so nothing leaks into the helper. Every child is reaped: by the run,
 //! or, when a killed helper has not died within a short grace (it may not be signalled, or sleeps
 //! uninterruptibly), by the process's [`reaper`] thread, so that a timeout or a cancellation
 //! always returns in bounded time.
+//!
+//! What differs between systems is in one module per system, `os` (`linux`, `macos`), chosen
+//! here and nowhere else. Each provides the same items:
+//!
+//! - `spawn(&Plan) -> Result<pid_t, errno>`: starts the helper with every descriptor above 2
+//!   closed (built on [`spawn::posix_spawn`]);
+//! - `cloexec_pipe() -> Result<(Fd, Fd), errno>`: a pipe whose ends are close-on-exec;
+//! - `Waker`: a descriptor that `poll` sees readable once woken (cancellation, the reaper);
+//! - `pidfd_open`, `pidfd_send_signal`: a descriptor readable at the helper's exit, where the
+//!   system has one (`None` otherwise: the exit is polled for);
+//! - `children_of(&[pid]) -> Vec<pid>`: the processes whose parent is one of those;
+//! - `environ()`, `PTHREAD_CANCEL_DISABLE`, and Go's texts for the system's signals
+//!   (`signal_text`) and its own errno values (`errno_text`).
 
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
@@ -23,20 +36,29 @@ use crate::error::Error;
 
 mod cancel_state;
 mod child;
-mod fallback;
 mod fd;
 mod output;
 mod read_loop;
 mod reaper;
 mod spawn;
 mod status;
-mod sys;
 mod tree;
 
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as os;
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as os;
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+compile_error!("the POSIX runner has a system part for Linux and macOS only (src/runner/unix/)");
+
 pub(crate) use cancel_state::NoCancel;
+pub(crate) use os::Waker;
 use read_loop::spawn_and_read;
 pub(crate) use status::errno_text;
-pub(crate) use sys::Waker;
 
 /// Runs `program` (already checked non-blank, with a non-zero timeout).
 pub(super) fn run(

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::child::signal;
 use super::fd::{last_errno, Fd};
-use super::sys;
+use super::os;
 
 /// How often the stuck helpers are killed again (and, without pidfds, looked at).
 const RETRY: Duration = Duration::from_secs(1);
@@ -35,7 +35,7 @@ struct Entry {
 struct Inner {
     entries: Vec<Entry>,
     /// Set while the thread runs: wakes it when an entry is added.
-    waker: Option<sys::Waker>,
+    waker: Option<os::Waker>,
 }
 
 struct Reaper {
@@ -92,7 +92,7 @@ pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<Fd>, own_group: bool) {
     }
     // No thread: start one. Without the resources for it, the entries wait for the next
     // adoption (each tries again) and are reaped then.
-    let Some(waker) = sys::Waker::new() else {
+    let Some(waker) = os::Waker::new() else {
         sweep(&mut inner.entries);
         return;
     };
@@ -120,7 +120,7 @@ fn run(r: &'static Reaper, wake_fd: i32) {
             }
             sweep(&mut inner.entries);
             if inner.entries.is_empty() {
-                inner.waker = None; // closes the eventfd
+                inner.waker = None; // closes its descriptors
                 return;
             }
             fds.clear();

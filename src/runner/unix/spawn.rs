@@ -2,19 +2,41 @@
 //! every other descriptor closed, signal dispositions and mask as a child of a Go program has
 //! them, and a process group of its own unless the caller owns the terminal (D1).
 //!
-//! `posix_spawn` with the closefrom file action where the C library has it (found at run time,
-//! [`super::sys`]); otherwise [`super::fallback`].
+//! How "every other descriptor closed" is done is the system's part ([`super::os::spawn`]): on
+//! Linux, `posix_spawn` with the closefrom file action where the C library has it, else a
+//! fallback child of its own; on macOS, `posix_spawn` with `POSIX_SPAWN_CLOEXEC_DEFAULT`. Both
+//! build on [`posix_spawn`] here.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_int, CStr};
 use std::path::Path;
 
 use super::child::Child;
-use super::fallback::{self, Plan};
 use super::fd::{pipe, Fd};
+use super::os;
 use super::status::errno_text;
-use super::sys;
 use crate::error::Error;
 use crate::runner::{RunOptions, StderrMode, StdinMode};
+
+/// Where the helper's stderr goes.
+#[derive(Clone, Copy)]
+pub(super) enum Stderr {
+    Inherit,
+    Fd(c_int),
+    Null,
+}
+
+/// What the child must be given; on Linux's fallback path, read by the child while the parent
+/// is suspended.
+pub(super) struct Plan<'a> {
+    pub(super) path: &'a CStr,
+    pub(super) argv: *const *mut c_char,
+    pub(super) envp: *const *mut c_char,
+    /// Dup'ed onto 1.
+    pub(super) stdout: c_int,
+    pub(super) stdin_null: bool,
+    pub(super) stderr: Stderr,
+    pub(super) own_group: bool,
+}
 
 /// Whether the caller is the foreground process group of its controlling terminal.
 fn caller_is_foreground() -> bool {
@@ -33,11 +55,7 @@ fn caller_is_foreground() -> bool {
     }
 }
 
-extern "C" {
-    static environ: *const *mut c_char;
-}
-
-struct Actions(libc::posix_spawn_file_actions_t);
+pub(super) struct Actions(pub(super) libc::posix_spawn_file_actions_t);
 
 impl Drop for Actions {
     fn drop(&mut self) {
@@ -77,24 +95,17 @@ pub(super) fn spawn(
         path: c_path,
         argv: argv.as_ptr(),
         // SAFETY: reading the process's environment pointer, as posix_spawn's callers do.
-        envp: unsafe { environ },
+        envp: unsafe { os::environ() },
         stdout: out_w.raw(),
         stdin_null: opts.stdin == StdinMode::Null,
         stderr: match (&err_pipe, opts.stderr) {
-            (Some((_, w)), _) => fallback::Stderr::Fd(w.raw()),
-            (None, StderrMode::Discard) => fallback::Stderr::Null,
-            _ => fallback::Stderr::Inherit,
+            (Some((_, w)), _) => Stderr::Fd(w.raw()),
+            (None, StderrMode::Discard) => Stderr::Null,
+            _ => Stderr::Inherit,
         },
         own_group: !caller_is_foreground(),
     };
-    let started = match sys::addclosefrom() {
-        Some(closefrom) => match posix_spawn(&plan, closefrom) {
-            Err(Unavailable) => fallback::spawn(&plan),
-            Ok(r) => r,
-        },
-        None => fallback::spawn(&plan),
-    };
-    let pid = started.map_err(|e| {
+    let pid = os::spawn(&plan).map_err(|e| {
         Error::execution(format!("fork/exec {}: {}", path.display(), errno_text(e)))
     })?;
     drop(out_w);
@@ -109,13 +120,17 @@ pub(super) fn spawn(
     })
 }
 
-/// The closefrom file action failed: the fallback is used instead.
-struct Unavailable;
+/// The system's part of the file actions or flags could not be had: the caller starts the
+/// helper another way.
+pub(super) struct Unavailable;
 
-/// `posix_spawn` with the closefrom file action: the pid or the errno, or `Unavailable`.
-fn posix_spawn(
+/// `posix_spawn` of `plan`: the standard descriptors, signal mask and dispositions, process
+/// group. `close_others` then adds what closes every other descriptor: a file action, or a flag
+/// of `posix_spawnattr_setflags` (the flags are set after it). The pid or the errno, or
+/// `Unavailable` when `close_others` says so (nothing is spawned then).
+pub(super) fn posix_spawn(
     plan: &Plan,
-    closefrom: sys::AddClosefrom,
+    close_others: impl FnOnce(&mut Actions, &mut libc::c_int) -> Result<(), Unavailable>,
 ) -> Result<Result<libc::pid_t, i32>, Unavailable> {
     // SAFETY: the posix_spawn objects are initialised before use and destroyed by their guards;
     // all pointers passed stay alive for the call.
@@ -133,10 +148,10 @@ fn posix_spawn(
             );
         }
         match plan.stderr {
-            fallback::Stderr::Fd(w) => {
+            Stderr::Fd(w) => {
                 libc::posix_spawn_file_actions_adddup2(&mut fa.0, w, 2);
             }
-            fallback::Stderr::Null => {
+            Stderr::Null => {
                 libc::posix_spawn_file_actions_addopen(
                     &mut fa.0,
                     2,
@@ -145,17 +160,13 @@ fn posix_spawn(
                     0,
                 );
             }
-            fallback::Stderr::Inherit => {}
+            Stderr::Inherit => {}
         }
-        let rc = closefrom(&mut fa.0, 3);
-        if rc != 0 {
-            sys::closefrom_failed(rc);
-            return Err(Unavailable);
-        }
+        let mut flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
+        close_others(&mut fa, &mut flags)?;
 
         let mut attr = Attr(std::mem::zeroed());
         libc::posix_spawnattr_init(&mut attr.0);
-        let mut flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::posix_spawnattr_setsigmask(&mut attr.0, &empty);

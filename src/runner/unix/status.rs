@@ -1,6 +1,11 @@
-//! Go's texts for errno values, signals and wait statuses.
+//! Go's texts for errno values, signals and wait statuses. The texts one system has and the
+//! other has not (or words differently) come from the system's part, [`super::os`].
 
-/// Go's `syscall.Errno.Error()` text.
+use super::os;
+
+/// Go's `syscall.Errno.Error()` text. The table holds Go's texts where C libraries word them
+/// differently (musl); they are the same in Go's Linux and Darwin tables. Others come from the
+/// system's `strerror`, whose Darwin texts are Go's own.
 pub(crate) fn errno_text(e: i32) -> String {
     let known = match e {
         libc::EPERM => "operation not permitted",
@@ -23,9 +28,8 @@ pub(crate) fn errno_text(e: i32) -> String {
         libc::ETXTBSY => "text file busy",
         libc::ENAMETOOLONG => "file name too long",
         libc::ELOOP => "too many levels of symbolic links",
-        libc::ELIBBAD => "accessing a corrupted shared library",
         libc::ENOSYS => "function not implemented",
-        _ => "",
+        _ => os::errno_text(e).unwrap_or_default(),
     };
     if !known.is_empty() {
         return known.to_string();
@@ -41,41 +45,10 @@ pub(crate) fn errno_text(e: i32) -> String {
 
 /// Go's `syscall.Signal.String()`.
 pub(super) fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        libc::SIGHUP => "hangup",
-        libc::SIGINT => "interrupt",
-        libc::SIGQUIT => "quit",
-        libc::SIGILL => "illegal instruction",
-        libc::SIGTRAP => "trace/breakpoint trap",
-        libc::SIGABRT => "aborted",
-        libc::SIGBUS => "bus error",
-        libc::SIGFPE => "floating point exception",
-        libc::SIGKILL => "killed",
-        libc::SIGUSR1 => "user defined signal 1",
-        libc::SIGSEGV => "segmentation fault",
-        libc::SIGUSR2 => "user defined signal 2",
-        libc::SIGPIPE => "broken pipe",
-        libc::SIGALRM => "alarm clock",
-        libc::SIGTERM => "terminated",
-        libc::SIGSTKFLT => "stack fault",
-        libc::SIGCHLD => "child exited",
-        libc::SIGCONT => "continued",
-        libc::SIGSTOP => "stopped (signal)",
-        libc::SIGTSTP => "stopped",
-        libc::SIGTTIN => "stopped (tty input)",
-        libc::SIGTTOU => "stopped (tty output)",
-        libc::SIGURG => "urgent I/O condition",
-        libc::SIGXCPU => "CPU time limit exceeded",
-        libc::SIGXFSZ => "file size limit exceeded",
-        libc::SIGVTALRM => "virtual timer expired",
-        libc::SIGPROF => "profiling timer expired",
-        libc::SIGWINCH => "window changed",
-        libc::SIGIO => "I/O possible",
-        libc::SIGPWR => "power failure",
-        libc::SIGSYS => "bad system call",
-        _ => return format!("signal {sig}"),
-    };
-    name.to_string()
+    match os::signal_text(sig) {
+        Some(name) => name.to_string(),
+        None => format!("signal {sig}"),
+    }
 }
 
 /// Go's `os.ProcessState.String()` for a wait status that is not a clean exit.

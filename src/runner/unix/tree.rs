@@ -1,7 +1,8 @@
 //! Killing the helper's whole tree (D1): frozen first, so that none can fork away, then killed.
+//! The descendants are found by the system's part ([`super::os::children_of`]: `/proc` on Linux,
+//! libproc on macOS).
 
-use std::os::unix::ffi::OsStrExt;
-use std::sync::OnceLock;
+use super::os::children_of;
 
 /// Freezes the helper and its descendants (so none can fork away), then kills them all.
 /// `signal` signals the helper itself (through its pidfd where one is open). Whether the
@@ -22,13 +23,13 @@ pub(super) fn kill_tree(
             break;
         }
         for &p in &found {
-            // SAFETY: signalling a descendant found in /proc.
+            // SAFETY: signalling a descendant just found.
             unsafe { libc::kill(p, libc::SIGSTOP) };
         }
         frozen.extend(found);
     }
     // SAFETY: a negative pid names the helper's own process group; the others are descendants
-    // found in /proc.
+    // found by `children_of`.
     unsafe {
         if own_group {
             libc::kill(-pid, libc::SIGKILL);
@@ -40,77 +41,12 @@ pub(super) fn kill_tree(
     !matches!(signal(libc::SIGKILL), Err(libc::EPERM))
 }
 
-/// The processes whose parent is one of `parents`: from `/proc/<pid>/task/<tid>/children` where
-/// the kernel has those files (`CONFIG_PROC_CHILDREN`), else from every `/proc/<pid>/stat`.
-pub(super) fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-    static HAS_CHILDREN_FILES: OnceLock<bool> = OnceLock::new();
-    let has = *HAS_CHILDREN_FILES.get_or_init(|| {
-        let me = std::process::id();
-        std::fs::metadata(format!("/proc/{me}/task/{me}/children")).is_ok()
-    });
-    if has {
-        children_from_task_files(parents)
-    } else {
-        children_from_stat(parents)
-    }
-}
-
-fn children_from_task_files(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-    let mut out = Vec::new();
-    for &parent in parents {
-        // A process that has exited has no task directory: it has no children left either.
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
-            continue;
-        };
-        for task in tasks.flatten() {
-            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                out.extend(
-                    list.split_ascii_whitespace()
-                        .filter_map(|p| p.parse::<libc::pid_t>().ok()),
-                );
-            }
-        }
-    }
-    out
-}
-
-fn children_from_stat(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = std::str::from_utf8(name.as_bytes())
-            .ok()
-            .and_then(|s| s.parse::<libc::pid_t>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid ...": comm may hold anything, so split after the last ')'.
-        let Some(close) = stat.iter().rposition(|&b| b == b')') else {
-            continue;
-        };
-        let ppid = std::str::from_utf8(&stat[close + 1..])
-            .ok()
-            .and_then(|rest| rest.split_whitespace().nth(1))
-            .and_then(|s| s.parse::<libc::pid_t>().ok());
-        if ppid.is_some_and(|pp| parents.contains(&pp)) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{children_from_stat, children_from_task_files};
+    use super::children_of;
 
     #[test]
-    fn both_ways_find_the_same_children() {
+    fn children_of_finds_our_children() {
         let mut kids: Vec<std::process::Child> = (0..3)
             .map(|_| {
                 std::process::Command::new("sleep")
@@ -119,23 +55,18 @@ mod tests {
                     .unwrap()
             })
             .collect();
-        let me = [std::process::id() as libc::pid_t];
         let mut want: Vec<libc::pid_t> = kids.iter().map(|k| k.id() as libc::pid_t).collect();
         want.sort();
-        let mut by_stat = children_from_stat(&me);
-        by_stat.retain(|p| want.contains(p));
-        by_stat.sort();
-        assert_eq!(by_stat, want);
-        let me_path = format!("/proc/{}/task/{}/children", me[0], me[0]);
-        if std::path::Path::new(&me_path).exists() {
-            let mut by_files = children_from_task_files(&me);
-            by_files.retain(|p| want.contains(p));
-            by_files.sort();
-            assert_eq!(by_files, want);
-        }
+        let mut found = children_of(&[std::process::id() as libc::pid_t]);
+        // Other tests of this binary may have children of their own meanwhile.
+        found.retain(|p| want.contains(p));
+        found.sort();
         for k in &mut kids {
             let _ = k.kill();
             let _ = k.wait();
         }
+        assert_eq!(found, want);
+        // A process that does not exist has no children.
+        assert!(children_of(&[i32::MAX]).is_empty());
     }
 }

@@ -15,28 +15,9 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 
-use super::fd::{last_errno, pipe, Fd};
-use super::sys;
-
-/// Where the helper's stderr goes.
-#[derive(Clone, Copy)]
-pub(super) enum Stderr {
-    Inherit,
-    Fd(c_int),
-    Null,
-}
-
-/// What the child must do; read by the child only while the parent is suspended.
-pub(super) struct Plan<'a> {
-    pub(super) path: &'a CStr,
-    pub(super) argv: *const *mut c_char,
-    pub(super) envp: *const *mut c_char,
-    /// Dup'ed onto 1.
-    pub(super) stdout: c_int,
-    pub(super) stdin_null: bool,
-    pub(super) stderr: Stderr,
-    pub(super) own_group: bool,
-}
+use super::super::fd::{last_errno, pipe, Fd};
+use super::super::spawn::{Plan, Stderr};
+use super::close_range;
 
 struct Shared<'a> {
     plan: &'a Plan<'a>,
@@ -237,10 +218,10 @@ unsafe fn open_onto(path: &CStr, flags: c_int, target: c_int) -> Result<(), c_in
 /// Closes every descriptor above 2 but `keep` (the error pipe, closed by the exec).
 unsafe fn close_from_3(keep: c_int, max_fd: c_int) {
     let ranged = if keep > 3 {
-        sys::close_range(3, (keep - 1) as libc::c_uint) == 0
-            && sys::close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
+        close_range(3, (keep - 1) as libc::c_uint) == 0
+            && close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
     } else {
-        sys::close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
+        close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
     };
     if ranged || close_listed(keep) {
         return;
