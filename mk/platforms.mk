@@ -17,8 +17,9 @@
 #       test-aarch64   the vector, runner and cache suites under qemu-aarch64; the C ABI tests
 #                      linked against the shipped aarch64 .a and .so, under qemu-aarch64
 #       test-gnu217    the C ABI tests against the shipped x86_64 glibc-2.17 .a and .so, natively
-#   make check-macos (not in `make test`)
-#       cargo check of the library for aarch64-apple-darwin and x86_64-apple-darwin
+#   make check-macos (part of `make test`)
+#       the library type-checked for aarch64-apple-darwin and x86_64-apple-darwin: clippy with
+#       -D warnings (every feature), and its unit tests; needs no SDK or linker (none here)
 #
 # What they need is installed on first use: Rust targets (tools/ensure-rust-targets), Debian
 # packages (tools/ensure-debs), ziglang and cargo-zigbuild from PyPI (the venv of `make wheel`,
@@ -64,7 +65,7 @@ PLAT_QEMU_ISOLATED = $(shell cat $(PLAT_RUST_SUITES_QEMU:%=tests/%.rs) | tr '\n'
 PLAT_QEMU_SKIPS     = --exact $(addprefix --skip ,argv_spawn_errors_read_as_go_os_exec $(PLAT_QEMU_ISOLATED))
 
 DIST_TARGETS += x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl
-TEST_TARGETS += test-platforms
+TEST_TARGETS += test-platforms check-macos
 
 # Rules here must not become the default goal of the top-level Makefile (which includes this
 # file before its own `all`): the goal is saved here and restored at the end.
@@ -172,12 +173,18 @@ test-aarch64: plat-rust-aarch64 plat-c-aarch64
 test-gnu217: plat-c-gnu217
 test-platforms: test-so-audit test-musl test-aarch64 test-gnu217
 
-# Not in `make test`: whether the library type-checks for macOS (no linker or SDK here, so no
-# build, link or run). It does not yet (docs/PLATFORMS.md).
+# Whether the library type-checks for macOS: no SDK or linker here, so nothing is built, linked
+# or run (docs/PLATFORMS.md). Clippy does what `cargo check` does, and more: the library with
+# every feature, then its unit tests (--profile test), for each Apple target.
+PLAT_APPLE_TARGETS := aarch64-apple-darwin x86_64-apple-darwin
 .PHONY: check-macos
 check-macos:
-	sh tools/ensure-rust-targets aarch64-apple-darwin x86_64-apple-darwin
-	$(CARGO) check --quiet --lib --target aarch64-apple-darwin
-	$(CARGO) check --quiet --lib --target x86_64-apple-darwin
+	sh tools/ensure-rust-targets $(PLAT_APPLE_TARGETS)
+	@set -e; for t in $(PLAT_APPLE_TARGETS); do \
+	  echo "$(CARGO) clippy --lib --target $$t (--all-features; --profile test)"; \
+	  $(CARGO) clippy --quiet --lib --all-features --target $$t -- -D warnings; \
+	  $(CARGO) clippy --quiet --lib --profile test --target $$t -- -D warnings; \
+	done
+	@echo "check-macos: the library type-checks for $(PLAT_APPLE_TARGETS) (not built, linked or run here)"
 
 .DEFAULT_GOAL := $(PLAT_SAVED_GOAL)
