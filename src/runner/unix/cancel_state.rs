@@ -1,6 +1,8 @@
 //! Deferring `pthread_cancel` of the calling thread while the library may reach a cancellation
 //! point (poll, read, waitpid, open, close, fcntl locks, sleeps...).
 
+use super::os::PTHREAD_CANCEL_DISABLE;
+
 /// Disables the calling thread's cancellation while alive, then restores the state the thread
 /// had. A cancellation requested meanwhile stays pending and acts at the thread's next
 /// cancellation point after that: glibc cancels a thread by unwinding it with a forced
@@ -10,8 +12,6 @@
 pub(crate) struct NoCancel {
     old: libc::c_int,
 }
-
-use super::os::PTHREAD_CANCEL_DISABLE;
 
 extern "C" {
     fn pthread_setcancelstate(state: libc::c_int, old: *mut libc::c_int) -> libc::c_int;
