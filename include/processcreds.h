@@ -374,8 +374,6 @@ void pc_expire(const pc_provider *p);
  */
 bool pc_expires_at(const pc_provider *p, int64_t *unix_ms_out);
 
-extern int pthread_setcancelstate(int state, int *old);
-
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
