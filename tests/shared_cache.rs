@@ -23,26 +23,35 @@ fn zz_client_process() {
     }
 }
 
-#[test]
-fn fifty_processes_at_once_run_the_helper_once() {
-    let w = World::new("fifty");
+/// `n` clients (each made by `client` from `w.client()`) started on one barrier and released
+/// at once; their outcomes.
+fn released_together(
+    w: &World,
+    n: usize,
+    client: impl Fn(ClientBuilder) -> ClientBuilder,
+) -> Vec<Outcome> {
     let (reader, mut writer) = pipe();
-    let children: Vec<_> = (0..50)
+    let children: Vec<_> = (0..n)
         .map(|_| {
-            w.client()
-                .env("PCT_SLEEP", "0.3")
+            client(w.client())
                 .barrier(Stdio::from(reader.try_clone().unwrap()))
                 .spawn()
         })
         .collect();
     drop(reader);
     // Every client is started and waits for its byte: release them all at once.
-    writer.write_all(&[b'g'; 50]).unwrap();
+    writer.write_all(&vec![b'g'; n]).unwrap();
     drop(writer);
-    let outcomes: Vec<Outcome> = children
+    children
         .into_iter()
         .map(|c| Outcome::from_output(c.wait_with_output().unwrap()))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn fifty_processes_at_once_run_the_helper_once() {
+    let w = World::new("fifty");
+    let outcomes = released_together(&w, 50, |c| c.env("PCT_SLEEP", "0.3"));
     assert_eq!(w.runs(), 1, "the helper must run once for 50 processes");
     for o in &outcomes {
         o.assert_run(1);
@@ -52,19 +61,7 @@ fn fifty_processes_at_once_run_the_helper_once() {
     assert_eq!(w.entries(), 1);
 
     // A second wave finds the entry: no run at all.
-    let (reader, mut writer) = pipe();
-    let children: Vec<_> = (0..50)
-        .map(|_| {
-            w.client()
-                .barrier(Stdio::from(reader.try_clone().unwrap()))
-                .spawn()
-        })
-        .collect();
-    drop(reader);
-    writer.write_all(&[b'g'; 50]).unwrap();
-    drop(writer);
-    for c in children {
-        let o = Outcome::from_output(c.wait_with_output().unwrap());
+    for o in released_together(&w, 50, |c| c) {
         assert_eq!(o, outcomes[0]);
     }
     assert_eq!(w.runs(), 1, "the second wave runs nothing");
