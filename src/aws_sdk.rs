@@ -306,6 +306,15 @@ mod tests {
         Credentials::new("AKID", "SECRET", token, Some("123456789012"), provider, exp)
     }
 
+    /// The SDK's credentials carry the key id, secret, token and account of `creds(_, "TOKEN",
+    /// _)` (and of the helpers' output).
+    fn assert_keys(c: &SdkCredentials) {
+        assert_eq!(c.access_key_id(), "AKID");
+        assert_eq!(c.secret_access_key(), "SECRET");
+        assert_eq!(c.session_token(), Some("TOKEN"));
+        assert_eq!(c.account_id().map(|a| a.as_str()), Some("123456789012"));
+    }
+
     #[test]
     fn credentials_map_to_the_sdk() {
         let exp = UnixTime::from_nanos(1_900_000_000_123_000_000);
@@ -313,10 +322,7 @@ mod tests {
             &creds(PROVIDER_NAME, "TOKEN", Some(exp)),
             Duration::from_secs(60),
         );
-        assert_eq!(c.access_key_id(), "AKID");
-        assert_eq!(c.secret_access_key(), "SECRET");
-        assert_eq!(c.session_token(), Some("TOKEN"));
-        assert_eq!(c.account_id().map(|a| a.as_str()), Some("123456789012"));
+        assert_keys(&c);
         assert_eq!(
             c.expiry(),
             Some(UNIX_EPOCH + Duration::new(1_900_000_000 - 60, 123_000_000))
@@ -447,10 +453,7 @@ mod tests {
             let dir = TempDir::new("plain");
             let p = Provider::new(helper(&dir, None));
             let c = block_on(p.provide_credentials()).expect("credentials");
-            assert_eq!(c.access_key_id(), "AKID");
-            assert_eq!(c.secret_access_key(), "SECRET");
-            assert_eq!(c.session_token(), Some("TOKEN"));
-            assert_eq!(c.account_id().map(|a| a.as_str()), Some("123456789012"));
+            assert_keys(&c);
             assert_eq!(
                 c.expiry(),
                 Some(UNIX_EPOCH + Duration::from_secs(4_102_444_800))
