@@ -21,15 +21,7 @@ top=$(pwd)
 readme=bindings/go/README.md
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/processcreds-go-recipe.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() {
-    name=$1
-    shift
-    if "$@" >>"$tmp/log" 2>&1; then ok "$name"; else fail "$name"; tail -n 25 "$tmp/log"; fi
-}
+. "$top/tools/checks.sh"
 # block NAME [FILE]: the fenced block after `<!-- go-recipe: NAME -->` in FILE (the Go README),
 # the checkout's path filled in.
 block() {
@@ -93,5 +85,4 @@ if recipe "$tmp/readme.sh" "$mod" >"$tmp/readme.out" 2>&1; then ok "top README's
     fail "top README's Go recipe runs as written"; tail -n 25 "$tmp/readme.out"; fi
 check "top README: go build made the program, which prints the sample key id" sh -c "'$mod/myapp' | grep -qx 'AKIDEXAMPLESAMPLE01 ProcessProvider'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -23,15 +23,7 @@ auditwheel=$2
 top=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/processcreds-wheel.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() {
-    label=$1
-    shift
-    if "$@" >"$tmp/out" 2>&1; then ok "$label"; else fail "$label"; tail -n 25 "$tmp/out"; fi
-}
+. "$top/tools/checks.sh"
 
 # The manylinux/musllinux policy name auditwheel prints for a wheel's platform tag.
 policy() {
@@ -113,7 +105,7 @@ check "make wheel built wheels (found $count in $wheels)" test "$count" -gt 0
 
 if [ -z "$runnable" ]; then
     fail "no wheel for this machine ($host_arch, $host_libc) to install"
-    echo "$passed passed, $failed failed"
+    summary
     exit 1
 fi
 
@@ -178,5 +170,4 @@ print(", ".join(f"{m} {n}" for m, n in sorted(ran.items())))
 EOF
 check "each suite ran and passed, none skipped but other platforms' vectors; the bundled library was loaded" "$PYTHON3" "$tmp/junit.py" "$tmp/junit.xml"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -23,17 +23,8 @@ set -u
 top=$(pwd)
 STRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
 helper="$top/examples/sample-helper.sh"
-passed=0
-failed=0
+. "$top/tools/checks.sh"
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-# check NAME COMMAND...: runs the command (output to the log), ok if it succeeds.
-check() {
-    name=$1
-    shift
-    if "$@" >>"$tmp/log" 2>&1; then ok "$name"; else fail "$name"; tail -n 15 "$tmp/log"; fi
-}
 # run PROGRAM ARGS...: runs a program with no LD_LIBRARY_PATH.
 run() { env -u LD_LIBRARY_PATH "$@"; }
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
@@ -53,7 +44,7 @@ if [ "${1:-}" = --system ]; then
     unset PREFIX LIBDIR INCLUDEDIR PKGCONFIGDIR BINDIR DESTDIR PKG_CONFIG_PATH PKG_CONFIG_LIBDIR LD_LIBRARY_PATH
     if ! ldso_dirs | grep -qx /usr/local/lib; then
         echo "SKIP default prefix: /usr/local/lib is not in this system's dynamic linker search path"
-        echo "$passed passed, $failed failed"
+        summary
         exit 0
     fi
     check "make install (PREFIX=/usr/local, as root)" sh -c "$MAKE --no-print-directory -s install >'$ns/install.out' 2>&1"
@@ -70,7 +61,7 @@ if [ "${1:-}" = --system ]; then
     check "make uninstall (PREFIX=/usr/local)" $MAKE --no-print-directory -s uninstall
     check "uninstall: the loader's cache no longer lists libprocesscreds" sh -c "! ldconfig -p | grep -q libprocesscreds"
     check "uninstall: nothing of processcreds left in /usr/local" sh -c "test -z \"\$(find /usr/local -name '*processcreds*')\""
-    echo "$passed passed, $failed failed"
+    summary
     exit 0
 fi
 
@@ -187,5 +178,4 @@ check "uninstall removed every file" sh -c "test -z \"\$(find '$prefix' -type f 
 sed -n '/<!-- example.c -->/,/^```$/p' bindings/c/README.md | sed '1,2d;$d' >"$tmp/readme-example.c"
 check "bindings/c/README.md shows bindings/c/example.c verbatim" cmp "$tmp/readme-example.c" bindings/c/example.c
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
