@@ -74,6 +74,12 @@ enum class shared_config : std::uint32_t {
     enable = PC_SHARED_CONFIG_ENABLE,
 };
 
+/// Whether credentials are shared with the same user's other processes (pc_set_shared_cache).
+enum class shared_cache : std::uint32_t {
+    off = PC_SHARED_CACHE_OFF,
+    user = PC_SHARED_CACHE_USER,
+};
+
 /// Unix time with millisecond precision, as the C ABI gives it.
 using time_point = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
@@ -297,6 +303,20 @@ public:
     }
     provider &set_stdin(stdin_mode m) {
         detail::check(pc_set_stdin(handle_.get(), static_cast<std::uint32_t>(m)), "pc_set_stdin");
+        return *this;
+    }
+    /// Shares credentials with the same user's other processes (default shared_cache::off);
+    /// see pc_set_shared_cache.
+    provider &set_shared_cache(shared_cache m) {
+        detail::check(pc_set_shared_cache(handle_.get(), static_cast<std::uint32_t>(m)),
+                      "pc_set_shared_cache");
+        return *this;
+    }
+    /// Refresh ahead: how long before the expiry a retrieve starts a background refresh and
+    /// returns the cached credentials at once (default 0: off); see pc_set_refresh_window.
+    provider &set_refresh_window(std::chrono::milliseconds d) {
+        detail::check(pc_set_refresh_window(handle_.get(), detail::millis(d, "refresh window")),
+                      "pc_set_refresh_window");
         return *this;
     }
 

@@ -321,6 +321,9 @@ static void test_setters_null_and_modes(void) {
     CHECK_STATUS(pc_set_stdin(NULL, PC_STDIN_NULL), PC_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(pc_set_stderr(NULL, 99), PC_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(pc_set_stdin(NULL, 99), PC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pc_set_shared_cache(NULL, PC_SHARED_CACHE_USER), PC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pc_set_shared_cache(NULL, 99), PC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pc_set_refresh_window(NULL, 1000), PC_STATUS_INVALID_ARGUMENT);
 
     CHECK_STATUS(pc_provider_new("true", &p), PC_STATUS_OK);
     CHECK_STATUS(pc_set_timeout(p, 1000), PC_STATUS_OK);
@@ -337,6 +340,12 @@ static void test_setters_null_and_modes(void) {
     CHECK_STATUS(pc_set_stdin(p, PC_STDIN_NULL), PC_STATUS_OK);
     CHECK_STATUS(pc_set_stdin(p, 2), PC_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(pc_set_stdin(p, UINT32_MAX), PC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pc_set_shared_cache(p, PC_SHARED_CACHE_USER), PC_STATUS_OK);
+    CHECK_STATUS(pc_set_shared_cache(p, PC_SHARED_CACHE_OFF), PC_STATUS_OK);
+    CHECK_STATUS(pc_set_shared_cache(p, 2), PC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pc_set_shared_cache(p, UINT32_MAX), PC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pc_set_refresh_window(p, 1000), PC_STATUS_OK);
+    CHECK_STATUS(pc_set_refresh_window(p, 0), PC_STATUS_OK);
     pc_free(p);
 }
 

@@ -259,6 +259,44 @@ void test_threads() {
     CHECK_INT(fx_count("count"), 1);
 }
 
+// (fx_script's body is a printf format: %% for a %.)
+// set_shared_cache: a second provider (as another process would) is served from the entry the
+// first one wrote; set_refresh_window: a retrieve inside the window refreshes in the background.
+void test_shared_cache_and_refresh_window() {
+    char dir[FX_PATH];
+    fx_mkdir("shared");
+    setenv("PROCESSCREDS_CACHE_DIR", fx_path(dir, "shared"), 1);
+    fx_script("shared.sh", nullptr,
+              "echo run >> \"$D/shared-count\"\n"
+              "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDSHARED\",\"SecretAccessKey\":\"s\",'\n"
+              "t=$(date +%%s)\nt=$((t + 3600))\n"
+              "printf '\"Expiration\":\"%%s\"}' \"$(date -u -d \"@$t\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\"\n");
+    {
+        pc::provider a(fx_cmd("shared.sh"));
+        pc::provider b(fx_cmd("shared.sh"));
+        a.set_shared_cache(pc::shared_cache::user);
+        b.set_shared_cache(pc::shared_cache::user);
+        CHECK(a.retrieve().access_key_id() == "AKIDSHARED");
+        CHECK(b.retrieve().access_key_id() == "AKIDSHARED");
+        CHECK_INT(fx_count("shared-count"), 1);
+        CHECK_THROWS(a.set_shared_cache(static_cast<pc::shared_cache>(7)),
+                     pc::status::invalid_argument);
+        CHECK_THROWS(a.set_refresh_window(-1ms), pc::status::invalid_argument);
+    }
+    unsetenv("PROCESSCREDS_CACHE_DIR");
+
+    // A window longer than the credentials' life: every retrieve is inside it.
+    pc::provider r(fx_cmd("shared.sh"));
+    r.set_refresh_window(std::chrono::hours(2));
+    CHECK(r.retrieve().access_key_id() == "AKIDSHARED");
+    CHECK_INT(fx_count("shared-count"), 2);
+    CHECK(r.retrieve().access_key_id() == "AKIDSHARED"); // cached, starts the refresh
+    for (int i = 0; i < 1000 && fx_count("shared-count") < 3; i++) {
+        fx_sleep_ms(10);
+    }
+    CHECK_INT(fx_count("shared-count"), 3);
+}
+
 const check_case cases[] = {
     {"version", test_version},
     {"retrieve_and_fields", test_retrieve_and_fields},
@@ -268,6 +306,7 @@ const check_case cases[] = {
     {"invalid_arguments", test_invalid_arguments},
     {"profile", test_profile},
     {"threads", test_threads},
+    {"shared_cache_and_refresh_window", test_shared_cache_and_refresh_window},
 };
 
 } // namespace
