@@ -8,7 +8,8 @@
 #   make dist (targets and their dist/<triple>/: mk/platforms.mk and the DIST_TARGETS seam)
 #       then, per target, dist/processcreds-<version>-<triple>.tar.gz (tools/dist-archive: the
 #       stripped libraries, relocatable pkg-config files, headers, README.md, LICENSE, and on
-#       Linux targets the processcreds command built for the target), and dist/SHA256SUMS over
+#       Linux targets the processcreds command built for the target; Windows' dist/<triple>/
+#       holds its own, mk/windows.mk), and dist/SHA256SUMS over
 #       the tarballs.
 #   make test-dist
 #       tools/dist-test: checksums and contents of every tarball; the build machine's tarball

@@ -21,9 +21,13 @@
 #                       - the Go binding's tests (cgo, MinGW gcc, against what `make windows`
 #                         made), aws-sdk-go v1's own processcreds on the vectors among them (the
 #                         differential suite).
+#                       - the processcreds command as shipped (bin/processcreds.exe):
+#                         tests/windows/cli-test.sh (get, exec, check, cache without the shared
+#                         cache, Go's texts on failure, no secret on stderr).
 #   make dist/x86_64-pc-windows-gnu/
 #                       what ships (Cargo profile `dist`: no debug info, symbols stripped; the
-#                       archive stripped of debug info): bin/processcreds.dll,
+#                       archive stripped of debug info): bin/processcreds.dll, bin/processcreds.exe
+#                       (the command; its shared cache is bypassed on Windows),
 #                       lib/libprocesscreds.dll.a (import library) and lib/libprocesscreds.a,
 #                       include/ (processcreds.h, processcreds.hpp). The C tests of test-windows
 #                       run against these; `make dist` packs them (tools/dist-archive).
@@ -59,7 +63,7 @@ DIST_TARGETS += $(WIN_TRIPLE)
 WIN_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: windows windows-toolchain test-windows test-windows-rust test-windows-c \
-        test-windows-go wine-prefix check-windows-msvc $(WIN_DIST)/
+        test-windows-go test-windows-cli wine-prefix check-windows-msvc $(WIN_DIST)/
 
 windows-toolchain:
 	@tools/ensure-debs $(WIN_DEBS)
@@ -78,14 +82,21 @@ $(WIN_OUT)/bcryptprimitives.dll: tools/wine-bcryptprimitives.c | windows-toolcha
 wine-prefix: $(WIN_OUT)/bcryptprimitives.dll
 	tools/wine-prefix $(WIN_OUT)/bcryptprimitives.dll
 
-test-windows: test-windows-rust test-windows-c test-windows-go
+test-windows: test-windows-rust test-windows-c test-windows-go test-windows-cli
 	@tools/wine-run --kill
 
 test-windows-rust: windows-toolchain wine-prefix check-windows-msvc
 	$(WIN_CARGO_ENV) $(CARGO) clippy --quiet --target $(WIN_TRIPLE) --all-targets -- -D warnings
+	$(WIN_CARGO_ENV) $(CARGO) clippy --quiet --target $(WIN_TRIPLE) -p processcreds-cli --bins \
+	    -- -D warnings
 	$(WIN_CARGO_ENV) $(CARGO) build --quiet --target $(WIN_TRIPLE) --example windows_helper
 	$(WIN_CARGO_ENV) $(CARGO) test --quiet --target $(WIN_TRIPLE) --lib --test vectors \
 	    --test windows_runner --test windows_env
+
+# The processcreds command as `make dist` ships it (bin/processcreds.exe), run under Wine.
+test-windows-cli: windows wine-prefix
+	WINE_RUN="$(WINE_RUN)" PC_VERSION="$(PC_VERSION)" sh tests/windows/cli-test.sh \
+	    $(WIN_DIST)/bin/processcreds.exe
 
 # The C programs are built against what `make dist` ships.
 test-windows-c: windows wine-prefix
@@ -137,5 +148,9 @@ $(WIN_DIST)/: windows-toolchain
 	  x86_64-w64-mingw32-strip --strip-debug $@lib/libprocesscreds.a; } > $(WIN_OUT)/strip.log 2>&1 \
 	  || { cat $(WIN_OUT)/strip.log; exit 1; }
 	cp include/processcreds.h bindings/c/processcreds.hpp $@include/
+	$(WIN_CARGO_ENV) $(CARGO) build --profile dist --quiet --target $(WIN_TRIPLE) \
+	    -p processcreds-cli --bins
+	tools/windows-imports $(WIN_SHIP)/processcreds.exe
+	cp $(WIN_SHIP)/processcreds.exe $@bin/
 
 .DEFAULT_GOAL := $(WIN_SAVED_GOAL)

@@ -43,7 +43,11 @@ fn command_arg() -> Arg {
     Arg::new("command")
         .long("command")
         .value_name("STRING")
-        .help("Run the helper as `sh -c STRING`")
+        .help(if cfg!(windows) {
+            "Run the helper as `cmd.exe /d /s /c \"STRING\"`"
+        } else {
+            "Run the helper as `sh -c STRING`"
+        })
 }
 
 fn program_arg() -> Arg {
