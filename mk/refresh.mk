@@ -26,12 +26,15 @@ $(REFRESH_OUT)/test_refresh: $(REFRESH_TEST_SRC) $(REFRESH_TEST_DEPS) lib
 
 # valgrind's own notes go to a log shown only on failure; forked children are checked natively
 # (in a child forked during a refresh, the parent's refresh thread owns memory it cannot free).
+# --fair-sched=yes: valgrind runs one thread at a time, and by default a thread that keeps
+# retrieving rarely lets another in, so the background refresh the eight retrieving threads wait
+# for could take minutes to run (4 min 44 s instead of 7 s for the whole program here).
 test-refresh: $(REFRESH_OUT)/test_refresh
 	@tools/ensure-debs valgrind >/dev/null
 	@echo "refresh ahead, C ABI:"
 	@./$(REFRESH_OUT)/test_refresh
 	@echo "refresh ahead, C ABI, valgrind:"
-	@PC_TEST_UNDER_VALGRIND=1 valgrind -q --child-silent-after-fork=yes --leak-check=full \
+	@PC_TEST_UNDER_VALGRIND=1 valgrind -q --fair-sched=yes --child-silent-after-fork=yes --leak-check=full \
 	    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	    --error-exitcode=1 --trace-children=no --log-file=$(REFRESH_OUT)/valgrind.log \
 	    ./$(REFRESH_OUT)/test_refresh || { cat $(REFRESH_OUT)/valgrind.log; exit 1; }
