@@ -125,7 +125,11 @@ fn expect_killed_at_timeout(timeout_ms: u64, script: impl Fn(&str) -> String) {
     let dir = TempDir::new("killed");
     let me = dir.join("me");
     expect_timeout(&sh(script(&quote(&me)), timeout_ms));
-    assert!(!alive(read_pid(&me)));
+    // Killed at the timeout; on a loaded machine the kernel may take a moment to finish it.
+    assert!(
+        gone_within(read_pid(&me), Duration::from_secs(2)),
+        "the helper survived its timeout"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
