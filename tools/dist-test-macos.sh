@@ -38,7 +38,7 @@ macos_tarball_checks() {
         --dylibs "$mac_sys,@rpath/$mac_dylib" --undefined-from "$mac_sys,@rpath/$mac_dylib" --bind "_pc_=@rpath/$mac_dylib" \
         "$mac_d/demo-shared"
     # shellcheck disable=SC2046
-    check "$mac_name: demo.c links the static library (pkg-config processcreds-static: $(pcm --libs-only-l processcreds-static | tr -s ' '))" \
+    check "$mac_name: demo.c links the static library (pkg-config processcreds-static: $(echo $(pcm --libs-only-l processcreds-static)))" \
         sh "$top/tools/macos-cc" -target "$mac_zig" $STRICT -o "$mac_d/demo-static" examples/demo.c \
         $(pcm --cflags --libs processcreds-static)
     check "$mac_name: demo (static) loads system libraries only, binds every symbol to libSystem" \
