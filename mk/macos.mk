@@ -21,10 +21,10 @@
 #       code signature (both linkers sign arm64 output; an unsigned arm64 binary is killed by
 #       macOS on Apple silicon).
 #   make test-macos (part of `make test`)
-#       tools/macho-check-selftest (the checks can fail), then examples/demo.c and
-#       bindings/c/example.c compiled for each target against macOS's headers (zig cc, -Werror)
-#       and linked against the shipped .dylib and .a (with MAC_STATIC_LIBS, the static-library
-#       line of the target's pkg-config file); every program checked by tools/macho-check.
+#       examples/demo.c and bindings/c/example.c compiled for each target against macOS's
+#       headers (zig cc, -Werror) and linked against the shipped .dylib and .a (with
+#       MAC_STATIC_LIBS, the static-library line of the target's pkg-config file), every program
+#       checked by tools/macho-check; then tools/macho-check-selftest (each check can fail).
 #       Nothing here runs them.
 #
 # cargo-zigbuild, zig and rust-lld need no Apple file; the venv is `make wheel`'s (mk/python.mk's
