@@ -8,8 +8,8 @@
 #   make dist (targets and their dist/<triple>/: mk/platforms.mk and the DIST_TARGETS seam)
 #       then, per target, dist/processcreds-<version>-<triple>.tar.gz (tools/dist-archive: the
 #       stripped libraries, relocatable pkg-config files, headers, README.md, LICENSE, and on
-#       Linux targets the processcreds command built for the target; Windows' dist/<triple>/
-#       holds its own, mk/windows.mk), and dist/SHA256SUMS over
+#       Linux targets the processcreds command built for the target; Windows' and macOS's
+#       dist/<triple>/ hold their own, mk/windows.mk and mk/macos.mk), and dist/SHA256SUMS over
 #       the tarballs.
 #   make test-dist
 #       tools/dist-test: checksums and contents of every tarball; the build machine's tarball
@@ -86,6 +86,7 @@ dist: dist-tools
 	  case $$t in \
 	    x86_64-unknown-linux-musl) libs="$(DIST_STATIC_LIBS_x86_64-unknown-linux-musl)" ;; \
 	    x86_64-pc-windows-gnu) libs="$(WIN_STATIC_LIBS)" ;; \
+	    *-apple-darwin) libs="$(MAC_STATIC_LIBS)" ;; \
 	    *) libs="$(STATIC_LIBS)" ;; \
 	  esac; \
 	  cli=""; \

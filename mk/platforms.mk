@@ -19,7 +19,8 @@
 #       test-gnu217    the C ABI tests against the shipped x86_64 glibc-2.17 .a and .so, natively
 #   make check-macos (part of `make test`)
 #       the library type-checked for aarch64-apple-darwin and x86_64-apple-darwin: clippy with
-#       -D warnings (every feature), and its unit tests; needs no SDK or linker (none here)
+#       -D warnings (every feature), and its unit tests; needs no SDK or linker (the macOS
+#       builds are linked by mk/macos.mk)
 #
 # What they need is installed on first use: Rust targets (tools/ensure-rust-targets), Debian
 # packages (tools/ensure-debs), ziglang and cargo-zigbuild from PyPI (the venv of `make wheel`,
@@ -173,8 +174,8 @@ test-aarch64: plat-rust-aarch64 plat-c-aarch64
 test-gnu217: plat-c-gnu217
 test-platforms: test-so-audit test-musl test-aarch64 test-gnu217
 
-# Whether the library type-checks for macOS: no SDK or linker here, so nothing is built, linked
-# or run (docs/PLATFORMS.md). Clippy does what `cargo check` does, and more: the library with
+# Whether the library type-checks for macOS (linking: mk/macos.mk; nothing runs macOS code here,
+# docs/PLATFORMS.md). Clippy does what `cargo check` does, and more: the library with
 # every feature, then its unit tests (--profile test), for each Apple target.
 PLAT_APPLE_TARGETS := aarch64-apple-darwin x86_64-apple-darwin
 .PHONY: check-macos
@@ -185,6 +186,6 @@ check-macos:
 	  $(CARGO) clippy --quiet --lib --all-features --target $$t -- -D warnings; \
 	  $(CARGO) clippy --quiet --lib --profile test --target $$t -- -D warnings; \
 	done
-	@echo "check-macos: the library type-checks for $(PLAT_APPLE_TARGETS) (not built, linked or run here)"
+	@echo "check-macos: the library type-checks for $(PLAT_APPLE_TARGETS) (linked by test-macos, run nowhere here)"
 
 .DEFAULT_GOAL := $(PLAT_SAVED_GOAL)
