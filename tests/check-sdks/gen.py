@@ -16,6 +16,7 @@ windows, expired credentials) are written relative to the moment the corpus is m
 import datetime
 import json
 import os
+import random
 import stat
 import sys
 
@@ -305,7 +306,83 @@ def cases() -> list:
     add("exit-255", clean, exit=255)
     add("signal-term", clean, signal="TERM")
     add("signal-kill-empty", b"", signal="KILL")
+
+    # ---- seeded random cases: Expiration texts built from the pieces the readers differ on,
+    # and single-byte mutations of a clean output ----
+    rng = random.Random(int(os.environ.get("CHECK_SDKS_SEED", "24")))
+    for k in range(int(os.environ.get("CHECK_SDKS_RANDOM", "150"))):
+        add(f"rand-exp-{k}", json.dumps(fields(Expiration=random_expiration(rng))))
+    alphabet = b'{}[]",:0123456789.eE+-tfnul \t\n\\/abAZz\x00\x7f\xc3\xa9\xff'
+    for k in range(int(os.environ.get("CHECK_SDKS_RANDOM", "150"))):
+        body = bytearray(clean)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(body))
+            op = rng.choice(["set", "insert", "delete"])
+            if op == "delete":
+                del body[at]
+            else:
+                c = alphabet[rng.randrange(len(alphabet))]
+                if op == "set":
+                    body[at] = c
+                else:
+                    body.insert(at, c)
+        add(f"rand-mut-{k}", bytes(body))
+    for k in range(int(os.environ.get("CHECK_SDKS_RANDOM", "150"))):
+        add(f"rand-obj-{k}", random_object(rng))
     return out
+
+
+def random_object(rng: random.Random) -> bytes:
+    """An object whose fields come in random spellings, types, orders and duplicates."""
+    values = {
+        "Version": ["1", "1", "1", "1.0", "2", "true", '"1"', "null", "1e0", "01", "[]"],
+        "AccessKeyId": ['"AKIDEXAMPLE"'] * 4 + ['""', "null", "5", "{}", '"AK\\nID"', '"AK\\u0000"', "true"],
+        "SecretAccessKey": [json.dumps(SECRET)] * 4 + ['""', "null", "7", "[]", '" "', '"s\\udc00"'],
+        "SessionToken": [json.dumps(TOKEN)] * 3 + ['""', "null", "0", "{}", "[1]", "false", '"t\\u007f"'],
+        "Expiration": [json.dumps(LATER)] * 3 + ['"2099-01-02 03:04:05 UTC"', "null", "5", '""',
+                       '"2098-12-31T23:59:60Z"', '"2001-01-01T00:00:00Z"', '"soon"', '"2099-01-02T03:04:05+24:00"'],
+        "AccountId": ['"123456789012"', "123456789012", "null", "[]"],
+    }
+    pairs = []
+    for name, pool in values.items():
+        for _ in range(rng.choice([0, 1, 1, 1, 1, 2])):
+            key = rng.choice([name, name, name, name.lower(), name.upper(), name[0].lower() + name[1:],
+                              name.replace("K", "\u212a").replace("S", "\u017f")])
+            pairs.append((key, rng.choice(pool)))
+    rng.shuffle(pairs)
+    if rng.random() < 0.2:
+        pairs.append(("Extra", rng.choice(["NaN", "1e999", '"\\ud800"', "[[[]]]", '{"a":null}'])))
+    return ("{" + ",".join(f'"{k}":{v}' for k, v in pairs) + "}").encode()
+
+
+def random_expiration(rng: random.Random) -> str:
+    """A date-and-time text from pieces that Go, the time crate and dateutil read differently."""
+    y = rng.choice(["2099", "2098", "99", "0099", "1999", "20990", "2100", "9999"])
+    mo = rng.choice(["01", "1", "12", "13", "00", "02", "06", "Jan", "January", "jan"])
+    d = rng.choice(["02", "2", "28", "29", "30", "31", "32", "00"])
+    date = rng.choice([
+        f"{y}-{mo}-{d}", f"{y}/{mo}/{d}", f"{mo}/{d}/{y}", f"{d} {mo} {y}", f"{y}{mo}{d}",
+        f"{d}-{mo}-{y}", f"{mo} {d}, {y}", f"{y}.{mo}.{d}",
+    ])
+    h = rng.choice(["03", "3", "23", "24", "00", "12"])
+    mi = rng.choice(["04", "4", "59", "60"])
+    sec = rng.choice(["05", "5", "59", "60", "61", "05.5", "05,25", "05.123456789", "05."])
+    tm = rng.choice([f"{h}:{mi}:{sec}", f"{h}:{mi}", f"{h}{mi}{sec}", f"{h}h{mi}m", f"{h}"])
+    sep = rng.choice(["T", "t", " ", "  ", "_", "", "T ", ", "])
+    zone = rng.choice([
+        "Z", "z", "", " UTC", "UTC", " GMT", "+00:00", "-00:00", "+01:00", "-05:00", "+0100",
+        "+01", " +01:00", "+24:00", "-23:59", "+00:60", " Z", " EST", " CET", "ZZ", " PM",
+        " AM UTC", "+1", "-0130", " utc", " gmt",
+    ])
+    text = f"{date}{sep}{tm}{zone}"
+    if rng.random() < 0.15:
+        text = rng.choice(["Mon, ", "Tue ", "Friday, ", "sat ", "on ", "at ", "the "]) + text
+    if rng.random() < 0.15:
+        text += rng.choice([" (UTC)", " +0100 (CET)", " a.m.", " p.m.", " of", "s", "\u0000",
+                            " 2099", "Z (UTC)", " -0500 (EST)"])
+    if rng.random() < 0.1:
+        text = rng.choice([f"{tm} {date}{zone}", f"{date} at {tm}{zone}", f"{tm}{zone} on {date}"])
+    return text
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The `check` differential test: each case of the corpus (gen.py) through the real SDKs (the
 drivers in go/, python/ and rust/, one process each for the whole corpus, run side by side) and
-through `processcreds check`; every SDK's verdict must be the one `check` gives for it.
+through `processcreds check`; every SDK's verdict must be the one `check` gives for it, and
+check's "processcreds:" line must say what `processcreds get` (the library) really does.
 
     python3 run.py --dir DIR --processcreds BIN --go BIN --python PY --rust BIN
 
@@ -28,7 +29,17 @@ def drive(argv: list, cases: str, env: dict) -> subprocess.Popen:
 
 
 def check(pc: str, helper: str, env: dict) -> dict:
-    """`processcreds check -- helper`: {sdk: "accepts" | "rejects: …"} from its lines."""
+    """`processcreds check -- helper`: {sdk: "accepts" | "rejects: …"} from its lines, and under
+    "library" what `processcreds get -- helper` does."""
+    got = subprocess.run(
+        [pc, "get", "--", helper],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    library = "accepts" if got.returncode == 0 else "rejects: " + got.stderr.decode(
+        "utf-8", "replace").strip().replace("\n", " ")
     out = subprocess.run(
         [pc, "check", "--", helper],
         stdin=subprocess.DEVNULL,
@@ -42,6 +53,7 @@ def check(pc: str, helper: str, env: dict) -> dict:
             if line.startswith(sdk + ": ") and sdk not in said:
                 v = line[len(sdk) + 2 :]
                 said[sdk] = "accepts" if v.startswith("accept") else v
+    said["library"] = library
     return said
 
 
@@ -82,9 +94,13 @@ def main() -> int:
             real[(sdk, name)] = verdict
     passed = failed = 0
     for name in names:
-        if "processcreds" not in said[name]:
-            print(f"FAIL {name}: no processcreds line in check's report")
+        s, lib = said[name].get("processcreds"), said[name]["library"]
+        if s is None or s.startswith("accepts") != lib.startswith("accepts"):
+            print(f"FAIL {name} [processcreds]: check says {s!r}, `processcreds get` "
+                  f"{lib!r}")
             failed += 1
+        else:
+            passed += 1
         for sdk in SDKS:
             r = real.get((sdk, name))
             s = said[name].get(sdk)
@@ -98,7 +114,8 @@ def main() -> int:
             else:
                 passed += 1
     took = time.monotonic() - start
-    print(f"check-sdks: {len(names)} cases through 4 SDKs and check in {took:.1f}s")
+    print(f"check-sdks: {len(names)} cases through 4 SDKs, processcreds get and check in "
+          f"{took:.1f}s")
     if not args.keep and failed == 0:
         shutil.rmtree(d, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
