@@ -256,7 +256,7 @@ pub fn processcreds(raw: &[u8], go_v1: &Result<Accepted, Error>) -> Result<(), (
             "D3: aws-sdk-go v1 silently reads only the first 8192 bytes (MaxBufSize) and ignores \
              the rest; processcreds fails at once on any byte past the limit but whitespace"
         } else {
-            "D3: output past MaxBufSize (8192 bytes), which aws-sdk-go v1 truncates"
+            "as aws-sdk-go v1, which fails on the first 8192 bytes it reads (D3)"
         };
         return Err((e, why.into()));
     }
@@ -282,9 +282,9 @@ pub fn processcreds(raw: &[u8], go_v1: &Result<Accepted, Error>) -> Result<(), (
                  never rewrites the output"
                     .to_string()
             } else {
-                "D8: aws-sdk-go turns invalid UTF-8 and lone surrogate escapes into U+FFFD and \
-                 keeps \\u0000; processcreds rejects them (a NUL cannot cross the C ABI, and \
-                 a silently altered secret or token would only fail later at AWS)"
+                "D8: aws-sdk-go reads invalid UTF-8 and lone surrogate escapes as U+FFFD and \
+                 keeps \\u0000, processcreds rejects them: a NUL cannot cross the C ABI, and a \
+                 silently altered secret fails only later, at AWS"
                     .to_string()
             };
             Err((e, why))

@@ -240,7 +240,12 @@ fn empty_key(a: &Analysis) -> Vec<String> {
 }
 
 fn header_value(a: &Analysis) -> Vec<String> {
-    let pairs = pairs(a);
+    // The values as decoded (Python's reader keeps a NUL and control characters as they are),
+    // else as Go reads them.
+    let pairs = match a.boto.object() {
+        Some(Py::Dict(d)) => d.clone(),
+        _ => pairs(a),
+    };
     ["AccessKeyId", "SessionToken"]
         .iter()
         .filter_map(|name| match go_value(&pairs, name) {
