@@ -7,7 +7,8 @@
 //! `e`/`E` and signs that Rust's number parsers accept (`01`, `1.` and `1.e5` pass); a backslash
 //! in a string skips the next byte, whatever it is (`\x`, a short `\u12`), and escapes are
 //! checked only when a string is unescaped (the keys, and the values aws-config reads), where a
-//! lone surrogate escape fails.
+//! lone surrogate escape fails. Errors name a byte offset, never a byte of the output (a value
+//! may be a secret).
 
 /// The first token of a value, as aws-config's callback sees it.
 #[derive(Debug, PartialEq)]
@@ -213,13 +214,13 @@ impl<'a> Tokens<'a> {
                     b't' => self.literal(b"true").map(|_| Token::Bool(true))?,
                     b'f' => self.literal(b"false").map(|_| Token::Bool(false))?,
                     b'-' | b'0'..=b'9' => Token::Number(self.number()?),
-                    c => return Err(format!("unexpected token '{}' at {}", c as char, self.i)),
+                    _ => return Err(format!("unexpected token at byte {}", self.i)),
                 };
                 match self.peek() {
                     None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'}' | b']' | b',') => {
                         Ok(Tok::Value(v))
                     }
-                    Some(c) => Err(format!("unexpected token '{}' at {}", c as char, self.i)),
+                    Some(_) => Err(format!("unexpected token at byte {}", self.i)),
                 }
             }
         }
@@ -231,7 +232,7 @@ impl<'a> Tokens<'a> {
                 self.set(State::ObjectValue);
                 Ok(Tok::Key(self.string()?))
             }
-            c => Err(format!("unexpected token '{}' at {}", c as char, self.i)),
+            _ => Err(format!("unexpected token at byte {}", self.i)),
         }
     }
 
@@ -266,7 +267,7 @@ impl<'a> Tokens<'a> {
                     self.i += 1;
                     self.value()
                 }
-                Ok(c) => Err(format!("unexpected token '{}' at {}", c as char, self.i)),
+                Ok(_) => Err(format!("unexpected token at byte {}", self.i)),
                 Err(e) => Err(e),
             },
             State::ObjectFirst => match self.expect() {
@@ -281,7 +282,7 @@ impl<'a> Tokens<'a> {
                     self.ws();
                     self.key()
                 }
-                Ok(c) => Err(format!("unexpected token '{}' at {}", c as char, self.i)),
+                Ok(_) => Err(format!("unexpected token at byte {}", self.i)),
                 Err(e) => Err(e),
             },
             State::ObjectValue => match self.expect() {
@@ -290,7 +291,7 @@ impl<'a> Tokens<'a> {
                     self.set(State::ObjectNext);
                     self.value()
                 }
-                Ok(c) => Err(format!("unexpected token '{}' at {}", c as char, self.i)),
+                Ok(_) => Err(format!("unexpected token at byte {}", self.i)),
                 Err(e) => Err(e),
             },
         };
@@ -315,7 +316,7 @@ pub fn unescape(s: &str) -> R<String> {
         }
         let h = std::str::from_utf8(&b[at + 2..at + 6]).map_err(|_| "invalid UTF-8")?;
         if !h.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("invalid JSON Unicode escape: \\u{h}"));
+            return Err("invalid JSON Unicode escape".into());
         }
         u32::from_str_radix(h, 16).map_err(|e| e.to_string())
     };
@@ -333,15 +334,16 @@ pub fn unescape(s: &str) -> R<String> {
                 let (read, c) = if (0xd800..0xdc00).contains(&high) {
                     let low = hex(i + 6)?;
                     if !(0xdc00..0xe000).contains(&low) {
-                        return Err(format!("invalid surrogate pair: \\u{high:04X}\\u{low:04X}"));
+                        return Err("invalid surrogate pair".into());
                     }
                     (12, 0x10000 + (high - 0xd800) * 0x400 + (low - 0xdc00))
                 } else {
                     (6, high)
                 };
                 out.push(
-                    char::from_u32(c)
-                        .ok_or_else(|| format!("invalid JSON Unicode escape: \\u{c:04x}"))?,
+                    char::from_u32(c).ok_or_else(|| {
+                        "invalid JSON Unicode escape (a lone surrogate)".to_string()
+                    })?,
                 );
                 i += read;
             }
@@ -355,7 +357,7 @@ pub fn unescape(s: &str) -> R<String> {
                     b'n' => '\n',
                     b'r' => '\r',
                     b't' => '\t',
-                    _ => return Err(format!("invalid JSON escape: \\{}", e as char)),
+                    _ => return Err("invalid JSON escape".into()),
                 });
                 i += 2;
             }
@@ -426,7 +428,16 @@ pub fn parse_loop<'a>(input: &'a [u8], mut f: impl FnMut(&str, &Token<'a>) -> R<
                     }
                 }
             }
-            other => return Err(format!("expected object key, found: {other:?}")),
+            other => {
+                return Err(format!(
+                    "expected object key, found: {}",
+                    if other.is_none() {
+                        "the end"
+                    } else {
+                        "another token"
+                    }
+                ))
+            }
         }
     }
     if t.next().is_some() {
