@@ -2,7 +2,9 @@
 //! the provider of a profile's `credential_process`), then SigV4 signing as aws-runtime 1.10.2
 //! does it with aws-sigv4 1.6.4. "Accepts" means `provide_credentials` succeeds and a request is
 //! signed. The SDK's identity cache hands out what the provider returned even when it has
-//! expired (aws-smithy-runtime `LazyCache`), so an Expiration in the past is no rejection.
+//! expired (aws-smithy-runtime 1.16.2 `src/client/identity/cache/lazy.rs:459-500`, and
+//! `src/expiring_cache.rs:67-75`: a freshly loaded identity is returned whatever its expiry), so
+//! an Expiration in the past is no rejection.
 
 use super::smithy_json::{self, Token};
 use super::{time_crate, Rule};

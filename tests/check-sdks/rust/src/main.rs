@@ -4,8 +4,9 @@
 //! sign`, then the signing instructions applied to the request, whose header values the SDK
 //! unwraps). Prints one `aws-sdk-rust<TAB>name<TAB>accepts` or `…<TAB>rejects: why` line a helper.
 //!
-//! The SDK's identity cache (aws-smithy-runtime `LazyCache`) hands out what the provider returned
-//! even when its expiry has passed, so an expired Expiration is not a rejection here either.
+//! The SDK's identity cache (aws-smithy-runtime 1.16.2 `LazyCache`, `lazy.rs:459-500`) hands out
+//! what the provider returned even when its expiry has passed, so an expired Expiration is not a
+//! rejection here either.
 
 use std::io::BufRead;
 use std::panic::{catch_unwind, AssertUnwindSafe};
