@@ -202,8 +202,19 @@ pub struct V2 {
     raw: Vec<u8>,
 }
 
+/// v2's text for the error v1 gives (the same checks, without v1's error codes).
+fn v2_text(e: &Error) -> String {
+    let message = e
+        .message()
+        .replace("of credential_process output", "of process output");
+    match e.cause() {
+        Some(c) => format!("{message}: {c}"),
+        None => message,
+    }
+}
+
 fn v2_decode(v: &V2) -> Result<(), String> {
-    retrieve(&v.raw).map(|_| ()).map_err(|e| one_line(&e))
+    retrieve(&v.raw).map(|_| ()).map_err(|e| v2_text(&e))
 }
 
 /// A key that Go matches to `AccountId` whose value is neither a string nor null.

@@ -36,6 +36,22 @@ pub struct Pitfall {
     pub check: fn(&Analysis) -> Vec<String>,
 }
 
+/// A key as a line shows it: quoted, with control and non-ASCII characters escaped (a KELVIN
+/// SIGN must not pass for a K).
+fn key_shown(k: &PyStr) -> String {
+    let mut out = String::from("\"");
+    for &c in &k.0 {
+        match char::from_u32(c) {
+            Some(ch) if ch.is_ascii() && !ch.is_ascii_control() && ch != '"' && ch != '\\' => {
+                out.push(ch)
+            }
+            _ => out.push_str(&format!("\\u{{{c:04x}}}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The top-level object's (key, value) pairs as Go reads them, when Python's reader takes them.
 fn pairs(a: &Analysis) -> Vec<(PyStr, Py)> {
     go::object(a.raw).unwrap_or_default()
@@ -84,7 +100,7 @@ fn key_case(a: &Analysis) -> Vec<String> {
         };
         let exact_too = pairs.iter().any(|(k, _)| k.is(name));
         let botocore = if exact_too {
-            "reads only the exactly spelled key".to_string()
+            format!("uses the {name:?} key instead")
         } else {
             match *name {
                 "AccessKeyId" | "SecretAccessKey" => {
@@ -106,9 +122,10 @@ fn key_case(a: &Analysis) -> Vec<String> {
             "aws-sdk-rust does not match it (it folds ASCII letters only)"
         };
         out.push(format!(
-            "key {key:?} is not spelled {name:?}: aws-sdk-go v1/v2 match keys ignoring case \
+            "key {} is not spelled {name:?}: aws-sdk-go v1/v2 match keys ignoring case \
              (Unicode folding), {rust}, but botocore (AWS CLI, boto3) reads only the exact \
-             spelling, so it {botocore}"
+             spelling, so it {botocore}",
+            key_shown(k)
         ));
     }
     out
@@ -122,7 +139,7 @@ fn duplicate_key(a: &Analysis) -> Vec<String> {
             let keys: Vec<String> = pairs
                 .iter()
                 .filter(|(k, _)| go_fold_eq(&k.lossy(), name))
-                .map(|(k, _)| format!("{:?}", k.lossy()))
+                .map(|(k, _)| key_shown(k))
                 .collect();
             (keys.len() > 1).then(|| {
                 format!(
@@ -146,7 +163,7 @@ fn type_effect(name: &str, v: &Py) -> Option<String> {
             "Version is {}, not the integer 1: aws-sdk-go v1/v2 fail to parse it, botocore \
              (Version == 1) and aws-sdk-rust (a lossless integer) accept it",
             match p {
-                Py::Float(f) => f.to_string(),
+                Py::Float(f) => format!("{f:?}"),
                 _ => "1".into(),
             }
         ),
@@ -267,7 +284,7 @@ fn header_value(a: &Analysis) -> Vec<String> {
 /// How one reader took the Expiration text.
 fn reading(r: Result<UnixTime, String>) -> String {
     match r {
-        Ok(t) => format!("reads it as {}", format_rfc3339(t)),
+        Ok(t) => format!("read as {}", format_rfc3339(t)),
         Err(why) => why,
     }
 }
@@ -288,15 +305,17 @@ fn readings(a: &Analysis) -> Option<Readings> {
     let text = s.lossy();
     let botocore = match dateutil::parse(&s.0, &Local::at(a.now)) {
         Ok(Parsed::Aware { at, offset }) if offset.abs() < 86_400 => Ok(at),
-        Ok(Parsed::Aware { .. }) => Err("reads an offset of 24 hours or more, and fails".into()),
-        Ok(Parsed::Naive) => {
-            Err("reads it without a time zone, and fails comparing it with the current time".into())
+        Ok(Parsed::Aware { .. }) => {
+            Err("read with an offset of 24 hours or more, which then fails".into())
         }
-        Err(_) => Err("rejects it".into()),
+        Ok(Parsed::Naive) => {
+            Err("read without a time zone, which fails the comparison with the current time".into())
+        }
+        Err(_) => Err("rejected".into()),
     };
     Some(Readings {
-        go: parse_rfc3339(text.as_bytes()).map_err(|_| "rejects it".to_string()),
-        rust: time_crate::parse(&text).map_err(|_| "rejects it".to_string()),
+        go: parse_rfc3339(text.as_bytes()).map_err(|_| "rejected".to_string()),
+        rust: time_crate::parse(&text).map_err(|_| "rejected".to_string()),
         botocore,
         text,
     })
@@ -313,10 +332,16 @@ fn expiration_format(a: &Analysis) -> Vec<String> {
     let Some(r) = readings(a).filter(|r| !r.agree()) else {
         return vec![];
     };
+    let none = r.go.is_err() && r.rust.is_err() && r.botocore.is_err();
     vec![format!(
-        "Expiration {:?} is read differently: aws-sdk-go v1/v2 {}, aws-sdk-rust (the time \
-         crate) {}, botocore (dateutil) {}; write YYYY-MM-DDThh:mm:ssZ",
+        "Expiration {:?} is {}: aws-sdk-go v1/v2: {}; aws-sdk-rust (the time \
+         crate): {}; botocore (dateutil): {}; write YYYY-MM-DDThh:mm:ssZ",
         r.text,
+        if none {
+            "read by no SDK"
+        } else {
+            "read differently"
+        },
         reading(r.go),
         reading(r.rust),
         reading(r.botocore)
