@@ -58,10 +58,10 @@ def of(d: dict) -> list:
 def cases() -> list:
     out = []
 
-    def add(name: str, body, exit: int = 0, signal: str = "") -> None:
+    def add(name: str, body, exit: int = 0, signal: str = "", stderr: str = "") -> None:
         if isinstance(body, str):
             body = body.encode()
-        out.append((name, body, exit, signal))
+        out.append((name, body, exit, signal, stderr))
 
     # ---- baselines ----
     add("clean", json.dumps(fields()))
@@ -304,6 +304,7 @@ def cases() -> list:
     add("size-9000-key-at-end", obj(of(fields(Expiration=DROP)) + [("Padding", '"' + "x" * 9000 + '"'), ("Expiration", '"soon"')]))
 
     # ---- exit statuses ----
+    add("stderr-too", clean, stderr="logged in as someone\n")
     add("exit-1", clean, exit=1)
     add("exit-2-empty", b"", exit=2)
     add("exit-255", clean, exit=255)
@@ -393,7 +394,7 @@ def main() -> None:
     os.makedirs(d, exist_ok=True)
     names = set()
     with open(os.path.join(d, "cases.tsv"), "w") as tsv:
-        for name, body, exit, signal in cases():
+        for name, body, exit, signal, stderr in cases():
             assert name not in names and "\t" not in name and " " not in name, name
             names.add(name)
             data = os.path.join(d, name + ".out")
@@ -401,8 +402,9 @@ def main() -> None:
                 f.write(body)
             helper = os.path.join(d, name + ".sh")
             end = f"kill -{signal} $$\n" if signal else f"exit {exit}\n"
+            noise = f"printf '%s' '{stderr}' >&2\n" if stderr else ""
             with open(helper, "w") as f:
-                f.write(f"#!/bin/sh\ncat '{data}'\n{end}")
+                f.write(f"#!/bin/sh\n{noise}cat '{data}'\n{end}")
             os.chmod(helper, stat.S_IRWXU)
             tsv.write(f"{name}\t{helper}\n")
     print(f"{len(names)} cases in {d}", file=sys.stderr)

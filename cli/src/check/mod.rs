@@ -49,8 +49,9 @@ use processcreds::time::{format_rfc3339, UnixTime};
 
 use crate::duration::show;
 
-/// How much output `check` reads at most.
-const READ_LIMIT: usize = 1 << 20;
+/// How much output `check` reads at most (aws-sdk-go-v2, botocore and aws-sdk-rust read any
+/// amount; past this a helper is reported as failed).
+const READ_LIMIT: usize = 16 << 20;
 
 /// One rule of an SDK's model: the behaviour, where the pinned SDK has it, and its check.
 /// (`models` and `source` document the table; the tests list them.)
