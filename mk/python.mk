@@ -17,7 +17,10 @@
 PYTHON3    ?= python3
 PY_VENV    := $(BUILD)/venv-python
 PY         := $(PY_VENV)/bin/python
-PY_DEPS    := pytest mypy botocore botocore-stubs
+# The botocore that `processcreds check` models (cli/src/check/botocore.rs), also that of the
+# check differential test (mk/check.mk).
+BOTOCORE_VERSION := 1.44.18
+PY_DEPS    := pytest mypy botocore==$(BOTOCORE_VERSION) botocore-stubs
 PY_ENV     := PROCESSCREDS_LIB=$(CURDIR)/$(LIB_SO)
 PY_MYPY    := MYPY_CACHE_DIR=$(CURDIR)/$(PY_VENV)/mypy-cache $(CURDIR)/$(PY) -m mypy --strict
 

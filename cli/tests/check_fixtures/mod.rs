@@ -1,4 +1,7 @@
-//! The outputs `check` is tried on: one per documented pitfall, with what it must report.
+//! The outputs `check` is tried on: one per documented pitfall and per class of output the SDKs
+//! disagree on, with what it must report (the SDK verdicts are those of the real SDKs: the
+//! differential test in tests/check-sdks proves them on a larger corpus, and
+//! cli/tests/botocore.rs checks these against botocore itself).
 
 use crate::shared_support::{in_an_hour, rfc3339_in};
 
@@ -23,9 +26,11 @@ pub fn check_fixtures() -> Vec<(
             0,
             vec![],
             vec![
+                "aws-sdk-go v1: accepted",
                 "aws-sdk-go-v2: accepts",
                 "botocore: accepts",
                 "aws-sdk-rust: accepts",
+                "processcreds: accepts",
             ],
         ),
         (
@@ -191,9 +196,26 @@ pub fn check_fixtures() -> Vec<(
             1,
             vec!["output-size"],
             vec![
+                "aws-sdk-go v1: rejected",
                 "aws-sdk-go-v2: accepts",
                 "botocore: accepts",
                 "aws-sdk-rust: accepts",
+                "processcreds: rejects: ProcessProviderParseError",
+            ],
+        ),
+        // The object ends before byte 8192 and garbage follows past it: aws-sdk-go v1 never
+        // reads it, processcreds fails on it (D3).
+        (
+            "garbage-past-8192",
+            format!("{}{}x", obj(&base), " ".repeat(8300)),
+            1,
+            vec!["output-size"],
+            vec![
+                "aws-sdk-go v1: accepted",
+                "aws-sdk-go-v2: rejects",
+                "botocore: rejects",
+                "aws-sdk-rust: rejects",
+                "processcreds: rejects: ProcessProviderParseError",
             ],
         ),
         (
@@ -225,6 +247,159 @@ pub fn check_fixtures() -> Vec<(
                 "botocore: rejects",
                 "aws-sdk-go-v2: rejects",
                 "aws-sdk-rust: rejects",
+                "verdict: every SDK rejects this output",
+            ],
+        ),
+        // The time crate takes a leap second at a month's end; Go and dateutil refuse second 60.
+        (
+            "leap-second",
+            obj(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","Expiration":"2098-12-31T23:59:60Z""#,
+            ),
+            1,
+            vec!["expiration-format"],
+            vec![
+                "aws-sdk-go v1: rejected",
+                "aws-sdk-go-v2: rejects",
+                "botocore: rejects",
+                "aws-sdk-rust: accepts",
+            ],
+        ),
+        // botocore signs with any AccessKeyId value: a non-string one fails the signing.
+        (
+            "key-id-null",
+            obj(&format!(
+                r#""AccessKeyId":null,"SecretAccessKey":"SECRET","Expiration":"{later}""#
+            )),
+            1,
+            vec!["field-type"],
+            vec![
+                "aws-sdk-go v1: rejected",
+                "botocore: rejects",
+                "aws-sdk-rust: rejects",
+            ],
+        ),
+        (
+            "key-id-number",
+            obj(&format!(
+                r#""AccessKeyId":12345,"SecretAccessKey":"SECRET","Expiration":"{later}""#
+            )),
+            1,
+            vec!["field-type"],
+            vec!["botocore: rejects", "aws-sdk-rust: rejects"],
+        ),
+        // An empty object is falsy: botocore signs without a token.
+        (
+            "token-empty-object",
+            obj(&format!(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","SessionToken":{{}},"Expiration":"{later}""#
+            )),
+            1,
+            vec!["field-type"],
+            vec![
+                "aws-sdk-go-v2: rejects",
+                "botocore: accepts",
+                "aws-sdk-rust: accepts",
+            ],
+        ),
+        // dateutil reads +24:00; the comparison with the current time then raises.
+        (
+            "offset-24h",
+            obj(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","Expiration":"2099-01-02T03:04:05+24:00""#,
+            ),
+            1,
+            vec!["expiration-format"],
+            vec![
+                "aws-sdk-go v1: accepted",
+                "aws-sdk-go-v2: accepts",
+                "botocore: rejects",
+                "aws-sdk-rust: rejects",
+            ],
+        ),
+        (
+            "month-one-digit",
+            obj(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","Expiration":"2099-1-02T03:04:05Z""#,
+            ),
+            1,
+            vec!["expiration-format"],
+            vec![
+                "aws-sdk-go-v2: rejects",
+                "botocore: accepts",
+                "aws-sdk-rust: rejects",
+            ],
+        ),
+        (
+            "utc-suffix",
+            obj(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","Expiration":"2099-01-02 03:04:05 UTC""#,
+            ),
+            1,
+            vec!["expiration-format"],
+            vec![
+                "aws-sdk-go-v2: rejects",
+                "botocore: accepts",
+                "aws-sdk-rust: rejects",
+            ],
+        ),
+        (
+            "rfc1123",
+            obj(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","Expiration":"Fri, 02 Jan 2099 03:04:05 GMT""#,
+            ),
+            1,
+            vec!["expiration-format"],
+            vec![
+                "aws-sdk-go-v2: rejects",
+                "botocore: accepts",
+                "aws-sdk-rust: rejects",
+            ],
+        ),
+        // botocore reads only the exact "Expiration"; Go and aws-sdk-rust the last one.
+        (
+            "expiration-twice",
+            obj(&format!(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","Expiration":"{later}","expiration":"soon""#
+            )),
+            1,
+            vec!["duplicate-key", "key-case", "expiration-format"],
+            vec![
+                "aws-sdk-go-v2: rejects",
+                "botocore: accepts",
+                "aws-sdk-rust: rejects",
+            ],
+        ),
+        // D8: Go reads a lone surrogate escape as U+FFFD; processcreds refuses it.
+        (
+            "lone-surrogate",
+            obj(&format!(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","SessionToken":"T\ud800","Expiration":"{later}""#
+            )),
+            1,
+            vec![],
+            vec![
+                "aws-sdk-go v1: accepted",
+                "aws-sdk-go-v2: accepts",
+                "botocore: rejects",
+                "aws-sdk-rust: rejects",
+                "processcreds: rejects: ProcessProviderParseError",
+            ],
+        ),
+        // D8: `\u0000` in the token; aws-sdk-rust cannot put it in a header.
+        (
+            "escaped-nul",
+            obj(&format!(
+                r#""AccessKeyId":"AKID","SecretAccessKey":"SECRET","SessionToken":"T\u0000","Expiration":"{later}""#
+            )),
+            1,
+            vec!["header-value"],
+            vec![
+                "aws-sdk-go v1: accepted",
+                "aws-sdk-go-v2: accepts",
+                "botocore: accepts",
+                "aws-sdk-rust: rejects",
+                "processcreds: rejects",
             ],
         ),
     ]
