@@ -7,17 +7,19 @@
 //! written to stderr.
 
 mod check;
+mod clear;
 mod duration;
 mod print;
+mod supervise;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
-use processcreds::config::{self, ProfileSource, SharedConfig};
+use processcreds::config::SharedConfig;
 use processcreds::runner::Program;
-use processcreds::shared_cache::{self, Key, SharedCacheMode, Warning};
+use processcreds::shared_cache::{SharedCacheMode, Warning};
 use processcreds::Fetched;
 use processcreds::{Error, ProcessProvider, StdinMode};
 
@@ -65,6 +67,14 @@ fn profile_arg() -> Arg {
         .long("profile")
         .value_name("NAME")
         .help("The credential_process (or static keys) of this profile of the shared config files")
+}
+
+fn key_env_arg(help: &'static str) -> Arg {
+    Arg::new("key-env")
+        .long("key-env")
+        .value_name("NAME")
+        .action(ArgAction::Append)
+        .help(help)
 }
 
 fn timeout_arg() -> Arg {
@@ -121,6 +131,10 @@ fn cli() -> Command {
                         .value_name("TEXT")
                         .help("Extra text for the cache key (separate entries for one helper)"),
                 )
+                .arg(key_env_arg(
+                    "A variable the helper reads that its command line does not show: its \
+                     value goes into the cache key (repeatable)",
+                ))
                 .arg(program_arg())
                 .group(
                     ArgGroup::new("source")
@@ -201,6 +215,13 @@ fn cli() -> Command {
                         .value_name("TEXT")
                         .help("The --cache-key the entry was made with"),
                 )
+                .arg(key_env_arg(
+                    "A --key-env the entry was made with (repeatable)",
+                ))
+                .arg(duration_arg(
+                    "duration",
+                    "The --duration the entry was made with",
+                ))
                 .group(
                     ArgGroup::new("what")
                         .args(["all", "profile", "command", "program"])
@@ -308,15 +329,19 @@ fn fetch_source(m: &ArgMatches) -> Result<(ProcessProvider, Fetched), ExitCode> 
     }
 }
 
+/// Whether a warning was printed (one per run; a worker inherits the flag with its memory).
+static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints the first shared-cache warning of the run on stderr.
+fn warn(w: Warning) {
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("processcreds: warning: {w}");
+    }
+}
+
 /// Fetches once, printing the first shared-cache warning on stderr.
 fn fetch(p: &ProcessProvider) -> Result<Fetched, Error> {
-    let mut warned = false;
-    p.fetch_observed(Duration::ZERO, None, &mut |w: Warning| {
-        if !warned {
-            warned = true;
-            eprintln!("processcreds: warning: {w}");
-        }
-    })
+    p.fetch_observed(Duration::ZERO, None, &mut warn)
 }
 
 fn cmd_cache(m: &ArgMatches) -> ExitCode {
@@ -331,25 +356,40 @@ fn cmd_cache(m: &ArgMatches) -> ExitCode {
     apply_options(&p, m, Duration::from_secs(15 * 60));
     p.update_options(|o| o.shared_cache = SharedCacheMode::User);
     p.set_shared_cache_key(m.get_one::<String>("cache-key").map(String::as_str));
-    match fetch(&p) {
+    let names: Vec<&String> = m
+        .get_many::<String>("key-env")
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Err(e) = p.set_shared_cache_env(&names) {
+        return usage(e.to_string());
+    }
+    // A valid entry: served at once (no lock, no worker).
+    if let Some(f) = p.peek_shared(&mut warn) {
+        println!("{}", print::process_json(&f.credentials));
+        return ExitCode::SUCCESS;
+    }
+    supervise::run(|| match fetch(&p) {
         Ok(f) => {
             println!("{}", print::process_json(&f.credentials));
             ExitCode::SUCCESS
         }
         Err(e) => failed(&e),
-    }
+    })
 }
 
 fn cmd_get(m: &ArgMatches) -> ExitCode {
-    let (_p, f) = match fetch_source(m) {
-        Ok(pf) => pf,
-        Err(code) => return code,
-    };
-    match m.get_one::<String>("format").map(String::as_str) {
-        Some("env") => print!("{}", print::env_lines(&f.credentials)),
-        _ => println!("{}", print::process_json(&f.credentials)),
-    }
-    ExitCode::SUCCESS
+    supervise::run(|| {
+        let (_p, f) = match fetch_source(m) {
+            Ok(pf) => pf,
+            Err(code) => return code,
+        };
+        match m.get_one::<String>("format").map(String::as_str) {
+            Some("env") => print!("{}", print::env_lines(&f.credentials)),
+            _ => println!("{}", print::process_json(&f.credentials)),
+        }
+        ExitCode::SUCCESS
+    })
 }
 
 fn cmd_exec(m: &ArgMatches) -> ExitCode {
@@ -413,49 +453,6 @@ fn cmd_check(m: &ArgMatches) -> ExitCode {
     ExitCode::from(check::run(&prog, timeout) as u8)
 }
 
-fn cmd_clear(m: &ArgMatches) -> ExitCode {
-    let dir = shared_cache::directory()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|| "(no cache directory)".into());
-    let result = if m.get_flag("all") {
-        shared_cache::clear_all()
-    } else {
-        let key_text = m.get_one::<String>("cache-key").map(String::as_str);
-        let prog = match program(m) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                let profile = m.get_one::<String>("profile").map(String::as_str);
-                match config::resolve(profile, SharedConfig::Enable) {
-                    Ok(ProfileSource::Process { command }) => Program::Shell(command),
-                    Ok(ProfileSource::Static(_)) => {
-                        println!("the profile has static keys, which are never cached");
-                        return ExitCode::SUCCESS;
-                    }
-                    Err(e) => return failed(&e),
-                }
-            }
-            Err(e) => return usage(e),
-        };
-        shared_cache::clear_key(&Key::new(&prog, key_text))
-    };
-    match result {
-        Ok(c) => {
-            println!(
-                "removed {} entr{} and {} lock file{} from {dir}",
-                c.entries,
-                if c.entries == 1 { "y" } else { "ies" },
-                c.locks,
-                if c.locks == 1 { "" } else { "s" }
-            );
-            ExitCode::SUCCESS
-        }
-        Err(w) => {
-            eprintln!("processcreds: {w}");
-            ExitCode::from(1)
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let m = match cli().try_get_matches() {
         Ok(m) => m,
@@ -470,7 +467,7 @@ fn main() -> ExitCode {
         Some(("get", s)) => cmd_get(s),
         Some(("exec", s)) => cmd_exec(s),
         Some(("check", s)) => cmd_check(s),
-        Some(("clear", s)) => cmd_clear(s),
+        Some(("clear", s)) => clear::run(s),
         _ => usage("unknown command".into()),
     }
 }
