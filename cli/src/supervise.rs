@@ -259,6 +259,8 @@ mod imp {
                     Some(0) => 128 + c_int::from(read_byte(wsig_r).unwrap_or(libc::SIGTERM as u8)),
                     _ => 128 + libc::SIGKILL,
                 };
+                // Nothing more of this run may be printed: the command's output is its status.
+                silence();
                 kill_tree();
                 // SAFETY: ending the worker now, whatever the other thread is doing (its lock
                 // goes with it; the command exits with 128 + the signal).
@@ -275,6 +277,19 @@ mod imp {
         // `done_w` stays open until this process ends: the command sees the end then.
         let _ = done_w;
         body()
+    }
+
+    /// Points stdout and stderr at /dev/null (what the other thread would print is moot).
+    fn silence() {
+        // SAFETY: a path literal; dup2 onto the standard descriptors.
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+            if null >= 0 {
+                libc::dup2(null, 1);
+                libc::dup2(null, 2);
+                libc::close(null);
+            }
+        }
     }
 
     /// Freezes then kills every descendant of this process.
