@@ -24,7 +24,7 @@ SHARED_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 test-shared: python-venv
 	$(CARGO) clippy --quiet -p processcreds-cli --all-targets -- -D warnings
-	$(CARGO) test --quiet --test shared_cache
+	$(CARGO) test --quiet --test shared_cache --test shared_cache_rules
 	PC_PYTHON=$(CURDIR)/$(PY) $(CARGO) test --quiet -p processcreds-cli
 
 $(BUILD)/bench-shared: bench/shared.c bench/common.h include/processcreds.h lib | $(BUILD)

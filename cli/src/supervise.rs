@@ -48,6 +48,11 @@ mod imp {
     /// The write end of the pipe the handler reports signals to (this process's).
     static SIG_FD: AtomicI32 = AtomicI32::new(-1);
 
+    /// Held by the worker's watcher from the moment it kills the tree: the worker's main thread
+    /// takes it before it ends the process, so that it cannot end it (once it sees its helper
+    /// die) while the rest of the tree is still being killed.
+    static ENDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     extern "C" fn on_signal(sig: c_int) {
         let fd = SIG_FD.load(Ordering::Relaxed);
         if fd >= 0 {
@@ -259,6 +264,7 @@ mod imp {
                     Some(0) => 128 + c_int::from(read_byte(wsig_r).unwrap_or(libc::SIGTERM as u8)),
                     _ => 128 + libc::SIGKILL,
                 };
+                let _ending = ENDING.lock();
                 // Nothing more of this run may be printed: the command's output is its status.
                 silence();
                 kill_tree();
@@ -276,7 +282,10 @@ mod imp {
         }
         // `done_w` stays open until this process ends: the command sees the end then.
         let _ = done_w;
-        body()
+        let code = body();
+        // Not while the watcher kills the tree (it then ends the process itself).
+        let _ending = ENDING.lock();
+        code
     }
 
     /// Points stdout and stderr at /dev/null (what the other thread would print is moot).
@@ -317,6 +326,41 @@ mod imp {
             // SAFETY: as above.
             unsafe { libc::kill(p, libc::SIGKILL) };
         }
+        // Gone before this process goes (at most a second), reaped here as they are ours. A
+        // process forked just as its parent was frozen comes to us (a subreaper): killed too.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while std::time::Instant::now() < deadline {
+            let late: Vec<libc::pid_t> = children_of(&[me])
+                .into_iter()
+                .filter(|&p| running(p))
+                .collect();
+            for &p in &late {
+                // SAFETY: signalling a child of ours.
+                unsafe { libc::kill(p, libc::SIGKILL) };
+            }
+            // SAFETY: reaping children of ours (and orphans given to us), without waiting.
+            while unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } > 0 {}
+            if late.is_empty() && !frozen.iter().any(|&p| running(p)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    /// Whether `pid` still runs (not a zombie). Linux: its `/proc` state.
+    #[cfg(target_os = "linux")]
+    fn running(pid: libc::pid_t) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            let state = s.rsplit_once(')').map_or("", |(_, r)| r.trim_start());
+            !state.starts_with('Z') && !state.starts_with('X')
+        })
+    }
+
+    /// Whether `pid` still exists (zombies included).
+    #[cfg(not(target_os = "linux"))]
+    fn running(pid: libc::pid_t) -> bool {
+        // SAFETY: signal 0 only checks.
+        unsafe { libc::kill(pid, 0) == 0 }
     }
 
     /// The processes whose parent is one of `parents` (Linux: `/proc`).

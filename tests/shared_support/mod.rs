@@ -290,7 +290,7 @@ impl Outcome {
 /// The body of [`CLIENT`]: one provider through the C ABI, one retrieve, printed.
 pub fn client_main() {
     use processcreds::capi::*;
-    use std::ffi::{CStr, CString};
+    use std::ffi::CString;
     let var = |k: &str| std::env::var(k).ok();
     if var("PCT_BARRIER").is_some() {
         let mut b = [0u8; 1];
