@@ -11,7 +11,9 @@
  *       one provider for <helper> (argv), shared cache off (0) or on (1), one retrieve.
  *
  * PROCESSCREDS_CACHE_DIR is set to a fresh directory under $TMPDIR (or /tmp). PC_BENCH_N sets
- * the number of runs per side (default 300).
+ * the number of runs per side (default 300). PC_BENCH_BASELINE_CLI, when set, names another
+ * build of the command (an earlier version): a row compares its warm `cache` with this build's,
+ * side by side.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -105,7 +107,12 @@ int main(int argc, char **argv) {
     timed_spawn(cli_argv, 10);
     timed_spawn(hit_argv, 3);
 
-    struct row rows[3];
+    const char *other = getenv("PC_BENCH_BASELINE_CLI");
+    char *other_argv[] = {(char *)other, "cache", "--", argv[2], NULL};
+    if (other && *other) timed_spawn(other_argv, 10);
+
+    struct row rows[4];
+    int nrows = 3;
     double base, v;
     side_by_side(true_argv, cli_argv, 10, n, &base, &v);
     rows[0] = (struct row){"warm `processcreds cache` vs /bin/true", base, v, 3.0};
@@ -113,11 +120,15 @@ int main(int argc, char **argv) {
     rows[1] = (struct row){"fresh process, shared-cache hit vs /bin/true", base, v, 0};
     side_by_side(hit_argv, miss_argv, 3, n, &base, &v);
     rows[2] = (struct row){"fresh process, helper run vs shared-cache hit", base, v, 0};
+    if (other && *other) {
+        side_by_side(other_argv, cli_argv, 10, n, &base, &v);
+        rows[nrows++] = (struct row){"warm `cache`: this build vs PC_BENCH_BASELINE_CLI", base, v, 0};
+    }
 
     printf("%-48s %12s %12s %8s %8s\n", "shared cache (median of N runs each)", "baseline",
            "measured", "ratio", "target");
     int ok = 1;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < nrows; i++) {
         double ratio = rows[i].value / rows[i].base;
         char target[16] = "-";
         if (rows[i].target > 0) {

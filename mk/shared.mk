@@ -8,7 +8,8 @@
 #       Python of the binding's virtualenv (mk/python.mk).
 #   make bench-shared  (part of `make bench`)
 #       a warm `processcreds cache` vs spawning /bin/true, and an in-library shared-cache hit from
-#       a fresh process, side by side (bench/shared.c).
+#       a fresh process, side by side (bench/shared.c). PC_CLI_BASELINE=<another build of the
+#       command> adds a row: its warm `cache` vs this build's.
 #   `make lib` builds the command (target/release/processcreds); `make install` ships it
 #       (mk/c.mk, mk/dist.mk).
 
@@ -31,6 +32,7 @@ $(BUILD)/bench-shared: bench/shared.c bench/common.h include/processcreds.h lib 
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude -o $@ bench/shared.c $(LIB_A) $(STATIC_LIBS)
 
 bench-shared: $(BUILD)/bench-shared $(BUILD)/bench-helper
-	./$(BUILD)/bench-shared "$(CURDIR)/$(PC_CLI)" "$(CURDIR)/$(BUILD)/bench-helper"
+	PC_BENCH_BASELINE_CLI="$(PC_CLI_BASELINE)" \
+	  ./$(BUILD)/bench-shared "$(CURDIR)/$(PC_CLI)" "$(CURDIR)/$(BUILD)/bench-helper"
 
 .DEFAULT_GOAL := $(SHARED_SAVED_GOAL)
