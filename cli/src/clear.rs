@@ -9,8 +9,8 @@
 //! (`AWS_PROFILE=prod aws …`) or without it (`aws --profile prod …`): both keys are cleared, with
 //! the one of this process's own `AWS_PROFILE`.
 
+use crate::start::ExitCode;
 use std::ffi::OsString;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ArgMatches;
@@ -78,7 +78,7 @@ fn inner_cache(command: &str) -> Option<Result<(Program, KeyParts), String>> {
     if !(first == "processcreds" || first == "processcreds.exe") || words.get(1)? != "cache" {
         return None;
     }
-    let parsed = super::cli()
+    let parsed = super::cli_for(Some("cache"))
         .try_get_matches_from(&words)
         .map_err(|e| format!("its `processcreds cache` line does not parse: {}", e.kind()));
     Some(parsed.and_then(|m| {

@@ -6,14 +6,18 @@
 //! finds a problem, 2 on a usage error; `exec` exits with its command's status. Nothing secret is
 //! written to stderr.
 
+// POSIX: the command's own entry point (`main` below, see start.rs).
+#![cfg_attr(all(unix, not(test)), no_main)]
+
 mod check;
 mod clear;
 mod duration;
 mod print;
+mod start;
 mod supervise;
 
+use start::ExitCode;
 use std::ffi::OsString;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
@@ -101,14 +105,25 @@ fn retrieve_args() -> [Arg; 4] {
     ]
 }
 
+/// The subcommands.
+const SUBCOMMANDS: [&str; 5] = ["cache", "get", "exec", "check", "clear"];
+
+/// The whole command line's definition.
 fn cli() -> Command {
+    cli_for(None)
+}
+
+/// The command line's definition with every subcommand, or only `only` (all that a command line
+/// naming it needs: building the others would add to a warm `cache`'s start-up).
+fn cli_for(only: Option<&str>) -> Command {
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
     Command::new("processcreds")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
         .after_help(AFTER_HELP)
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .subcommand(
+        .subcommands(wanted("cache").then(|| {
             Command::new("cache")
                 .about(
                     "Print credentials from the shared cache, or from one run of the helper, \
@@ -140,9 +155,9 @@ fn cli() -> Command {
                     ArgGroup::new("source")
                         .args(["command", "program"])
                         .required(true),
-                ),
-        )
-        .subcommand(
+                )
+        }))
+        .subcommands(wanted("get").then(|| {
             Command::new("get")
                 .about("Retrieve credentials once and print them")
                 .arg(profile_arg())
@@ -159,9 +174,9 @@ fn cli() -> Command {
                              for a POSIX shell",
                         ),
                 )
-                .args(retrieve_args()),
-        )
-        .subcommand(
+                .args(retrieve_args())
+        }))
+        .subcommands(wanted("exec").then(|| {
             Command::new("exec")
                 .about(
                     "Run a command with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
@@ -180,9 +195,9 @@ fn cli() -> Command {
                         .allow_hyphen_values(true)
                         .value_parser(clap::value_parser!(OsString))
                         .help("The command to run and its arguments (after --)"),
-                ),
-        )
-        .subcommand(
+                )
+        }))
+        .subcommands(wanted("check").then(|| {
             Command::new("check")
                 .about(
                     "Run a helper once, uncached, and report what aws-sdk-go v1 says of its \
@@ -195,9 +210,9 @@ fn cli() -> Command {
                         .args(["command", "program"])
                         .required(true),
                 )
-                .arg(timeout_arg()),
-        )
-        .subcommand(
+                .arg(timeout_arg())
+        }))
+        .subcommands(wanted("clear").then(|| {
             Command::new("clear")
                 .about("Remove entries from the shared cache")
                 .arg(
@@ -226,8 +241,8 @@ fn cli() -> Command {
                     ArgGroup::new("what")
                         .args(["all", "profile", "command", "program"])
                         .required(true),
-                ),
-        )
+                )
+        }))
 }
 
 /// A usage error: message on stderr, exit 2.
@@ -453,8 +468,24 @@ fn cmd_check(m: &ArgMatches) -> ExitCode {
     ExitCode::from(check::run(&prog, timeout) as u8)
 }
 
-fn main() -> ExitCode {
-    let m = match cli().try_get_matches() {
+/// The command's entry point on POSIX systems, called by the C runtime (see start.rs).
+#[cfg(all(unix, not(test)))]
+#[no_mangle]
+pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    start::prepare();
+    std::process::exit(i32::from(run().0))
+}
+
+#[cfg(any(not(unix), test))]
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run().0)
+}
+
+fn run() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let first = args.get(1).and_then(|a| a.to_str());
+    let m = match cli_for(first.filter(|f| SUBCOMMANDS.contains(f))).try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             // --help and --version exit 0 on stdout; usage errors exit 2 on stderr.

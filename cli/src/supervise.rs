@@ -23,7 +23,7 @@
 //! The command forks while it has one thread (before any retrieve), so the worker inherits no
 //! lock held by another thread.
 
-use std::process::ExitCode;
+use crate::start::ExitCode;
 
 /// Runs `body` (a retrieve and its output) in a supervised worker; its exit status.
 #[cfg(unix)]
@@ -39,8 +39,8 @@ pub fn run(body: impl FnOnce() -> ExitCode) -> ExitCode {
 
 #[cfg(unix)]
 mod imp {
+    use crate::start::ExitCode;
     use std::os::raw::c_int;
-    use std::process::ExitCode;
     use std::sync::atomic::{AtomicI32, Ordering};
 
     const SIGNALS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];

@@ -116,9 +116,9 @@ impl Env for ProcessEnv<'_> {
 
     fn aws_vars(&self) -> Vec<(OsString, OsString)> {
         let mut vars: Vec<(OsString, OsString)> = Vec::new();
-        for (k, v) in std::env::vars_os() {
+        for (k, v) in aws_environment() {
             // The first of duplicate names wins, as getenv(3) finds it.
-            if k.as_encoded_bytes().starts_with(b"AWS_") && !vars.iter().any(|(n, _)| *n == k) {
+            if !vars.iter().any(|(n, _)| *n == k) {
                 vars.push((k, v));
             }
         }
@@ -143,6 +143,58 @@ impl Env for ProcessEnv<'_> {
         let found = crate::runner::resolve_program(name).ok()?;
         std::fs::canonicalize(found).ok()
     }
+}
+
+/// The process's `AWS_*` variables, in the environment's order. POSIX: read in one pass over
+/// the environment block, copying only those (`std::env::vars_os` copies every variable, a
+/// cost a warm `processcreds cache` pays on each call); the block is read as the runner reads it
+/// for `posix_spawn`, so a concurrent `setenv` is the same hazard as for every spawn.
+#[cfg(unix)]
+fn aws_environment() -> Vec<(OsString, OsString)> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::new();
+    // SAFETY: the environment block is a NULL-terminated array of NUL-terminated strings.
+    unsafe {
+        let mut p = environ();
+        if p.is_null() {
+            return out;
+        }
+        while !(*p).is_null() {
+            let entry = std::ffi::CStr::from_ptr(*p).to_bytes();
+            if entry.starts_with(b"AWS_") {
+                if let Some(eq) = entry.iter().position(|&b| b == b'=') {
+                    out.push((
+                        OsStr::from_bytes(&entry[..eq]).to_owned(),
+                        OsStr::from_bytes(&entry[eq + 1..]).to_owned(),
+                    ));
+                }
+            }
+            p = p.add(1);
+        }
+    }
+    out
+}
+
+#[cfg(not(unix))]
+fn aws_environment() -> Vec<(OsString, OsString)> {
+    std::env::vars_os()
+        .filter(|(k, _)| k.as_encoded_bytes().starts_with(b"AWS_"))
+        .collect()
+}
+
+/// The environment block (macOS: `_NSGetEnviron()`, the documented way for a shared library).
+#[cfg(target_os = "macos")]
+unsafe fn environ() -> *const *const std::ffi::c_char {
+    *libc::_NSGetEnviron() as *const *const std::ffi::c_char
+}
+
+/// The environment block.
+#[cfg(all(unix, not(target_os = "macos")))]
+unsafe fn environ() -> *const *const std::ffi::c_char {
+    extern "C" {
+        static environ: *const *const std::ffi::c_char;
+    }
+    environ
 }
 
 /// A key: 64 lowercase hex digits.
