@@ -48,6 +48,7 @@
 //!
 //! The key is a file name: 64 lowercase hex digits, which reveal nothing of the inputs.
 
+#[cfg(unix)]
 mod sh;
 
 use std::ffi::{OsStr, OsString};
@@ -284,6 +285,7 @@ impl Key {
     }
 
     /// The key named by 64 lowercase hex digits (a file name of the cache directory).
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn from_hex(s: &str) -> Option<Key> {
         (s.len() == 64
             && s.bytes()
@@ -323,6 +325,7 @@ const SHELLS: [&str; 9] = [
 ];
 
 /// Shell builtins that run something else, or change where or what runs, when they come first.
+#[cfg(unix)]
 const RUNNING_BUILTINS: [&str; 16] = [
     "exec", "command", "eval", ".", "source", "builtin", "cd", "pushd", "export", "readonly",
     "unset", "set", "trap", "alias", "typeset", "declare",
