@@ -521,7 +521,7 @@ fn a_file_size_limit_bypasses_without_a_signal_or_a_file() {
                 // Below an entry's size, above what the helper appends to its counter.
                 let lim = libc::rlimit {
                     rlim_cur: 100,
-                    rlim_max: libc::RLIM_INFINITY,
+                    rlim_max: 100,
                 };
                 libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
                 Ok(())

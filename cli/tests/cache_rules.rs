@@ -497,14 +497,17 @@ fn pid_in(path: &Path) -> i32 {
 fn signals_to_the_command_kill_the_helpers_tree() {
     let w = World::new("cli-signals");
     let helper = tree_helper(&w);
-    for (sig, code) in [
-        (libc::SIGTERM, Some(143)),
-        (libc::SIGINT, Some(130)),
-        (libc::SIGHUP, Some(129)),
-        (libc::SIGKILL, None),
+    for (sub, sig, code) in [
+        ("cache", libc::SIGTERM, Some(143)),
+        ("cache", libc::SIGINT, Some(130)),
+        ("cache", libc::SIGHUP, Some(129)),
+        ("cache", libc::SIGKILL, None),
+        ("get", libc::SIGTERM, Some(143)),
+        ("get", libc::SIGKILL, None),
     ] {
         let _ = std::fs::remove_file(w.root.join("helper"));
-        let mut cmd = cache_argv(&w, &[helper.to_str().unwrap()]);
+        let mut cmd = pc(&w);
+        cmd.args([sub, "--"]).arg(&helper);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -528,7 +531,7 @@ fn signals_to_the_command_kill_the_helpers_tree() {
                     |p: i32| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
                 assert!(
                     tree.iter().all(|&p| !alive(p)),
-                    "signal {sig}: a helper lives on: {:?}",
+                    "{sub}, signal {sig}: a helper lives on: {:?}",
                     tree.map(stat)
                 );
             }
@@ -546,7 +549,7 @@ fn signals_to_the_command_kill_the_helpers_tree() {
         let out = child.wait_with_output().unwrap();
         assert_eq!(text(&out.stdout), "", "nothing printed once killed");
     }
-    assert_eq!(w.runs(), 4);
+    assert_eq!(w.runs(), 6);
     // The lock went with the worker: the next caller runs its helper at once.
     let t0 = Instant::now();
     akid(&cache_argv(&w, &[&w.command()]).output().unwrap());
@@ -616,7 +619,7 @@ fn a_file_size_limit_bypasses_the_cache_without_sigxfsz() {
             libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
             let lim = libc::rlimit {
                 rlim_cur: 100,
-                rlim_max: libc::RLIM_INFINITY,
+                rlim_max: 100,
             };
             libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
             Ok(())
@@ -629,6 +632,27 @@ fn a_file_size_limit_bypasses_the_cache_without_sigxfsz() {
         err.contains("was not written: the file size limit (RLIMIT_FSIZE, 100 bytes)"),
         "{err}"
     );
+    // `ulimit -f 0` with a helper that writes no file.
+    let json = format!(
+        r#"{{"Version":1,"AccessKeyId":"AKIDZERO","SecretAccessKey":"s","Expiration":"{}"}}"#,
+        in_an_hour()
+    );
+    let mut c = cache_cmd(&w, &format!("printf '%s' '{json}'"));
+    // SAFETY: as above.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+            let lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert_eq!(akid(&out), "AKIDZERO");
+    assert!(text(&out.stderr).contains("(RLIMIT_FSIZE, 0 bytes)"));
     assert!(
         !w.cache_files()
             .keys()
