@@ -152,9 +152,9 @@ int main(int argc, char **argv) {
     int ok = 1;
     for (int i = 0; i < nrows; i++) {
         double ratio = rows[i].value / rows[i].base;
-        char target[16] = "-";
+        char target[32] = "-";
         if (rows[i].target > 0) {
-            snprintf(target, sizeof target, "<= %gx", rows[i].target);
+            snprintf(target, sizeof target, "<= %.1fx", rows[i].target);
             if (ratio > rows[i].target) ok = 0;
         }
         printf("%-48s %9.1f us %9.1f us %7.2fx %8s\n", rows[i].name, rows[i].base * 1e6,
