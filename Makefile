@@ -24,11 +24,9 @@ DIST_TARGETS :=
 .PHONY: all lib header demo test lint test-rust test-goref test-demo clean
 all: lib
 
-# The library and the `processcreds` command (cli/, a crate of its own, built with the Cargo
-# profile `cli`: target/cli/processcreds).
+# The library and the `processcreds` command (cli/, a crate of its own).
 lib:
-	$(CARGO) build --release --quiet -p processcreds
-	$(CARGO) build --profile cli --quiet -p processcreds-cli
+	$(CARGO) build --release --quiet -p processcreds -p processcreds-cli
 	@# The soname is libprocesscreds.so.0: let programs linked in the build tree find it too.
 	ln -sf libprocesscreds.so $(RELEASE)/libprocesscreds.so.0
 

@@ -69,9 +69,9 @@ $(SHIP_STAMP): $(SHIP_SRCS)
 	$(STRIP) --strip-debug $(SHIP_A).tmp
 	mv -f $(SHIP_A).tmp $(SHIP_A)
 ifneq ($(SHIP_CLI),)
-	$(CARGO) build --profile cli --quiet --manifest-path cli/Cargo.toml --bins
+	$(CARGO) build --profile dist --quiet --manifest-path cli/Cargo.toml --bins
 	@mkdir -p $(dir $(SHIP_CLI))
-	$(INSTALL) -m 0755 target/cli/processcreds $(SHIP_CLI)
+	$(INSTALL) -m 0755 $(DIST_PROFILE_DIR)/processcreds $(SHIP_CLI)
 endif
 	@touch $@
 

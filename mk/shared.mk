@@ -10,10 +10,10 @@
 #       a warm `processcreds cache` vs spawning /bin/true, and an in-library shared-cache hit from
 #       a fresh process, side by side (bench/shared.c). PC_CLI_BASELINE=<another build of the
 #       command> adds a row: its warm `cache` vs this build's.
-#   `make lib` builds the command (target/cli/processcreds, Cargo profile `cli`); `make install`
-#       ships it (mk/c.mk, mk/dist.mk).
+#   `make lib` builds the command (target/release/processcreds: no debug info, stripped, see
+#       Cargo.toml); `make install` ships it (mk/c.mk, mk/dist.mk).
 
-PC_CLI  := target/cli/processcreds
+PC_CLI  := $(RELEASE)/processcreds
 
 TEST_TARGETS += test-shared
 
