@@ -318,10 +318,13 @@ uint32_t pc_set_stdin(pc_provider *p, uint32_t mode);
  *
  * With `PC_SHARED_CACHE_USER`, a refresh first looks for a valid entry in the cache directory
  * (`$PROCESSCREDS_CACHE_DIR`, else `$XDG_RUNTIME_DIR/processcreds`, else
- * `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds`; created 0700), keyed on the command (or argv)
- * and the values of `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, `AWS_CONFIG_FILE` and
- * `AWS_SHARED_CREDENTIALS_FILE`. An entry is served while its expiry less this provider's
- * expiry window is in the future. Otherwise one process at a time runs the helper for a key
+ * `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds`; created 0700), keyed on what can change the
+ * helper's output: the command (or argv) and the file it runs, the working directory when a
+ * path in it is relative, the variables a command string references, `HOME`, every `AWS_*`
+ * variable, the duration and max buffer size, and `pc_set_shared_cache_key` and
+ * `pc_set_shared_cache_env` (the README's "what separates entries"). An entry is served while
+ * its expiry less this provider's expiry window is in the future, unless it holds the
+ * credentials `pc_expire` cleared. Otherwise one process at a time runs the helper for a key
  * (waiting counts against the timeout) and writes its credentials when they expire; credentials
  * that never expire, static profile keys and errors are never written. A directory or entry
  * that is not private to the effective user (owner, mode 0700/0600, not a symlink) is left
@@ -363,7 +366,12 @@ uint32_t pc_retrieve(const pc_provider *p, pc_credentials **out, pc_error **err)
 bool pc_is_expired(const pc_provider *p);
 
 /**
- * Clears the cache, so that the next retrieve runs the helper. NULL is a no-op.
+ * Clears the cache, so that the next retrieve runs the helper. NULL is a no-op. With
+ * `PC_SHARED_CACHE_USER`, that retrieve does not accept a shared entry holding the credentials
+ * cleared here (a caller expires credentials the service has just rejected): it runs the helper
+ * under the cross-process lock and replaces the entry, unless another process has already
+ * replaced it with different credentials, which are then served. The provider keeps a
+ * fingerprint of them (a hash), never the secret.
  */
 void pc_expire(const pc_provider *p);
 
@@ -373,6 +381,27 @@ void pc_expire(const pc_provider *p);
  * cached, the cached credentials never expire, or an argument is NULL.
  */
 bool pc_expires_at(const pc_provider *p, int64_t *unix_ms_out);
+
+/**
+ * Extra text for the shared cache's key (`processcreds cache --cache-key`): providers running
+ * the same helper for different purposes (two roles a helper picks from a file it reads) keep
+ * separate entries. NULL (the default) adds nothing; `""` is a text of its own. The text is
+ * copied. Returns `PC_STATUS_INVALID_ARGUMENT` for a NULL provider or a text that is not UTF-8.
+ * A provider and `processcreds cache --cache-key TEXT` running the same helper in the same
+ * environment share entries.
+ */
+uint32_t pc_set_shared_cache_key(pc_provider *p, const char *text);
+
+/**
+ * Variables whose values the shared cache's key holds too (`processcreds cache --key-env`),
+ * because the helper reads them without the command line showing it (a token file, a role
+ * name); the key already holds `HOME`, every `AWS_*` variable and the variables a command string
+ * references. `names` holds `count` variable names; NULL with `count` 0 names none (the
+ * default). The names are copied; order and repeats do not matter. A NULL `names` with a
+ * non-zero `count`, a NULL element, an element that is not UTF-8, empty, or holds `=`, or a
+ * NULL provider is `PC_STATUS_INVALID_ARGUMENT`, and nothing is changed.
+ */
+uint32_t pc_set_shared_cache_env(pc_provider *p, const char *const *names, size_t count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,7 +11,7 @@ use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::runner::{self, Cancel, Program, RunOptions, StderrMode, StdinMode};
-use crate::shared_cache::{self, SharedCacheMode, Warning};
+use crate::shared_cache::{self, Fingerprint, Share, SharedCacheMode, Warning};
 use crate::time::UnixTime;
 
 /// Go's `ProviderName`: the [`Credentials::provider_name`] of credentials from a helper.
@@ -146,8 +146,8 @@ struct Core {
     source: Source,
     options: Mutex<Options>,
     cache: Cache,
-    /// Extra text in the shared cache's key (`processcreds cache --cache-key`).
-    shared_key: Mutex<Option<String>>,
+    /// The shared cache's key parts and rejected credentials (see `shared_cache::Share`).
+    share: Mutex<Share>,
 }
 
 impl std::fmt::Debug for ProcessProvider {
@@ -169,7 +169,7 @@ impl ProcessProvider {
                 source,
                 options: Mutex::new(Options::default()),
                 cache: Cache::default(),
-                shared_key: Mutex::new(None),
+                share: Mutex::new(Share::default()),
             }),
         }
     }
@@ -408,7 +408,29 @@ impl ProcessProvider {
     /// Extra text for the shared cache's key (so that providers running the same helper for
     /// different purposes keep separate entries); `None` (the default) adds nothing.
     pub fn set_shared_cache_key(&self, text: Option<&str>) {
-        *self.core.shared_key.lock() = text.map(str::to_owned);
+        self.core.share.lock().text = text.map(str::to_owned);
+    }
+
+    /// Variables whose values the shared cache's key holds too, because the helper reads them
+    /// without the command line showing it (a token file, a role name); empty (the default)
+    /// adds nothing. Order and repeats do not matter.
+    ///
+    /// # Errors
+    ///
+    /// A name that is empty or holds `=` or NUL
+    /// ([`Status::InvalidArgument`](crate::Status::InvalidArgument)); nothing is changed then.
+    pub fn set_shared_cache_env<S: AsRef<str>>(&self, names: &[S]) -> Result<()> {
+        let names = shared_cache::check_env_names(names)?;
+        self.core.share.lock().env = names;
+        Ok(())
+    }
+
+    /// A valid entry of the shared cache for this provider, read without taking a lock,
+    /// creating a file or running anything (what a short-lived process checks before it prepares
+    /// a run); `None` when there is none, or the shared cache is off. `warn` hears about ignored
+    /// settings only.
+    pub fn peek_shared(&self, warn: &mut dyn FnMut(Warning)) -> Option<Fetched> {
+        self.core.peek_shared(warn)
     }
 
     /// Go's `Credentials.IsExpired()`: true before the first success, after
@@ -432,6 +454,10 @@ impl ProcessProvider {
 
     /// Clears the cache (Go's `Credentials.Expire()`): the next retrieve runs the helper. The
     /// cached copies are wiped now; credentials already handed out stay valid for their holders.
+    /// With [`Options::shared_cache`] on, the next fetch does not accept a shared entry holding
+    /// the credentials expired here (the provider keeps a fingerprint, not the secret): it runs
+    /// the helper under the cross-process lock and replaces the entry, unless another process
+    /// already replaced it with different credentials.
     ///
     /// ```
     /// use processcreds::ProcessProvider;
@@ -447,7 +473,12 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn expire(&self) {
-        self.core.cache.expire()
+        let expired = self.core.cache.expire();
+        if let Some(c) = expired {
+            if self.core.options().shared_cache == SharedCacheMode::User {
+                self.core.share.lock().rejected = Some(Fingerprint::of(&c));
+            }
+        }
     }
 
     /// The expiry of the cached credentials less [`Options::expiry_window`] (Go's
@@ -523,8 +554,54 @@ impl Core {
             }
             Source::Process(p) => p,
         };
-        let key = self.shared_key.lock().clone();
-        fetch_program(program, &opts, key.as_deref(), ahead, cancel, warn)
+        let share = self.share.lock().clone();
+        let fetched = fetch_program(program, &opts, &share, ahead, cancel, warn);
+        if fetched.is_ok() && share.rejected.is_some() {
+            // The expired credentials were replaced: accept entries again.
+            let mut now = self.share.lock();
+            if now.rejected == share.rejected {
+                now.rejected = None;
+            }
+        }
+        fetched
+    }
+
+    /// See [`ProcessProvider::peek_shared`].
+    fn peek_shared(&self, warn: &mut dyn FnMut(Warning)) -> Option<Fetched> {
+        let opts = self.options();
+        let Source::Process(program) = &self.source else {
+            return None;
+        };
+        if opts.shared_cache == SharedCacheMode::Off || is_blank(program) {
+            return None;
+        }
+        let share = self.share.lock().clone();
+        let credentials = shared_cache::peek(
+            &shared_cache::Request {
+                key: &share.key(program, opts.duration, opts.max_buf_size),
+                timeout: opts.timeout,
+                expiry_window: opts.expiry_window,
+                ahead: Duration::ZERO,
+                reject: share.rejected,
+                cancelled: &|| false,
+            },
+            warn,
+        )?;
+        let expires_at = credentials
+            .expiration()
+            .map(|t| t.minus(opts.expiry_window));
+        Some(Fetched {
+            credentials,
+            expires_at,
+        })
+    }
+}
+
+/// A blank command is never looked up: it fails as without a cache (D5).
+fn is_blank(program: &Program) -> bool {
+    match program {
+        Program::Shell(c) => c.trim().is_empty(),
+        Program::Argv(v) => v.first().is_none_or(|a| a.trim().is_empty()),
     }
 }
 
@@ -533,26 +610,21 @@ impl Core {
 fn fetch_program(
     program: &Program,
     opts: &Options,
-    shared_key: Option<&str>,
+    share: &Share,
     ahead: Duration,
     cancel: Option<&Cancel>,
     warn: &mut dyn FnMut(Warning),
 ) -> Result<Fetched> {
-    // A blank command is never looked up: it fails as without a cache (D5).
-    let blank = match program {
-        Program::Shell(c) => c.trim().is_empty(),
-        Program::Argv(v) => v.first().is_none_or(|a| a.trim().is_empty()),
-    };
-    let credentials = if opts.shared_cache == SharedCacheMode::Off || blank {
+    let credentials = if opts.shared_cache == SharedCacheMode::Off || is_blank(program) {
         run_helper(program, opts, opts.timeout, cancel)?
     } else {
         shared_cache::fetch(
             &shared_cache::Request {
-                program,
-                key_text: shared_key,
+                key: &share.key(program, opts.duration, opts.max_buf_size),
                 timeout: opts.timeout,
                 expiry_window: opts.expiry_window,
                 ahead,
+                reject: share.rejected,
                 cancelled: &|| cancel.is_some_and(Cancel::is_cancelled),
             },
             &mut |timeout| run_helper(program, opts, timeout, cancel),

@@ -171,8 +171,16 @@ type ProcessProvider struct {
 	// SharedCache shares the credentials with the same user's other processes (default
 	// false): Retrieve serves a valid entry of the per-user cache directory, and otherwise one
 	// process at a time runs the helper for the same command and writes its result. See the
-	// repository's README, "Sharing credentials between processes". POSIX only.
+	// repository's README, "Sharing credentials between processes". POSIX only. The cache's key
+	// holds what can change the helper's output (the program's file, relative paths' directory,
+	// the variables a command references, HOME, every AWS_* variable, Duration, MaxBufSize).
 	SharedCache bool
+	// SharedCacheKey is extra text for the shared cache's key ("" for none): providers running
+	// one helper for different purposes keep separate entries (processcreds cache --cache-key).
+	SharedCacheKey string
+	// SharedCacheEnv names variables whose values the shared cache's key holds too, because the
+	// helper reads them without its command line showing it (processcreds cache --key-env).
+	SharedCacheEnv []string
 	// RefreshWindow (beyond aws-sdk-go v1; 0, the default, is off) refreshes ahead: within that
 	// time before the credentials expire (less ExpiryWindow), credentials.Credentials keeps
 	// returning them at once while the library runs the helper in the background; a failed
@@ -309,7 +317,9 @@ func (p *ProcessProvider) options() capi.Options {
 		Stdin:        uint32(p.Stdin),
 		SharedCache:  p.SharedCache,
 
-		RefreshWindow: p.RefreshWindow,
+		SharedCacheKey: p.SharedCacheKey,
+		SharedCacheEnv: p.SharedCacheEnv,
+		RefreshWindow:  p.RefreshWindow,
 	}
 }
 
@@ -369,6 +379,17 @@ func (p *ProcessProvider) ExpiresAt() time.Time {
 		return time.Time{}
 	}
 	return p.h.LastExpiresAt()
+}
+
+// Expire clears the library's cached credentials, so that the next Retrieve runs the helper
+// (credentials.Credentials' own Expire leads to the same: its next Get calls Retrieve, which
+// does this first). With SharedCache, that retrieve does not accept a shared entry holding the
+// credentials expired here (the service just rejected them): it runs the helper under the
+// cross-process lock and replaces the entry, unless another process already replaced it.
+func (p *ProcessProvider) Expire() {
+	if p.h != nil {
+		p.h.Expire()
+	}
 }
 
 // Close frees the provider's C resources. Idempotent; a finalizer does it for a provider that

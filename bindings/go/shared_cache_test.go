@@ -4,12 +4,14 @@ package processcreds_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go/aws/credentials"
 
 	"github.com/processcreds/processcreds/bindings/go"
@@ -113,5 +115,134 @@ func TestSharedCacheUntrustedDirectory(t *testing.T) {
 	st, _ := os.Stat(dir)
 	if len(list) != 0 || st.Mode().Perm() != 0o755 {
 		t.Fatalf("the untrusted directory was touched: %v, %v", list, st.Mode())
+	}
+}
+
+// countingHelper prints the key id AKIDRUN<n> for its n-th run, valid for an hour.
+func countingHelper(t *testing.T) (path string, runs func() int) {
+	t.Helper()
+	count := filepath.Join(t.TempDir(), "runs")
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	path = helper(t, fmt.Sprintf(`echo x >> '%s'
+n=$(wc -l < '%s' | tr -d ' ')
+printf '{"Version":1,"AccessKeyId":"AKIDRUN%%s","SecretAccessKey":"s-%%s","Expiration":"%s"}' "$n" "$n"`,
+		count, count, exp))
+	return path, func() int {
+		b, err := os.ReadFile(count)
+		if err != nil {
+			return 0
+		}
+		return strings.Count(string(b), "x")
+	}
+}
+
+// SharedCacheKey and SharedCacheEnv separate entries, on ProcessProvider and awsv2.Options.
+func TestSharedCacheKeyAndEnv(t *testing.T) {
+	t.Setenv("PROCESSCREDS_CACHE_DIR", filepath.Join(t.TempDir(), "cache"))
+	path, runs := countingHelper(t)
+	get := func(opt func(*processcreds.ProcessProvider)) string {
+		v, err := processcreds.NewCredentials(path, func(p *processcreds.ProcessProvider) {
+			p.SharedCache = true
+			opt(p)
+		}).Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.AccessKeyID
+	}
+	none := func(*processcreds.ProcessProvider) {}
+	key := func(k string) func(*processcreds.ProcessProvider) {
+		return func(p *processcreds.ProcessProvider) { p.SharedCacheKey = k }
+	}
+	env := func(names ...string) func(*processcreds.ProcessProvider) {
+		return func(p *processcreds.ProcessProvider) { p.SharedCacheEnv = names }
+	}
+	t.Setenv("TOKEN_FILE", "/a")
+	for i, c := range []struct {
+		opt  func(*processcreds.ProcessProvider)
+		want string
+	}{
+		{none, "AKIDRUN1"},
+		{key("prod"), "AKIDRUN2"},
+		{key("prod"), "AKIDRUN2"},
+		{env("TOKEN_FILE"), "AKIDRUN3"},
+		{env("TOKEN_FILE", "TOKEN_FILE"), "AKIDRUN3"},
+		{none, "AKIDRUN1"},
+	} {
+		if got := get(c.opt); got != c.want {
+			t.Fatalf("case %d: got %s, want %s", i, got, c.want)
+		}
+	}
+	t.Setenv("TOKEN_FILE", "/b")
+	if got := get(env("TOKEN_FILE")); got != "AKIDRUN4" {
+		t.Fatalf("another TOKEN_FILE: got %s", got)
+	}
+	// awsv2: the same key parts give the same entries.
+	p := awsv2.NewProvider(path, func(o *awsv2.Options) {
+		o.SharedCache = true
+		o.SharedCacheKey = "prod"
+	})
+	defer p.Close()
+	v, err := p.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.AccessKeyID != "AKIDRUN2" || runs() != 4 {
+		t.Fatalf("awsv2 with SharedCacheKey: %s, runs %d", v.AccessKeyID, runs())
+	}
+	// A name the library refuses is an error of Retrieve.
+	if _, err := processcreds.NewCredentials(path, func(p *processcreds.ProcessProvider) {
+		p.SharedCache = true
+		p.SharedCacheEnv = []string{"A=B"}
+	}).Get(); err == nil {
+		t.Fatal("a variable name with '=' was accepted")
+	}
+}
+
+// Expiring credentials (credentials.Credentials.Expire, ProcessProvider.Expire, awsv2's
+// CredentialsCache.Invalidate) invalidates the shared entry they came from.
+func TestSharedCacheExpire(t *testing.T) {
+	t.Setenv("PROCESSCREDS_CACHE_DIR", filepath.Join(t.TempDir(), "cache"))
+	path, runs := countingHelper(t)
+	shared := func(p *processcreds.ProcessProvider) { p.SharedCache = true }
+	first, err := processcreds.NewCredentials(path, shared).Get()
+	if err != nil || first.AccessKeyID != "AKIDRUN1" {
+		t.Fatalf("%v %v", first.AccessKeyID, err)
+	}
+	// Another Credentials is served the entry, expires it and gets new credentials.
+	c := processcreds.NewCredentials(path, shared)
+	v, err := c.Get()
+	if err != nil || v.AccessKeyID != "AKIDRUN1" {
+		t.Fatalf("served: %v %v", v.AccessKeyID, err)
+	}
+	c.Expire()
+	v, err = c.Get()
+	if err != nil || v.AccessKeyID != "AKIDRUN2" || runs() != 2 {
+		t.Fatalf("after Expire: %v %v, runs %d", v.AccessKeyID, err, runs())
+	}
+	// The provider's own Expire, then Retrieve.
+	pp := processcreds.NewProvider(path, shared)
+	defer pp.Close()
+	if v, err := pp.Retrieve(); err != nil || v.AccessKeyID != "AKIDRUN2" {
+		t.Fatalf("%v %v", v.AccessKeyID, err)
+	}
+	pp.Expire()
+	if v, err := pp.Retrieve(); err != nil || v.AccessKeyID != "AKIDRUN3" {
+		t.Fatalf("after ProcessProvider.Expire: %v %v", v.AccessKeyID, err)
+	}
+	// awsv2 behind aws.CredentialsCache: Invalidate, then Retrieve.
+	p := awsv2.NewProvider(path, func(o *awsv2.Options) { o.SharedCache = true })
+	defer p.Close()
+	cache := aws.NewCredentialsCache(p)
+	ctx := context.Background()
+	if v, err := cache.Retrieve(ctx); err != nil || v.AccessKeyID != "AKIDRUN3" {
+		t.Fatalf("awsv2: %v %v", v.AccessKeyID, err)
+	}
+	cache.Invalidate()
+	if v, err := cache.Retrieve(ctx); err != nil || v.AccessKeyID != "AKIDRUN4" {
+		t.Fatalf("awsv2 after Invalidate: %v %v", v.AccessKeyID, err)
+	}
+	if runs() != 4 {
+		t.Fatalf("runs = %d, want 4", runs())
 	}
 }

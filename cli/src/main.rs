@@ -6,18 +6,24 @@
 //! finds a problem, 2 on a usage error; `exec` exits with its command's status. Nothing secret is
 //! written to stderr.
 
+// POSIX: the command's own entry point (`main` below, see start.rs).
+#![cfg_attr(all(unix, not(test)), no_main)]
+
 mod check;
+mod clear;
 mod duration;
 mod print;
+mod start;
+mod supervise;
 
+use start::ExitCode;
 use std::ffi::OsString;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
-use processcreds::config::{self, ProfileSource, SharedConfig};
+use processcreds::config::SharedConfig;
 use processcreds::runner::Program;
-use processcreds::shared_cache::{self, Key, SharedCacheMode, Warning};
+use processcreds::shared_cache::{SharedCacheMode, Warning};
 use processcreds::Fetched;
 use processcreds::{Error, ProcessProvider, StdinMode};
 
@@ -67,6 +73,14 @@ fn profile_arg() -> Arg {
         .help("The credential_process (or static keys) of this profile of the shared config files")
 }
 
+fn key_env_arg(help: &'static str) -> Arg {
+    Arg::new("key-env")
+        .long("key-env")
+        .value_name("NAME")
+        .action(ArgAction::Append)
+        .help(help)
+}
+
 fn timeout_arg() -> Arg {
     duration_arg("timeout", "How long the helper may run [default: 1m]")
 }
@@ -91,14 +105,25 @@ fn retrieve_args() -> [Arg; 4] {
     ]
 }
 
+/// The subcommands.
+const SUBCOMMANDS: [&str; 5] = ["cache", "get", "exec", "check", "clear"];
+
+/// The whole command line's definition.
 fn cli() -> Command {
+    cli_for(None)
+}
+
+/// The command line's definition with every subcommand, or only `only` (all that a command line
+/// naming it needs: building the others would add to a warm `cache`'s start-up).
+fn cli_for(only: Option<&str>) -> Command {
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
     Command::new("processcreds")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
         .after_help(AFTER_HELP)
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .subcommand(
+        .subcommands(wanted("cache").then(|| {
             Command::new("cache")
                 .about(
                     "Print credentials from the shared cache, or from one run of the helper, \
@@ -121,14 +146,18 @@ fn cli() -> Command {
                         .value_name("TEXT")
                         .help("Extra text for the cache key (separate entries for one helper)"),
                 )
+                .arg(key_env_arg(
+                    "A variable the helper reads that its command line does not show: its \
+                     value goes into the cache key (repeatable)",
+                ))
                 .arg(program_arg())
                 .group(
                     ArgGroup::new("source")
                         .args(["command", "program"])
                         .required(true),
-                ),
-        )
-        .subcommand(
+                )
+        }))
+        .subcommands(wanted("get").then(|| {
             Command::new("get")
                 .about("Retrieve credentials once and print them")
                 .arg(profile_arg())
@@ -145,9 +174,9 @@ fn cli() -> Command {
                              for a POSIX shell",
                         ),
                 )
-                .args(retrieve_args()),
-        )
-        .subcommand(
+                .args(retrieve_args())
+        }))
+        .subcommands(wanted("exec").then(|| {
             Command::new("exec")
                 .about(
                     "Run a command with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
@@ -166,9 +195,9 @@ fn cli() -> Command {
                         .allow_hyphen_values(true)
                         .value_parser(clap::value_parser!(OsString))
                         .help("The command to run and its arguments (after --)"),
-                ),
-        )
-        .subcommand(
+                )
+        }))
+        .subcommands(wanted("check").then(|| {
             Command::new("check")
                 .about(
                     "Run a helper once, uncached, and report what aws-sdk-go v1 says of its \
@@ -181,9 +210,9 @@ fn cli() -> Command {
                         .args(["command", "program"])
                         .required(true),
                 )
-                .arg(timeout_arg()),
-        )
-        .subcommand(
+                .arg(timeout_arg())
+        }))
+        .subcommands(wanted("clear").then(|| {
             Command::new("clear")
                 .about("Remove entries from the shared cache")
                 .arg(
@@ -201,12 +230,19 @@ fn cli() -> Command {
                         .value_name("TEXT")
                         .help("The --cache-key the entry was made with"),
                 )
+                .arg(key_env_arg(
+                    "A --key-env the entry was made with (repeatable)",
+                ))
+                .arg(duration_arg(
+                    "duration",
+                    "The --duration the entry was made with",
+                ))
                 .group(
                     ArgGroup::new("what")
                         .args(["all", "profile", "command", "program"])
                         .required(true),
-                ),
-        )
+                )
+        }))
 }
 
 /// A usage error: message on stderr, exit 2.
@@ -308,15 +344,19 @@ fn fetch_source(m: &ArgMatches) -> Result<(ProcessProvider, Fetched), ExitCode> 
     }
 }
 
+/// Whether a warning was printed (one per run; a worker inherits the flag with its memory).
+static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints the first shared-cache warning of the run on stderr.
+fn warn(w: Warning) {
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("processcreds: warning: {w}");
+    }
+}
+
 /// Fetches once, printing the first shared-cache warning on stderr.
 fn fetch(p: &ProcessProvider) -> Result<Fetched, Error> {
-    let mut warned = false;
-    p.fetch_observed(Duration::ZERO, None, &mut |w: Warning| {
-        if !warned {
-            warned = true;
-            eprintln!("processcreds: warning: {w}");
-        }
-    })
+    p.fetch_observed(Duration::ZERO, None, &mut warn)
 }
 
 fn cmd_cache(m: &ArgMatches) -> ExitCode {
@@ -331,25 +371,40 @@ fn cmd_cache(m: &ArgMatches) -> ExitCode {
     apply_options(&p, m, Duration::from_secs(15 * 60));
     p.update_options(|o| o.shared_cache = SharedCacheMode::User);
     p.set_shared_cache_key(m.get_one::<String>("cache-key").map(String::as_str));
-    match fetch(&p) {
+    let names: Vec<&String> = m
+        .get_many::<String>("key-env")
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Err(e) = p.set_shared_cache_env(&names) {
+        return usage(e.to_string());
+    }
+    // A valid entry: served at once (no lock, no worker).
+    if let Some(f) = p.peek_shared(&mut warn) {
+        println!("{}", print::process_json(&f.credentials));
+        return ExitCode::SUCCESS;
+    }
+    supervise::run(|| match fetch(&p) {
         Ok(f) => {
             println!("{}", print::process_json(&f.credentials));
             ExitCode::SUCCESS
         }
         Err(e) => failed(&e),
-    }
+    })
 }
 
 fn cmd_get(m: &ArgMatches) -> ExitCode {
-    let (_p, f) = match fetch_source(m) {
-        Ok(pf) => pf,
-        Err(code) => return code,
-    };
-    match m.get_one::<String>("format").map(String::as_str) {
-        Some("env") => print!("{}", print::env_lines(&f.credentials)),
-        _ => println!("{}", print::process_json(&f.credentials)),
-    }
-    ExitCode::SUCCESS
+    supervise::run(|| {
+        let (_p, f) = match fetch_source(m) {
+            Ok(pf) => pf,
+            Err(code) => return code,
+        };
+        match m.get_one::<String>("format").map(String::as_str) {
+            Some("env") => print!("{}", print::env_lines(&f.credentials)),
+            _ => println!("{}", print::process_json(&f.credentials)),
+        }
+        ExitCode::SUCCESS
+    })
 }
 
 fn cmd_exec(m: &ArgMatches) -> ExitCode {
@@ -413,51 +468,24 @@ fn cmd_check(m: &ArgMatches) -> ExitCode {
     ExitCode::from(check::run(&prog, timeout) as u8)
 }
 
-fn cmd_clear(m: &ArgMatches) -> ExitCode {
-    let dir = shared_cache::directory()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|| "(no cache directory)".into());
-    let result = if m.get_flag("all") {
-        shared_cache::clear_all()
-    } else {
-        let key_text = m.get_one::<String>("cache-key").map(String::as_str);
-        let prog = match program(m) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                let profile = m.get_one::<String>("profile").map(String::as_str);
-                match config::resolve(profile, SharedConfig::Enable) {
-                    Ok(ProfileSource::Process { command }) => Program::Shell(command),
-                    Ok(ProfileSource::Static(_)) => {
-                        println!("the profile has static keys, which are never cached");
-                        return ExitCode::SUCCESS;
-                    }
-                    Err(e) => return failed(&e),
-                }
-            }
-            Err(e) => return usage(e),
-        };
-        shared_cache::clear_key(&Key::new(&prog, key_text))
-    };
-    match result {
-        Ok(c) => {
-            println!(
-                "removed {} entr{} and {} lock file{} from {dir}",
-                c.entries,
-                if c.entries == 1 { "y" } else { "ies" },
-                c.locks,
-                if c.locks == 1 { "" } else { "s" }
-            );
-            ExitCode::SUCCESS
-        }
-        Err(w) => {
-            eprintln!("processcreds: {w}");
-            ExitCode::from(1)
-        }
-    }
+/// The command's entry point on POSIX systems, called by the C runtime (see start.rs).
+#[cfg(all(unix, not(test)))]
+#[no_mangle]
+pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    start::prepare();
+    std::process::exit(i32::from(run().0))
 }
 
-fn main() -> ExitCode {
-    let m = match cli().try_get_matches() {
+#[cfg(any(not(unix), test))]
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run().0)
+}
+
+fn run() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let first = args.get(1).and_then(|a| a.to_str());
+    let m = match cli_for(first.filter(|f| SUBCOMMANDS.contains(f))).try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             // --help and --version exit 0 on stdout; usage errors exit 2 on stderr.
@@ -470,7 +498,7 @@ fn main() -> ExitCode {
         Some(("get", s)) => cmd_get(s),
         Some(("exec", s)) => cmd_exec(s),
         Some(("check", s)) => cmd_check(s),
-        Some(("clear", s)) => cmd_clear(s),
+        Some(("clear", s)) => clear::run(s),
         _ => usage("unknown command".into()),
     }
 }

@@ -360,16 +360,18 @@ impl Cache {
     }
 
     /// Clears the cache: the next retrieve runs the helper. A refresh in flight goes on, and
-    /// its result, when it succeeds, becomes the cached value.
-    pub fn expire(&self) {
-        {
+    /// its result, when it succeeds, becomes the cached value. Returns the value cleared.
+    pub fn expire(&self) -> Option<Arc<Credentials>> {
+        let old = {
             let mut st = self.state.lock();
-            st.current = None;
+            let old = st.current.take().map(|e| e.creds);
             st.ahead.reset();
             self.gen.store(0, Ordering::Release);
-        }
+            old
+        };
         // Drop the per-thread references now rather than at their next use.
         self.clear_shards();
+        old
     }
 
     /// The window-adjusted expiry of the cached value, also once expired; `None` when nothing is

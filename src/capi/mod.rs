@@ -16,10 +16,12 @@ use crate::error::Error;
 mod credentials;
 mod error;
 mod provider;
+mod shared_cache;
 
 pub use credentials::*;
 pub use error::*;
 pub use provider::*;
+pub use shared_cache::*;
 
 /// Success.
 pub const PC_STATUS_OK: u32 = 0;

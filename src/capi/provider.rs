@@ -220,10 +220,13 @@ pub extern "C" fn pc_set_stdin(p: *mut pc_provider, mode: u32) -> u32 {
 ///
 /// With `PC_SHARED_CACHE_USER`, a refresh first looks for a valid entry in the cache directory
 /// (`$PROCESSCREDS_CACHE_DIR`, else `$XDG_RUNTIME_DIR/processcreds`, else
-/// `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds`; created 0700), keyed on the command (or argv)
-/// and the values of `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, `AWS_CONFIG_FILE` and
-/// `AWS_SHARED_CREDENTIALS_FILE`. An entry is served while its expiry less this provider's
-/// expiry window is in the future. Otherwise one process at a time runs the helper for a key
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds`; created 0700), keyed on what can change the
+/// helper's output: the command (or argv) and the file it runs, the working directory when a
+/// path in it is relative, the variables a command string references, `HOME`, every `AWS_*`
+/// variable, the duration and max buffer size, and `pc_set_shared_cache_key` and
+/// `pc_set_shared_cache_env` (the README's "what separates entries"). An entry is served while
+/// its expiry less this provider's expiry window is in the future, unless it holds the
+/// credentials `pc_expire` cleared. Otherwise one process at a time runs the helper for a key
 /// (waiting counts against the timeout) and writes its credentials when they expire; credentials
 /// that never expire, static profile keys and errors are never written. A directory or entry
 /// that is not private to the effective user (owner, mode 0700/0600, not a symlink) is left
@@ -299,7 +302,12 @@ pub extern "C" fn pc_is_expired(p: *const pc_provider) -> bool {
     })
 }
 
-/// Clears the cache, so that the next retrieve runs the helper. NULL is a no-op.
+/// Clears the cache, so that the next retrieve runs the helper. NULL is a no-op. With
+/// `PC_SHARED_CACHE_USER`, that retrieve does not accept a shared entry holding the credentials
+/// cleared here (a caller expires credentials the service has just rejected): it runs the helper
+/// under the cross-process lock and replaces the entry, unless another process has already
+/// replaced it with different credentials, which are then served. The provider keeps a
+/// fingerprint of them (a hash), never the secret.
 #[no_mangle]
 pub extern "C" fn pc_expire(p: *const pc_provider) {
     ffi_boundary!((), {

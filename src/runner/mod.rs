@@ -210,6 +210,17 @@ pub fn run_cancellable(
     sys::run(program, opts, Some(cancel))
 }
 
+/// The file a run would start for the program name `name` (an argv's first element, or the
+/// first word of a command string), with the current `PATH`: the runner's own lookup (`os/exec`'s
+/// rules on each platform), unchanged. `Err` holds the run's error text. The path may be
+/// relative (a name with a separator); it is not canonicalised.
+pub(crate) fn resolve_program(name: &str) -> Result<std::path::PathBuf, String> {
+    #[cfg(unix)]
+    return unix::resolve(name);
+    #[cfg(windows)]
+    return windows::lookpath::resolve(name).map(Into::into);
+}
+
 /// The checks made before anything runs.
 fn check(program: &Program, opts: &RunOptions) -> Result<(), Error> {
     let blank = match program {

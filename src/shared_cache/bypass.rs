@@ -1,11 +1,21 @@
-//! The shared cache where it is not implemented yet (Windows): every directory is refused, so
-//! every fetch runs the helper as without a cache, and `clear` has nothing to do.
+//! The shared cache where it is not implemented yet (Windows): [`supported`] refuses, so every
+//! fetch runs the helper as without a cache, and `clear` has nothing to do. The rest only gives
+//! the platform-neutral code the same names as on POSIX systems.
 
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use super::{Cleared, Key, Warning};
+use super::location::Location;
+use super::{Cleared, Key, Reason, Warning};
+
+/// Why the cache is bypassed here.
+pub(super) fn supported() -> Result<(), Warning> {
+    Err(Warning::new(
+        Reason::Unsupported,
+        "shared cache: not supported on this platform yet",
+    ))
+}
 
 pub(super) struct Dir;
 
@@ -23,17 +33,14 @@ impl Drop for Lock {
     fn drop(&mut self) {}
 }
 
-fn unsupported() -> Warning {
-    Warning::new("shared cache: not supported on this platform yet")
-}
-
+#[allow(dead_code)]
 impl Dir {
-    pub(super) fn open(_path: &Path) -> Result<Dir, Warning> {
-        Err(unsupported())
+    pub(super) fn open(_loc: &Location) -> Result<Dir, Warning> {
+        Err(supported().unwrap_err())
     }
 
     pub(super) fn open_existing(_path: &Path) -> Result<Dir, Warning> {
-        Err(unsupported())
+        Err(supported().unwrap_err())
     }
 
     pub(super) fn read(&self, _key: &Key) -> Read {
@@ -41,14 +48,18 @@ impl Dir {
     }
 
     pub(super) fn try_lock(&self, _key: &Key) -> Result<Option<Lock>, Warning> {
-        Err(unsupported())
+        Err(supported().unwrap_err())
     }
 
     pub(super) fn write(&self, _key: &Key, _bytes: &[u8]) -> Result<(), Warning> {
-        Err(unsupported())
+        Err(supported().unwrap_err())
     }
 
-    pub(super) fn clear(&self, _key: Option<&Key>) -> Result<Cleared, Warning> {
-        Err(unsupported())
+    pub(super) fn remove_entry(&self, _key: &Key, _lock: &Lock) {}
+
+    pub(super) fn sweep(&self, _own: &Key) {}
+
+    pub(super) fn clear(&self, _keys: Option<&[Key]>) -> Result<Cleared, Warning> {
+        Err(supported().unwrap_err())
     }
 }

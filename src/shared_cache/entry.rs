@@ -107,7 +107,9 @@ mod tests {
     use crate::runner::Program;
 
     fn key(s: &str) -> Key {
-        Key::with_env(&Program::Shell(s.into()), None, &|_| None)
+        Key::new(&crate::shared_cache::KeyInput::new(&Program::Shell(
+            s.into(),
+        )))
     }
 
     #[test]

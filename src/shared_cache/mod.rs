@@ -1,37 +1,49 @@
-//! The shared cache (SPEC §5.1): credentials of one helper run shared by every process of the
-//! same user, through files in a private directory, with a single flight across processes.
+//! The shared cache: credentials of one helper run shared by every process of the same user,
+//! through files in a private directory, with a single flight across processes.
 //!
 //! Opt-in per provider ([`SharedCacheMode::User`]); off by default, so that aws-sdk-go v1's
 //! semantics stay the default. It lives inside the provider's fetch (the run of the helper for a
-//! refresh): an entry is served only if `expiry - expiry_window > now + ahead`; otherwise the
-//! per-key lock is taken (waiting counts against the caller's timeout), the entry re-checked,
-//! the helper run and its result written.
+//! refresh): an entry is served only if `expiry - expiry_window > now + ahead` and it does not
+//! hold credentials the provider expired; otherwise the per-key lock is taken (waiting counts
+//! against the caller's timeout), the entry re-checked, the helper run and its result written.
 //!
 //! # Files
-//! - Directory: `$PROCESSCREDS_CACHE_DIR`, else `$XDG_RUNTIME_DIR/processcreds`, else
-//!   `${XDG_CACHE_HOME:-$HOME/.cache}/processcreds` (empty variables count as unset; relative
-//!   XDG paths are ignored, as the XDG spec says). Created with mode 0700 (and missing parents
-//!   with 0700). Trusted only when it is a directory, not a symlink, owned by the effective uid
-//!   and without any group/other permission bit; every file is then opened relative to the
-//!   descriptor of that checked directory.
-//! - Per key (64 hex digits of a SHA-256, see `key.rs`): `<key>.entry` (the credentials), `<key>.lock`
-//!   (an empty file the single flight locks with a POSIX record lock), `<key>.tmp` (an entry being written, renamed
-//!   over `<key>.entry`; only the lock holder writes it).
+//! - Directory: see `location.rs` (which variable names it, what may be created). Trusted only
+//!   when it is a directory, not a symlink, owned by the effective uid and without any
+//!   group/other permission bit; every file is then opened relative to the descriptor of that
+//!   checked directory.
+//! - Per key (64 hex digits of a SHA-256, see `key/`): `<key>.entry` (the credentials),
+//!   `<key>.lock` (an empty file the single flight locks with a POSIX record lock), `<key>.tmp`
+//!   (an entry being written, renamed over `<key>.entry`; only the lock holder writes it).
 //! - An entry is trusted only when it is a regular file owned by the effective uid with mode
 //!   0600, opened with `O_NOFOLLOW`. Its first line names the format and its key; the rest is a
 //!   `credential_process` JSON object with the helper's `Expiration` (or the Duration-derived
 //!   time) to the nanosecond, parsed by the same Go-exact parser as the helper's output
 //!   (see `entry.rs`).
 //!
+//! # Lifecycle
+//! - A reader that finds an expired entry removes it, under the key's lock.
+//! - Every writer, once its entry is written and still under its lock, sweeps the directory:
+//!   other keys' expired entries, temporary files older than a minute (left by a killed writer)
+//!   and lock files of keys with no entry older than a minute, each under its key's lock (a lock
+//!   held by a running helper is never removed). So secrets on disk live no longer than their
+//!   credentials, as long as anything writes.
+//! - A provider's `expire()` remembers a fingerprint of the credentials it expired
+//!   ([`Fingerprint`]: a hash, never the secret): its next fetch does not accept an entry holding
+//!   them, runs the helper under the lock and replaces the entry, unless another process already
+//!   replaced it with different credentials, which are then served.
+//!
 //! # Failures
 //! Nothing here fails a retrieve. An untrusted directory, entry or lock file, or one that cannot
 //! be opened or read, is bypassed: the helper runs as it would without a cache, and nothing is
 //! written (an untrusted file is never followed, chmod-ed, replaced or deleted). A trusted entry
 //! that is corrupt, truncated, of another format or another key, or expired, is a miss and is
-//! replaced. A write that fails (full disk, read-only directory, `EACCES`, a file size limit)
-//! removes its temporary file and is forgotten. The library prints nothing: what was bypassed
-//! and why is given to the caller's observer as a [`Warning`] (paths and reasons only, never a
-//! secret).
+//! replaced. A write that would pass the file size limit is not attempted (no `SIGXFSZ`; the
+//! host's signal dispositions are never changed), and one that fails (`EFBIG`, `ENOSPC`, a
+//! read-only directory, `EACCES`) removes its temporary file. Locks the file system refuses
+//! (`ENOLCK`, NFS) bypass the cache. The library prints nothing: what was bypassed and why is
+//! given to the caller's observer as a [`Warning`], with a [`Reason`] (paths and reasons only,
+//! never a secret).
 //!
 //! # Platforms
 //! POSIX only (`fcntl` record locks, `openat`, `O_NOFOLLOW`). Elsewhere (Windows: not yet) the cache is
@@ -39,7 +51,9 @@
 
 mod entry;
 mod key;
+mod location;
 mod sha256;
+mod share;
 
 #[cfg(unix)]
 mod unix;
@@ -57,10 +71,11 @@ use std::time::{Duration, Instant};
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::runner::Program;
 use crate::time::UnixTime;
 
-pub use key::{Key, KEY_VARIABLES};
+pub use key::{simple_command_words, Key, KeyInput};
+pub use share::check_env_names;
+pub(crate) use share::Share;
 
 /// Whether a provider shares its credentials with the other processes of the same user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -83,60 +98,163 @@ impl SharedCacheMode {
     }
 }
 
-/// Why the shared cache was bypassed or not written. Holds paths and reasons, never a secret.
+/// Why the shared cache was bypassed, not written, or a setting ignored: one named value per
+/// cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// No variable names a cache directory.
+    NoDirectory,
+    /// A variable naming the directory holds a relative path: ignored (the next one is used).
+    RelativeDirectory,
+    /// The directory is missing and may not be created here (inside another user's directory,
+    /// or `~/.cache` in a `HOME` the effective uid does not own), or creating it failed.
+    DirectoryNotCreated,
+    /// The directory is not private to the effective uid (owner, mode, a symlink, not a
+    /// directory).
+    DirectoryUntrusted,
+    /// The directory cannot be opened or listed.
+    DirectoryUnusable,
+    /// The entry is not private to the effective uid, or cannot be read.
+    EntryUntrusted,
+    /// The lock file is not private to the effective uid, or cannot be opened or locked.
+    LockUnusable,
+    /// The file system does not support the lock (`ENOLCK`, e.g. NFS without a lock daemon).
+    LockUnsupported,
+    /// The process's file size limit (`RLIMIT_FSIZE`, `ulimit -f`) is below the entry's size,
+    /// or a write failed with `EFBIG`.
+    FileSizeLimit,
+    /// The file system is full (`ENOSPC`, `EDQUOT`).
+    NoSpace,
+    /// Any other failure to write the entry (read-only file system, `EACCES`, a foreign
+    /// temporary file in the way).
+    NotWritten,
+    /// The shared cache is not implemented on this platform.
+    Unsupported,
+}
+
+impl Reason {
+    /// A stable name, e.g. `"lock_unsupported"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoDirectory => "no_directory",
+            Reason::RelativeDirectory => "relative_directory",
+            Reason::DirectoryNotCreated => "directory_not_created",
+            Reason::DirectoryUntrusted => "directory_untrusted",
+            Reason::DirectoryUnusable => "directory_unusable",
+            Reason::EntryUntrusted => "entry_untrusted",
+            Reason::LockUnusable => "lock_unusable",
+            Reason::LockUnsupported => "lock_unsupported",
+            Reason::FileSizeLimit => "file_size_limit",
+            Reason::NoSpace => "no_space",
+            Reason::NotWritten => "not_written",
+            Reason::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// Why the shared cache was bypassed or not written: a [`Reason`] and a text. Holds paths and
+/// reasons, never a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warning(String);
+pub struct Warning {
+    reason: Reason,
+    text: String,
+}
 
 impl Warning {
-    pub(crate) fn new(text: impl Into<String>) -> Warning {
-        Warning(text.into())
+    pub(crate) fn new(reason: Reason, text: impl Into<String>) -> Warning {
+        Warning {
+            reason,
+            text: text.into(),
+        }
+    }
+
+    /// Why.
+    pub fn reason(&self) -> Reason {
+        self.reason
     }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 /// The cache directory the environment names now (it may not exist yet); `None` when no
 /// variable gives one (no `PROCESSCREDS_CACHE_DIR`, `XDG_RUNTIME_DIR`, `XDG_CACHE_HOME` or
-/// `HOME`).
+/// `HOME` with an absolute path).
 pub fn directory() -> Option<PathBuf> {
-    directory_from(&|k| std::env::var_os(k))
+    location::locate(&|k| std::env::var_os(k)).0.map(|l| l.path)
 }
 
-fn directory_from(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
-    let var = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(d) = var("PROCESSCREDS_CACHE_DIR") {
-        return Some(d);
+/// A fingerprint of credentials (a SHA-256 of their fields): what a provider remembers of the
+/// credentials it expired, so as not to accept them again from the shared cache, without keeping
+/// the secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub(crate) fn of(c: &Credentials) -> Fingerprint {
+        let mut h = sha256::Sha256::default();
+        h.update(b"processcreds expired credentials v1");
+        for part in [c.access_key_id(), c.secret_access_key(), c.session_token()] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        let exp = c.expiration().map_or(i128::MIN, UnixTime::as_nanos);
+        h.update(&exp.to_le_bytes());
+        Fingerprint(h.finish())
     }
-    let absolute = |k: &str| var(k).filter(|p| p.is_absolute());
-    if let Some(d) = absolute("XDG_RUNTIME_DIR") {
-        return Some(d.join("processcreds"));
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fingerprint(..)")
     }
-    if let Some(d) = absolute("XDG_CACHE_HOME") {
-        return Some(d.join("processcreds"));
-    }
-    var("HOME").map(|h| h.join(".cache").join("processcreds"))
 }
 
 /// One request to the shared cache, from a provider's fetch.
 pub(crate) struct Request<'a> {
-    pub program: &'a Program,
-    pub key_text: Option<&'a str>,
+    pub key: &'a Key,
     /// The caller's timeout: waiting for the lock counts against it.
     pub timeout: Duration,
     /// The reader's expiry window.
     pub expiry_window: Duration,
     /// How far ahead of now a served entry must stay valid (a background refresh's window).
     pub ahead: Duration,
+    /// Credentials the caller expired: an entry holding them is not served.
+    pub reject: Option<Fingerprint>,
     /// Polled while waiting for the lock; true stops the wait.
     pub cancelled: &'a dyn Fn() -> bool,
 }
 
+impl Request<'_> {
+    /// Whether the entry's credentials may be served to this reader.
+    fn serves(&self, c: &Credentials) -> bool {
+        is_fresh(c, self.expiry_window, self.ahead)
+            && self.reject.is_none_or(|f| f != Fingerprint::of(c))
+    }
+}
+
 /// How long a waiter sleeps between two looks at the lock and the entry, at most.
 const POLL_MAX: Duration = Duration::from_millis(10);
+
+/// Opens (creating it where allowed) the cache directory; `None`, with warnings, when it cannot
+/// be used. Warnings about ignored settings are given too.
+fn open_dir(warn: &mut dyn FnMut(Warning)) -> Option<sys::Dir> {
+    let (found, warnings) = location::locate(&|k| std::env::var_os(k));
+    if let Err(w) = sys::supported() {
+        warn(w);
+        return None;
+    }
+    warnings.into_iter().for_each(&mut *warn);
+    let Some(loc) = found else {
+        warn(location::none());
+        return None;
+    };
+    sys::Dir::open(&loc).map_err(warn).ok()
+}
 
 /// The credentials for `req`: from a valid entry, or from `run` (given the time left of the
 /// timeout), whose success is then written for the other processes. `warn` hears about anything
@@ -147,25 +265,12 @@ pub(crate) fn fetch(
     warn: &mut dyn FnMut(Warning),
 ) -> Result<Credentials> {
     let start = Instant::now();
-    let Some(path) = directory() else {
-        warn(Warning::new(
-            "shared cache: no directory (none of PROCESSCREDS_CACHE_DIR, XDG_RUNTIME_DIR, \
-             XDG_CACHE_HOME, HOME is set)",
-        ));
+    let Some(dir) = open_dir(warn) else {
         return run(req.timeout);
     };
-    let dir = match sys::Dir::open(&path) {
-        Ok(d) => d,
-        Err(w) => {
-            warn(w);
-            return run(req.timeout);
-        }
-    };
-    let key = Key::new(req.program, req.key_text);
-    let valid = |c: &Credentials| is_fresh(c, req.expiry_window, req.ahead);
-
-    match look(&dir, &key) {
-        Look::Hit(c) if valid(&c) => return Ok(c),
+    let key = req.key;
+    match look(&dir, key) {
+        Look::Hit(c) if req.serves(&c) => return Ok(c),
         Look::Untrusted(w) => {
             warn(w);
             return run(req.timeout);
@@ -177,7 +282,7 @@ pub(crate) fn fetch(
     let deadline = start.checked_add(req.timeout);
     let mut pause = Duration::from_millis(1);
     let lock = loop {
-        match dir.try_lock(&key) {
+        match dir.try_lock(key) {
             Ok(Some(lock)) => break lock,
             Ok(None) => {}
             Err(w) => {
@@ -185,8 +290,8 @@ pub(crate) fn fetch(
                 return run(remaining(deadline));
             }
         }
-        if let Look::Hit(c) = look(&dir, &key) {
-            if valid(&c) {
+        if let Look::Hit(c) = look(&dir, key) {
+            if req.serves(&c) {
                 return Ok(c);
             }
         }
@@ -202,24 +307,47 @@ pub(crate) fn fetch(
     };
 
     // Locked: another process may have written the entry just before we got the lock.
-    let replaceable = match look(&dir, &key) {
-        Look::Hit(c) if valid(&c) => return Ok(c),
+    let replaceable = match look(&dir, key) {
+        Look::Hit(c) if req.serves(&c) => return Ok(c),
+        Look::Hit(c) => {
+            if is_expired(&c) {
+                // Expired for everyone: it goes now, whatever the run gives.
+                dir.remove_entry(key, &lock);
+            }
+            true
+        }
         Look::Untrusted(w) => {
             warn(w);
             false
         }
-        _ => true,
+        Look::Miss => true,
     };
     let result = run(remaining(deadline));
     if let Ok(c) = &result {
         if replaceable && worth_writing(c) {
-            if let Err(w) = dir.write(&key, &entry::encode(&key, c)) {
-                warn(w);
+            match dir.write(key, &entry::encode(key, c)) {
+                Ok(()) => dir.sweep(key),
+                Err(w) => warn(w),
             }
         }
     }
     drop(lock);
     result
+}
+
+/// A valid entry for `req`, read without taking a lock, creating anything or running anything:
+/// the fast path of a process that would otherwise prepare a run. `warn` hears only about
+/// ignored settings (a relative directory variable); anything else is a plain `None`, and the
+/// fetch that follows reports it.
+pub(crate) fn peek(req: &Request<'_>, warn: &mut dyn FnMut(Warning)) -> Option<Credentials> {
+    sys::supported().ok()?;
+    let (found, warnings) = location::locate(&|k| std::env::var_os(k));
+    warnings.into_iter().for_each(&mut *warn);
+    let dir = sys::Dir::open_existing(&found?.path).ok()?;
+    match look(&dir, req.key) {
+        Look::Hit(c) if req.serves(&c) => Some(c),
+        _ => None,
+    }
 }
 
 fn remaining(deadline: Option<Instant>) -> Duration {
@@ -233,6 +361,11 @@ fn remaining(deadline: Option<Instant>) -> Duration {
 fn is_fresh(c: &Credentials, window: Duration, ahead: Duration) -> bool {
     c.expiration()
         .is_some_and(|t| t.minus(window) > UnixTime::now().plus(ahead))
+}
+
+/// Expired for every reader: the expiry has passed.
+fn is_expired(c: &Credentials) -> bool {
+    c.expiration().is_none_or(|t| t <= UnixTime::now())
 }
 
 /// Credentials that never expire are never written, nor ones already expired.
@@ -260,92 +393,69 @@ fn look(dir: &sys::Dir, key: &Key) -> Look {
     }
 }
 
-/// What `clear` removed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What `clear` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cleared {
-    /// Entries (and temporary files) removed.
-    pub entries: usize,
-    /// Lock files removed (`clear_all` only).
-    pub locks: usize,
+    /// The directory looked in.
+    pub directory: PathBuf,
+    /// The files removed (names in the directory), entries first.
+    pub removed: Vec<String>,
+    /// Lock files left because a running helper holds them (`clear_all`).
+    pub held: Vec<String>,
 }
 
-/// Removes the entry (and a leftover temporary file) of one key from the cache directory. Only
-/// regular files owned by the effective uid are removed, in a trusted directory; `Err` tells why
-/// nothing could be done.
-pub fn clear_key(key: &Key) -> std::result::Result<Cleared, Warning> {
-    let path = directory().ok_or_else(|| Warning::new("shared cache: no directory"))?;
-    sys::Dir::open_existing(&path)?.clear(Some(key))
+impl Cleared {
+    /// How many entries were removed.
+    pub fn entries(&self) -> usize {
+        self.removed
+            .iter()
+            .filter(|n| n.ends_with(".entry"))
+            .count()
+    }
 }
 
-/// Removes every entry, temporary file and lock file of the cache directory (files whose names
-/// are a key with one of this module's suffixes, regular and owned by the effective uid).
+/// Removes the files of these keys (entries, temporary files, and lock files no helper holds)
+/// from the cache directory. Only regular files owned by the effective uid are removed, in a
+/// trusted directory; `Err` tells why nothing could be done.
+pub fn clear_keys(keys: &[Key]) -> std::result::Result<Cleared, Warning> {
+    clear(Some(keys))
+}
+
+/// Removes every entry and temporary file of the cache directory, and every lock file that no
+/// running helper holds (a held one stays, so that its key's single flight holds).
 pub fn clear_all() -> std::result::Result<Cleared, Warning> {
-    let path = directory().ok_or_else(|| Warning::new("shared cache: no directory"))?;
-    sys::Dir::open_existing(&path)?.clear(None)
+    clear(None)
+}
+
+fn clear(keys: Option<&[Key]>) -> std::result::Result<Cleared, Warning> {
+    sys::supported()?;
+    let path = directory().ok_or_else(location::none)?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        // No directory: nothing to remove.
+        return Ok(Cleared {
+            directory: path,
+            ..Cleared::default()
+        });
+    }
+    sys::Dir::open_existing(&path)?.clear(keys)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
-    fn env(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&str) -> Option<std::ffi::OsString> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| std::ffi::OsString::from(v))
-        }
-    }
-
-    // POSIX paths (the cache is bypassed on Windows).
-    #[cfg(unix)]
-    #[test]
-    fn directory_rules() {
-        let d = |pairs| directory_from(&env(pairs));
-        assert_eq!(
-            d(&[
-                ("PROCESSCREDS_CACHE_DIR", "/x"),
-                ("XDG_RUNTIME_DIR", "/run/u")
-            ]),
-            Some(PathBuf::from("/x"))
-        );
-        assert_eq!(
-            d(&[
-                ("PROCESSCREDS_CACHE_DIR", ""),
-                ("XDG_RUNTIME_DIR", "/run/u")
-            ]),
-            Some(PathBuf::from("/run/u/processcreds"))
-        );
-        assert_eq!(
-            d(&[
-                ("XDG_RUNTIME_DIR", "rel"),
-                ("XDG_CACHE_HOME", "/c"),
-                ("HOME", "/h")
-            ]),
-            Some(PathBuf::from("/c/processcreds"))
-        );
-        assert_eq!(
-            d(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")]),
-            Some(PathBuf::from("/h/.cache/processcreds"))
-        );
-        assert_eq!(d(&[]), None);
+    fn at(secs: i64) -> Credentials {
+        let now = UnixTime::now();
+        let t = if secs >= 0 {
+            now.plus(Duration::from_secs(secs as u64))
+        } else {
+            now.minus(Duration::from_secs((-secs) as u64))
+        };
+        Credentials::new("A", "S", "", None, "P", Some(t))
     }
 
     #[test]
     fn freshness() {
-        let at = |secs: i64| {
-            Credentials::new(
-                "A",
-                "S",
-                "",
-                None,
-                "P",
-                Some(UnixTime::now().plus(Duration::from_secs(secs as u64))),
-            )
-        };
         let w = Duration::from_secs(60);
         assert!(is_fresh(&at(120), w, Duration::ZERO));
         assert!(!is_fresh(&at(30), w, Duration::ZERO));
@@ -354,5 +464,65 @@ mod tests {
         assert!(!is_fresh(&never, Duration::ZERO, Duration::ZERO));
         assert!(!worth_writing(&never));
         assert!(worth_writing(&at(1)));
+        assert!(is_expired(&at(-1)));
+        assert!(!is_expired(&at(30)), "inside a window is not expired");
+    }
+
+    #[test]
+    fn fingerprints_tell_credentials_apart_and_hide_them() {
+        let a = at(3600);
+        assert!(Fingerprint::of(&a) == Fingerprint::of(&a.clone()));
+        let t = a.expiration();
+        for other in [
+            Credentials::new("B", "S", "", None, "P", t),
+            Credentials::new("A", "T", "", None, "P", t),
+            Credentials::new("A", "S", "x", None, "P", t),
+            Credentials::new("A", "S", "", None, "P", None),
+            at(3601),
+        ] {
+            assert!(Fingerprint::of(&a) != Fingerprint::of(&other));
+        }
+        // The provider name and account do not make other credentials.
+        assert!(
+            Fingerprint::of(&a)
+                == Fingerprint::of(&Credentials::new("A", "S", "", Some("1"), "Q", t))
+        );
+        assert_eq!(format!("{:?}", Fingerprint::of(&a)), "Fingerprint(..)");
+        let req = |reject| {
+            Request {
+                key: &Key::from_hex(&"0".repeat(64)).unwrap(),
+                timeout: Duration::ZERO,
+                expiry_window: Duration::ZERO,
+                ahead: Duration::ZERO,
+                reject,
+                cancelled: &|| false,
+            }
+            .serves(&a)
+        };
+        assert!(req(None));
+        assert!(!req(Some(Fingerprint::of(&a))));
+        assert!(req(Some(Fingerprint::of(&at(10)))));
+    }
+
+    #[test]
+    fn reasons_have_distinct_names() {
+        let all = [
+            Reason::NoDirectory,
+            Reason::RelativeDirectory,
+            Reason::DirectoryNotCreated,
+            Reason::DirectoryUntrusted,
+            Reason::DirectoryUnusable,
+            Reason::EntryUntrusted,
+            Reason::LockUnusable,
+            Reason::LockUnsupported,
+            Reason::FileSizeLimit,
+            Reason::NoSpace,
+            Reason::NotWritten,
+            Reason::Unsupported,
+        ];
+        let mut names: Vec<&str> = all.iter().map(|r| r.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
     }
 }

@@ -1,7 +1,11 @@
-//! SHA-256 (FIPS 180-4), for the shared cache's key: a few dozen lines here instead of a crate
-//! family (`sha2` brings `digest`, `block-buffer`, `crypto-common`, `generic-array`, `typenum`,
-//! `cpufeatures`) in the library's dependency tree. Only key material goes through it (never
-//! the credentials), and speed does not matter: it hashes a few hundred bytes per miss.
+//! SHA-256 (FIPS 180-4), for the shared cache's key and for the fingerprint of expired
+//! credentials: a few dozen lines here instead of a crate family (`sha2` brings `digest`,
+//! `block-buffer`, `crypto-common`, `generic-array`, `typenum`, `cpufeatures`) in the library's
+//! dependency tree. Speed does not matter: it hashes a few hundred bytes per fetch. What it hashes
+//! may be secret (an `AWS_SECRET_ACCESS_KEY` in the environment, the credentials a provider
+//! expired): its buffers are wiped when it is dropped.
+
+use zeroize::Zeroize;
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -35,6 +39,13 @@ impl Default for Sha256 {
             used: 0,
             total: 0,
         }
+    }
+}
+
+impl Drop for Sha256 {
+    fn drop(&mut self) {
+        self.block.zeroize();
+        self.state.zeroize();
     }
 }
 
@@ -105,6 +116,7 @@ fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
     for (s, v) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
         *s = s.wrapping_add(v);
     }
+    w.zeroize();
 }
 
 /// Lowercase hex.

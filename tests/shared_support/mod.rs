@@ -126,6 +126,12 @@ impl World {
                     .env_remove("PCT_DURATION_MS")
                     .env_remove("PCT_FORK_PID")
                     .env_remove("PCT_STARTED")
+                    .env_remove("PCT_ARGV")
+                    .env_remove("PCT_KEY")
+                    .env_remove("PCT_KEY_ENV")
+                    .env_remove("PCT_MAX_BUF")
+                    .env_remove("PCT_EXPIRE")
+                    .env_remove("PCT_TWO_PATHS")
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
@@ -164,6 +170,17 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.env(k, v);
+        self
+    }
+
+    pub fn env_remove(mut self, k: &str) -> Self {
+        self.cmd.env_remove(k);
+        self
+    }
+
+    /// The client's stdin (a pipe the test writes to, to release a paused client).
+    pub fn stdin(mut self, stdin: impl Into<Stdio>) -> Self {
+        self.cmd.stdin(stdin);
         self
     }
 
@@ -224,6 +241,8 @@ pub struct Outcome {
     pub exp_ms: Option<i64>,
     pub error: String,
     pub stderr: String,
+    /// The key id of the first retrieve (`PCT_EXPIRE`, `PCT_TWO_PATHS`), if any.
+    pub first_akid: String,
 }
 
 impl Outcome {
@@ -251,6 +270,7 @@ impl Outcome {
             exp_ms: fields.get("exp").and_then(|v| v.parse().ok()),
             error: f("error"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            first_akid: f("first_akid"),
         }
     }
 
@@ -270,7 +290,7 @@ impl Outcome {
 /// The body of [`CLIENT`]: one provider through the C ABI, one retrieve, printed.
 pub fn client_main() {
     use processcreds::capi::*;
-    use std::ffi::{CStr, CString};
+    use std::ffi::CString;
     let var = |k: &str| std::env::var(k).ok();
     if var("PCT_BARRIER").is_some() {
         let mut b = [0u8; 1];
@@ -317,9 +337,70 @@ pub fn client_main() {
             }
         })
     });
-    let cmd = CString::new(var("PCT_COMMAND").unwrap()).unwrap();
+    let mut out = String::new();
+    if let Some(dirs) = var("PCT_TWO_PATHS") {
+        // Two providers in two threads reaching one cache directory through two paths: the
+        // first runs the helper (under the lock); once it has started, the second looks.
+        let (first_dir, second_dir) = dirs.split_once('\x1f').unwrap();
+        std::env::set_var("PROCESSCREDS_CACHE_DIR", first_dir);
+        let first = std::thread::spawn(|| {
+            let p = client_provider();
+            let mut o = String::new();
+            retrieve_into(p, &mut o, "first_");
+            pc_free(p);
+            o
+        });
+        wait_for_file(Path::new(&var("PCT_STARTED").unwrap()));
+        std::env::set_var("PROCESSCREDS_CACHE_DIR", second_dir);
+        std::env::remove_var("PCT_STARTED");
+        let p = client_provider();
+        retrieve_into(p, &mut out, "");
+        pc_free(p);
+        out.push_str(&first.join().unwrap());
+        std::io::stdout().write_all(out.as_bytes()).unwrap();
+        return;
+    }
+    let p = client_provider();
+    if let Some(paused) = var("PCT_EXPIRE") {
+        // Retrieve, then (once the test releases us, when PCT_EXPIRE names a file) expire and
+        // retrieve again: the first result is printed with the prefix `first_`.
+        retrieve_into(p, &mut out, "first_");
+        if !paused.is_empty() {
+            std::fs::write(&paused, "").unwrap();
+            let mut b = [0u8; 1];
+            // SAFETY: one byte into our buffer.
+            unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
+        }
+        pc_expire(p);
+    }
+    retrieve_into(p, &mut out, "");
+    pc_free(p);
+    if let Some(f) = forker {
+        f.join().unwrap();
+    }
+    std::io::stdout().write_all(out.as_bytes()).unwrap();
+}
+
+/// The client's provider, as the `PCT_*` variables say.
+fn client_provider() -> *mut processcreds::capi::pc_provider {
+    use processcreds::capi::*;
+    use std::ffi::CString;
+    let var = |k: &str| std::env::var(k).ok();
     let mut p: *mut pc_provider = std::ptr::null_mut();
-    assert_eq!(pc_provider_new(cmd.as_ptr(), &mut p), PC_STATUS_OK);
+    if let Some(argv) = var("PCT_ARGV") {
+        let elems: Vec<CString> = argv
+            .split('\x1f')
+            .map(|a| CString::new(a).unwrap())
+            .collect();
+        let ptrs: Vec<*const std::ffi::c_char> = elems.iter().map(|c| c.as_ptr()).collect();
+        assert_eq!(
+            pc_provider_new_argv(ptrs.as_ptr(), ptrs.len(), &mut p),
+            PC_STATUS_OK
+        );
+    } else {
+        let cmd = CString::new(var("PCT_COMMAND").unwrap()).unwrap();
+        assert_eq!(pc_provider_new(cmd.as_ptr(), &mut p), PC_STATUS_OK);
+    }
     let mode = match var("PCT_SHARED").as_deref() {
         Some("0") => PC_SHARED_CACHE_OFF,
         _ => PC_SHARED_CACHE_USER,
@@ -335,6 +416,28 @@ pub fn client_main() {
     if let Some(ms) = var("PCT_WINDOW_MS") {
         assert_eq!(pc_set_expiry_window(p, ms.parse().unwrap()), PC_STATUS_OK);
     }
+    if let Some(n) = var("PCT_MAX_BUF") {
+        assert_eq!(pc_set_max_buf_size(p, n.parse().unwrap()), PC_STATUS_OK);
+    }
+    if let Some(t) = var("PCT_KEY") {
+        let t = CString::new(t).unwrap();
+        assert_eq!(pc_set_shared_cache_key(p, t.as_ptr()), PC_STATUS_OK);
+    }
+    if let Some(names) = var("PCT_KEY_ENV") {
+        let names: Vec<CString> = names.split(',').map(|n| CString::new(n).unwrap()).collect();
+        let ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|c| c.as_ptr()).collect();
+        assert_eq!(
+            pc_set_shared_cache_env(p, ptrs.as_ptr(), ptrs.len()),
+            PC_STATUS_OK
+        );
+    }
+    p
+}
+
+/// One retrieve, its result appended to `out` as `PCT <prefix><field>=<value>` lines.
+fn retrieve_into(p: *mut processcreds::capi::pc_provider, out: &mut String, prefix: &str) {
+    use processcreds::capi::*;
+    use std::ffi::CStr;
     let mut c: *mut pc_credentials = std::ptr::null_mut();
     let mut e: *mut pc_error = std::ptr::null_mut();
     let status = pc_retrieve(p, &mut c, &mut e);
@@ -348,38 +451,32 @@ pub fn client_main() {
                 .into_owned()
         }
     };
-    let mut out = String::new();
-    out.push_str(&format!("PCT status={status}\n"));
+    out.push_str(&format!("PCT {prefix}status={status}\n"));
     if status == PC_STATUS_OK {
         out.push_str(&format!(
-            "PCT akid={}\n",
+            "PCT {prefix}akid={}\n",
             s(pc_credentials_access_key_id(c))
         ));
         out.push_str(&format!(
-            "PCT secret={}\n",
+            "PCT {prefix}secret={}\n",
             s(pc_credentials_secret_access_key(c))
         ));
         out.push_str(&format!(
-            "PCT token={}\n",
+            "PCT {prefix}token={}\n",
             s(pc_credentials_session_token(c))
         ));
         let mut ms = 0i64;
         if pc_credentials_expiration(c, &mut ms) {
-            out.push_str(&format!("PCT exp={ms}\n"));
+            out.push_str(&format!("PCT {prefix}exp={ms}\n"));
         }
         pc_credentials_free(c);
     } else {
         out.push_str(&format!(
-            "PCT error={}\n",
+            "PCT {prefix}error={}\n",
             s(pc_error_message(e)).replace('\n', "\\n")
         ));
         pc_error_free(e);
     }
-    pc_free(p);
-    if let Some(f) = forker {
-        f.join().unwrap();
-    }
-    std::io::stdout().write_all(out.as_bytes()).unwrap();
 }
 
 /// A pipe: (read end, write end).

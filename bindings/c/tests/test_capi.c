@@ -346,6 +346,27 @@ static void test_setters_null_and_modes(void) {
     CHECK_STATUS(pc_set_shared_cache(p, UINT32_MAX), PC_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(pc_set_refresh_window(p, 1000), PC_STATUS_OK);
     CHECK_STATUS(pc_set_refresh_window(p, 0), PC_STATUS_OK);
+    {
+        const char *names[] = {"TOKEN_FILE", "ROLE"};
+        const char *bad[] = {"TOKEN_FILE", NULL};
+        const char *eq[] = {"A=B"};
+        const char *empty[] = {""};
+        const char not_utf8[] = {(char)0xff, 0};
+        const char *invalid[] = {not_utf8};
+        CHECK_STATUS(pc_set_shared_cache_key(NULL, "x"), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_key(p, "prod"), PC_STATUS_OK);
+        CHECK_STATUS(pc_set_shared_cache_key(p, ""), PC_STATUS_OK);
+        CHECK_STATUS(pc_set_shared_cache_key(p, NULL), PC_STATUS_OK);
+        CHECK_STATUS(pc_set_shared_cache_key(p, not_utf8), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_env(NULL, names, 2), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_env(p, names, 2), PC_STATUS_OK);
+        CHECK_STATUS(pc_set_shared_cache_env(p, NULL, 0), PC_STATUS_OK);
+        CHECK_STATUS(pc_set_shared_cache_env(p, NULL, 1), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_env(p, bad, 2), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_env(p, eq, 1), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_env(p, empty, 1), PC_STATUS_INVALID_ARGUMENT);
+        CHECK_STATUS(pc_set_shared_cache_env(p, invalid, 1), PC_STATUS_INVALID_ARGUMENT);
+    }
     pc_free(p);
 }
 

@@ -78,7 +78,15 @@ type Options struct {
 	// SharedCache shares the credentials with the same user's other processes (default
 	// false): Retrieve serves a valid entry of the per-user cache directory, and otherwise one
 	// process at a time runs the helper for the same command and writes its result. POSIX only.
+	// aws.CredentialsCache's Invalidate makes the next Retrieve refuse an entry holding the
+	// credentials it had (the helper runs), unless another process already replaced them.
 	SharedCache bool
+	// SharedCacheKey is extra text for the shared cache's key ("" for none), as
+	// processcreds cache --cache-key.
+	SharedCacheKey string
+	// SharedCacheEnv names variables whose values the shared cache's key holds too, as
+	// processcreds cache --key-env.
+	SharedCacheEnv []string
 	// RefreshWindow (0, the default, is off) refreshes ahead: the credentials' Expires is set
 	// RefreshWindow before their expiry, so that aws.CredentialsCache comes back then; that
 	// Retrieve returns the same credentials at once, with their real Expires, and the library
@@ -160,7 +168,9 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		Stdin:       uint32(p.options.Stdin),
 		SharedCache: p.options.SharedCache,
 
-		RefreshWindow: p.options.RefreshWindow,
+		SharedCacheKey: p.options.SharedCacheKey,
+		SharedCacheEnv: p.options.SharedCacheEnv,
+		RefreshWindow:  p.options.RefreshWindow,
 	}
 	byDeadline := false
 	if dl, ok := ctx.Deadline(); ok {

@@ -4,13 +4,16 @@ cli/tests; this checks the binding's option)."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
+import processcreds
 from processcreds import ProcessProvider
 
 from .conftest import HelperFactory, check_secret
@@ -107,5 +110,113 @@ def test_argument_checks() -> None:
     try:
         assert _lib.pc_set_shared_cache(p, 2) != 0
         assert _lib.pc_set_shared_cache(p, 1) == 0
+    finally:
+        _lib.pc_free(p)
+
+
+def _counting_helper(tmp_path: Path) -> Tuple[str, Path]:
+    """A helper printing the key id AKIDRUN<n> for its n-th run, valid for an hour."""
+    count = tmp_path / "count"
+    script = tmp_path / "counting.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"echo run >> '{count}'\n"
+        f"n=$(wc -l < '{count}' | tr -d ' ')\n"
+        'exp=$(date -u -d "@$(( $(date +%s) + 3600 ))" +%Y-%m-%dT%H:%M:%SZ)\n'
+        'printf \'{"Version":1,"AccessKeyId":"AKIDRUN%s","SecretAccessKey":"s-%s",'
+        '"Expiration":"%s"}\' "$n" "$n" "$exp"\n'
+    )
+    script.chmod(0o755)
+    return str(script), count
+
+
+def _runs(count: Path) -> int:
+    return len(count.read_text().splitlines()) if count.exists() else 0
+
+
+def test_key_text_and_named_variables_separate_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cmd, count = _counting_helper(tmp_path)
+
+    def akid(**kw: object) -> str:
+        with ProcessProvider(cmd, shared_cache=True, **kw) as p:  # type: ignore[arg-type]
+            return p.retrieve().access_key_id
+
+    assert akid() == "AKIDRUN1"
+    assert akid(shared_cache_key="prod") == "AKIDRUN2"
+    assert akid(shared_cache_key="prod") == "AKIDRUN2"
+    monkeypatch.setenv("TOKEN_FILE", "/a")
+    assert akid(shared_cache_env=["TOKEN_FILE"]) == "AKIDRUN3"
+    monkeypatch.setenv("TOKEN_FILE", "/b")
+    assert akid(shared_cache_env=("TOKEN_FILE",)) == "AKIDRUN4"
+    # Unnamed, the variable does not matter.
+    assert akid() == "AKIDRUN1"
+    # from_argv and from_profile take them too.
+    with ProcessProvider.from_argv([cmd], shared_cache=True, shared_cache_key="prod") as p:
+        assert p.retrieve().access_key_id == "AKIDRUN5"
+    creds = tmp_path / "credentials"
+    creds.write_text(f"[dev]\ncredential_process = {cmd}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    with ProcessProvider.from_profile(
+        "dev", shared_cache=True, shared_cache_key="prod"
+    ) as p:
+        assert p.retrieve().access_key_id == "AKIDRUN6"
+    with ProcessProvider.from_profile("dev", shared_cache=True, shared_cache_key="prod") as p:
+        assert p.retrieve().access_key_id == "AKIDRUN6"
+    assert _runs(count) == 6
+
+
+def test_expire_invalidates_the_shared_entry(tmp_path: Path, lib_path: str) -> None:
+    cmd, count = _counting_helper(tmp_path)
+    with ProcessProvider(cmd, shared_cache=True) as a:
+        assert a.retrieve().access_key_id == "AKIDRUN1"
+    with ProcessProvider(cmd, shared_cache=True) as b:
+        assert b.retrieve().access_key_id == "AKIDRUN1"  # served from the entry
+        b.expire()  # the service rejected it
+        assert b.retrieve().access_key_id == "AKIDRUN2"  # the helper ran again
+        assert b.retrieve().access_key_id == "AKIDRUN2"
+    assert _runs(count) == 2
+    # Another process is served the replacement.
+    code = (
+        "import processcreds, sys\n"
+        "p = processcreds.ProcessProvider(sys.argv[1], shared_cache=True)\n"
+        "print(p.retrieve().access_key_id)\n"
+    )
+    env = dict(os.environ, PROCESSCREDS_LIB=lib_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code, cmd], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "AKIDRUN2"
+    assert _runs(count) == 2
+
+
+def test_key_argument_checks() -> None:
+    with pytest.raises(TypeError):
+        ProcessProvider("true", shared_cache_key=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ProcessProvider("true", shared_cache_env="TOKEN_FILE")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ProcessProvider("true", shared_cache_env=[1])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        ProcessProvider.from_profile("x", shared_cache_env=None)  # type: ignore[arg-type]
+    for bad in (["A=B"], [""], ["A\0B"]):
+        with pytest.raises(processcreds.InvalidArgumentError):
+            ProcessProvider("true", shared_cache_env=bad)
+    with pytest.raises(processcreds.InvalidArgumentError):
+        ProcessProvider("true", shared_cache_key="a\0b")
+    # The C functions refuse what the binding would never pass.
+    from processcreds import _lib
+
+    p = _lib.ProviderPtr()
+    assert _lib.pc_provider_new(b"true", p) == 0
+    try:
+        assert _lib.pc_set_shared_cache_key(p, None) == 0
+        assert _lib.pc_set_shared_cache_key(p, b"\xff") != 0
+        assert _lib.pc_set_shared_cache_env(p, None, 0) == 0
+        assert _lib.pc_set_shared_cache_env(p, None, 1) != 0
+        names = (ctypes.c_char_p * 2)(b"A", None)
+        assert _lib.pc_set_shared_cache_env(p, names, 2) != 0
     finally:
         _lib.pc_free(p)

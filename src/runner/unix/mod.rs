@@ -92,7 +92,7 @@ fn cstring(bytes: &[u8], path: &Path) -> Result<CString, Error> {
 
 /// `os/exec.Command`'s lookup: a name with a `/` is used as is; otherwise `exec.LookPath` on the
 /// current `PATH` (empty entries mean `.`, a result relative to the working directory is refused).
-fn resolve(name: &str) -> Result<std::path::PathBuf, String> {
+pub(super) fn resolve(name: &str) -> Result<std::path::PathBuf, String> {
     if name == "/" {
         // Go runs LookPath for names equal to their base name, and "/" is one.
         return Err(format!(

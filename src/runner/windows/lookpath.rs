@@ -24,7 +24,7 @@ const DOT: &str = "cannot run executable found relative to current directory";
 
 /// The path `os/exec` would hand to `CreateProcess` for `name`, or the text of its error
 /// (`exec: "name": …`).
-pub(super) fn resolve(name: &str) -> Result<String, String> {
+pub(in crate::runner) fn resolve(name: &str) -> Result<String, String> {
     let exts = path_ext();
     if winpath::base(name) == name {
         let found = look_path(name, &exts)?;

@@ -18,7 +18,7 @@
 //! `NUL` device.
 
 mod cmdline;
-mod lookpath;
+pub(super) mod lookpath;
 mod os;
 mod read;
 

@@ -27,6 +27,7 @@ import "C"
 import (
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,10 @@ type Options struct {
 	Stderr       uint32
 	Stdin        uint32
 	SharedCache  bool // PC_SHARED_CACHE_USER when true
+	// SharedCacheKey: pc_set_shared_cache_key ("" is none: NULL).
+	SharedCacheKey string
+	// SharedCacheEnv: pc_set_shared_cache_env.
+	SharedCacheEnv []string
 	// RefreshWindow: refresh ahead (pc_set_refresh_window); 0 is off.
 	RefreshWindow time.Duration
 }
@@ -351,6 +356,20 @@ func (h *Provider) Apply(o Options) error {
 		}
 		a.SharedCache = o.SharedCache
 	}
+	if o.SharedCacheKey != a.SharedCacheKey {
+		st = setSharedCacheKey(p, o.SharedCacheKey)
+		if err := check("shared cache key"); err != nil {
+			return err
+		}
+		a.SharedCacheKey = o.SharedCacheKey
+	}
+	if !slices.Equal(o.SharedCacheEnv, a.SharedCacheEnv) {
+		st = setSharedCacheEnv(p, o.SharedCacheEnv)
+		if err := check("shared cache variable names"); err != nil {
+			return err
+		}
+		a.SharedCacheEnv = slices.Clone(o.SharedCacheEnv)
+	}
 	if o.RefreshWindow != a.RefreshWindow {
 		st = C.pc_set_refresh_window(p, millisCeil(o.RefreshWindow))
 		if err := check("refresh window"); err != nil {
@@ -360,6 +379,43 @@ func (h *Provider) Apply(o Options) error {
 	}
 	runtime.KeepAlive(h)
 	return nil
+}
+
+// setSharedCacheKey calls pc_set_shared_cache_key ("" is NULL: no text).
+func setSharedCacheKey(p *C.pc_provider, text string) C.uint32_t {
+	if text == "" {
+		return C.pc_set_shared_cache_key(p, nil)
+	}
+	if hasNUL(text) {
+		return C.uint32_t(StatusInvalidArgument)
+	}
+	cs := C.CString(text)
+	defer C.free(unsafe.Pointer(cs))
+	return C.pc_set_shared_cache_key(p, cs)
+}
+
+// setSharedCacheEnv calls pc_set_shared_cache_env with the names in C memory.
+func setSharedCacheEnv(p *C.pc_provider, names []string) C.uint32_t {
+	if len(names) == 0 {
+		return C.pc_set_shared_cache_env(p, nil, 0)
+	}
+	for _, n := range names {
+		if hasNUL(n) {
+			return C.uint32_t(StatusInvalidArgument)
+		}
+	}
+	n := len(names)
+	arr := unsafe.Slice((**C.char)(C.malloc(C.size_t(n)*C.size_t(unsafe.Sizeof((*C.char)(nil))))), n)
+	for i, name := range names {
+		arr[i] = C.CString(name)
+	}
+	defer func() {
+		for _, c := range arr {
+			C.free(unsafe.Pointer(c))
+		}
+		C.free(unsafe.Pointer(&arr[0]))
+	}()
+	return C.pc_set_shared_cache_env(p, &arr[0], C.size_t(n))
 }
 
 // Retrieve returns the cached credentials while they are valid, else runs the helper (once for

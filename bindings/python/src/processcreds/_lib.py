@@ -171,6 +171,10 @@ pc_set_stderr = _bind("pc_set_stderr", c_uint32, (ProviderPtr, c_uint32))
 pc_set_stdin = _bind("pc_set_stdin", c_uint32, (ProviderPtr, c_uint32))
 pc_set_shared_cache = _bind("pc_set_shared_cache", c_uint32, (ProviderPtr, c_uint32))
 pc_set_refresh_window = _bind("pc_set_refresh_window", c_uint32, (ProviderPtr, c_uint64))
+pc_set_shared_cache_key = _bind("pc_set_shared_cache_key", c_uint32, (ProviderPtr, c_char_p))
+pc_set_shared_cache_env = _bind(
+    "pc_set_shared_cache_env", c_uint32, (ProviderPtr, POINTER(c_char_p), c_size_t)
+)
 
 pc_retrieve = _bind("pc_retrieve", c_uint32, (ProviderPtr, P_CREDENTIALS, P_ERROR))
 pc_is_expired = _bind("pc_is_expired", c_bool, (ProviderPtr,))

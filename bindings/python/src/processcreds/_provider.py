@@ -11,6 +11,7 @@ from typing import (
     Callable,
     Dict,
     Iterable,
+    List,
     Literal,
     Optional,
     Sequence,
@@ -252,6 +253,41 @@ def _mode(what: str, value: object, modes: Dict[str, int]) -> int:
         raise invalid_argument(f"{what} must be one of {allowed}, not {value!r}") from None
 
 
+def _shared_cache_key(value: object) -> Optional[bytes]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"shared_cache_key must be a str or None, not {type(value).__name__}")
+    return _encode("shared_cache_key", value)
+
+
+def _shared_cache_env(value: object) -> List[bytes]:
+    if isinstance(value, (str, bytes, os.PathLike)) or not isinstance(value, Iterable):
+        raise TypeError(
+            "shared_cache_env must be a sequence of variable names, "
+            f"not {type(value).__name__}"
+        )
+    names = []
+    for i, n in enumerate(value):
+        if not isinstance(n, str):
+            raise TypeError(f"shared_cache_env[{i}] must be a str, not {type(n).__name__}")
+        if not n or "=" in n:
+            raise invalid_argument(f"shared_cache_env[{i}] is not a variable name: {n!r}")
+        names.append(_encode(f"shared_cache_env[{i}]", n))
+    return names
+
+
+def _apply_shared_key(handle: ProviderPtr, key: Optional[bytes], env: List[bytes]) -> None:
+    """Hands the shared cache's key text and variable names to the library."""
+    status = int(_lib.pc_set_shared_cache_key(handle, key))
+    if status:
+        raise _bare_error(status, "pc_set_shared_cache_key")
+    array = (c_char_p * len(env))(*env)
+    status = int(_lib.pc_set_shared_cache_env(handle, array if env else None, len(env)))
+    if status:
+        raise _bare_error(status, "pc_set_shared_cache_env")
+
+
 def _shared_cache_mode(value: object) -> int:
     if not isinstance(value, bool):
         raise TypeError(f"shared_cache must be True or False, not {type(value).__name__}")
@@ -268,6 +304,8 @@ class _Options:
         "stdin",
         "shared_cache",
         "refresh_window_ms",
+        "shared_cache_key",
+        "shared_cache_env",
     )
 
     def __init__(
@@ -280,6 +318,8 @@ class _Options:
         stdin: str,
         shared_cache: bool = False,
         refresh_window: Seconds = 0.0,
+        shared_cache_key: Optional[str] = None,
+        shared_cache_env: Sequence[str] = (),
     ) -> None:
         self.timeout_ms = _millis("timeout", timeout)
         self.max_buf_size = _size("max_buf_size", max_buf_size)
@@ -289,6 +329,8 @@ class _Options:
         self.stdin = _mode("stdin", stdin, _STDIN_MODES)
         self.shared_cache = _shared_cache_mode(shared_cache)
         self.refresh_window_ms = _millis("refresh_window", refresh_window)
+        self.shared_cache_key = _shared_cache_key(shared_cache_key)
+        self.shared_cache_env = _shared_cache_env(shared_cache_env)
 
 
 def _apply(
@@ -333,7 +375,11 @@ class ProcessProvider:
     appended to the error of a failed run) or ``"discard"``; ``stdin``: ``"inherit"`` or
     ``"null"``. ``shared_cache=True`` shares the credentials with the same user's other
     processes through a private cache directory (one helper run per key across processes; see
-    the README, "Sharing credentials between processes").
+    the README, "Sharing credentials between processes"). The cache's key holds what can change
+    the helper's output (the program's file, relative paths' directory, the variables a command
+    references, ``HOME``, every ``AWS_*`` variable, ``duration`` and ``max_buf_size``);
+    ``shared_cache_key`` adds a text of the caller's and ``shared_cache_env`` the values of
+    variables the helper reads unseen (``processcreds cache --cache-key``/``--key-env``).
 
     ``refresh_window`` (default 0: off) refreshes ahead: within that time before the
     credentials expire (less ``expiry_window``), :meth:`retrieve` returns the cached credentials
@@ -361,6 +407,8 @@ class ProcessProvider:
         stdin: StdinMode = "inherit",
         shared_cache: bool = False,
         refresh_window: Seconds = 0.0,
+        shared_cache_key: Optional[str] = None,
+        shared_cache_env: Sequence[str] = (),
     ) -> None:
         self._empty()
         if isinstance(command, os.PathLike):
@@ -375,6 +423,8 @@ class ProcessProvider:
             stdin,
             shared_cache,
             refresh_window,
+            shared_cache_key,
+            shared_cache_env,
         )
         self._create(lambda out: int(_lib.pc_provider_new(cmd, out)), "pc_provider_new", opts)
 
@@ -391,6 +441,8 @@ class ProcessProvider:
         stdin: StdinMode = "inherit",
         shared_cache: bool = False,
         refresh_window: Seconds = 0.0,
+        shared_cache_key: Optional[str] = None,
+        shared_cache_env: Sequence[str] = (),
     ) -> P:
         """A provider that runs ``argv[0]`` with the other elements as its arguments, with no
         shell (``argv[0]`` is looked up on ``PATH`` when it has no ``/``)."""
@@ -410,6 +462,8 @@ class ProcessProvider:
             stdin,
             shared_cache,
             refresh_window,
+            shared_cache_key,
+            shared_cache_env,
         )
         array = (c_char_p * len(args))(*args)
         self._create(
@@ -427,6 +481,8 @@ class ProcessProvider:
         shared_config: Optional[bool] = None,
         shared_cache: bool = False,
         refresh_window: Seconds = 0.0,
+        shared_cache_key: Optional[str] = None,
+        shared_cache_env: Sequence[str] = (),
     ) -> P:
         """A provider for a profile of the shared config files, as aws-sdk-go v1 resolves it.
 
@@ -436,13 +492,15 @@ class ProcessProvider:
         profile give credentials that never expire. Raises :class:`ConfigError` when the profile
         gives no credentials. ``shared_cache``: as for the constructor (a profile's
         ``credential_process`` shares entries with a provider running the same command).
-        ``refresh_window``: as for the constructor.
+        ``refresh_window``, ``shared_cache_key``, ``shared_cache_env``: as for the constructor.
         """
         self = cls.__new__(cls)
         self._empty()
         name = None if profile is None else _encode("profile", profile)
         cache_mode = _shared_cache_mode(shared_cache)
         refresh_window_ms = _millis("refresh_window", refresh_window)
+        key = _shared_cache_key(shared_cache_key)
+        env = _shared_cache_env(shared_cache_env)
         if shared_config is None:
             mode = _lib.PC_SHARED_CONFIG_ENV
         elif shared_config is True:
@@ -465,6 +523,7 @@ class ProcessProvider:
                 (_lib.pc_set_refresh_window, refresh_window_ms),
             ),
         )
+        _apply_shared_key(handle, key, env)
         self._handle = handle
         self._refresh_window_ms = refresh_window_ms
         return self
@@ -497,6 +556,7 @@ class ProcessProvider:
                 (_lib.pc_set_refresh_window, opts.refresh_window_ms),
             ),
         )
+        _apply_shared_key(handle, opts.shared_cache_key, opts.shared_cache_env)
         self._handle = handle
         self._expiry_window_ms = opts.expiry_window_ms
         self._refresh_window_ms = opts.refresh_window_ms
@@ -568,7 +628,10 @@ class ProcessProvider:
         return bool(_lib.pc_is_expired(h))
 
     def expire(self) -> None:
-        """Clears the cache, so that the next :meth:`retrieve` runs the helper."""
+        """Clears the cache, so that the next :meth:`retrieve` runs the helper. With
+        ``shared_cache=True``, that retrieve does not accept a shared entry holding the
+        credentials expired here (the service just rejected them): it runs the helper and
+        replaces the entry, unless another process already replaced it."""
         h = self._handle
         if h is None:
             raise _closed()

@@ -1,27 +1,25 @@
-//! The shared cache's files on POSIX systems: the trusted directory, entries read with
-//! `O_NOFOLLOW` and checked with `fstat`, per-key locks, atomic writes (temporary file and
-//! `renameat`). Every file is opened relative to the checked directory's descriptor and is
-//! close-on-exec.
-//!
-//! The lock is a POSIX record lock (`fcntl(F_SETLK)`) on `<key>.lock`, not `flock`: a record lock
-//! belongs to the process, so a child forked while it is held (a pre-fork server's worker, or a
-//! host forking at any moment) does not keep it, whereas an `flock` lives as long as any copy of
-//! the descriptor does and would stay held by a long-lived child. A record lock does not exclude
-//! the threads of one process, and closing any descriptor of the file drops it, so a table of the
-//! lock files this process holds (with the holder's pid, so that a forked child ignores its
-//! parent's) keeps one thread at a time per lock file, and a thread opens the file only after it
-//! has its slot in the table. The kernel drops the lock when its holder dies.
+//! The shared cache's files on POSIX systems: the trusted directory (and the rules for creating
+//! it, `create.rs`), entries read with `O_NOFOLLOW` and checked with `fstat`, per-key locks
+//! (`lock.rs`), atomic writes (temporary file and `renameat`), and the removal of what has
+//! expired (`sweep.rs`). Every file is opened relative to the checked directory's descriptor and
+//! is close-on-exec.
 
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{Cleared, Key, Warning};
+use super::location::Location;
+use super::{Key, Reason, Warning};
+
+mod create;
+mod lock;
+mod sweep;
+
+pub(super) use lock::Lock;
 
 /// Entries larger than this are not read (a miss).
 const MAX_ENTRY: usize = 1 << 20;
@@ -29,6 +27,11 @@ const MAX_ENTRY: usize = 1 << 20;
 const ENTRY: &str = ".entry";
 const LOCK: &str = ".lock";
 const TMP: &str = ".tmp";
+
+/// The shared cache works here.
+pub(super) fn supported() -> Result<(), Warning> {
+    Ok(())
+}
 
 pub(super) struct Dir {
     fd: OwnedFd,
@@ -64,6 +67,15 @@ fn is_type(st: &libc::stat, t: libc::mode_t) -> bool {
     st.st_mode & libc::S_IFMT == t
 }
 
+/// A file's identity: device and inode.
+pub(super) type FileId = (u64, u64);
+
+fn file_id(st: &libc::stat) -> FileId {
+    // dev_t and ino_t differ in width between systems.
+    #[allow(clippy::unnecessary_cast)]
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
 /// What is wrong with a file's owner or permissions, if anything.
 fn distrust(
     st: &libc::stat,
@@ -92,28 +104,25 @@ fn c_name(key: &Key, suffix: &str) -> CString {
     CString::new(format!("{}{suffix}", key.as_str())).unwrap_or_default()
 }
 
+/// A name of the cache directory split into its key and suffix (`.entry`, `.lock`, `.tmp`).
+fn split_name(name: &str) -> Option<(Key, &str)> {
+    let (stem, suffix) = name.split_at_checked(64)?;
+    let key = Key::from_hex(stem)?;
+    [ENTRY, LOCK, TMP]
+        .contains(&suffix)
+        .then_some((key, suffix))
+}
+
 impl Dir {
-    /// Opens (creating it 0700 if missing) and checks the cache directory.
-    pub(super) fn open(path: &Path) -> Result<Dir, Warning> {
-        match Dir::open_raw(path) {
-            Ok(fd) => Dir::checked(path, fd),
+    /// Opens and checks the cache directory, creating it (0700) where that is allowed.
+    pub(super) fn open(loc: &Location) -> Result<Dir, Warning> {
+        match Dir::open_raw(&loc.path) {
+            Ok(fd) => Dir::checked(&loc.path, fd),
             Err(libc::ENOENT) => {
-                // Missing: create it (and its parents) with mode 0700. Another process may be
-                // creating it at the same moment: an existing directory is fine, and the open
-                // below checks whatever is there.
-                if let Err(e) = std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(path)
-                {
-                    return Err(Warning::new(format!(
-                        "shared cache: cannot create the directory {}: {e}",
-                        path.display()
-                    )));
-                }
-                Dir::open_existing(path)
+                create::make(loc)?;
+                Dir::open_existing(&loc.path)
             }
-            Err(e) => Err(Dir::unusable(path, e)),
+            Err(e) => Err(Dir::unusable(&loc.path, e)),
         }
     }
 
@@ -144,29 +153,41 @@ impl Dir {
     }
 
     fn unusable(path: &Path, e: i32) -> Warning {
-        Dir::not_used(
-            path,
-            match e {
-                libc::ELOOP => "it is a symbolic link".into(),
-                libc::ENOTDIR => "it is not a directory (or is a symbolic link)".into(),
-                libc::EINVAL => "its path holds a NUL byte".into(),
-                _ => os_text(e),
-            },
-        )
+        let (reason, why) = match e {
+            libc::ELOOP => (Reason::DirectoryUntrusted, "it is a symbolic link".into()),
+            libc::ENOTDIR => (
+                Reason::DirectoryUntrusted,
+                "it is not a directory (or is a symbolic link)".into(),
+            ),
+            libc::EINVAL => (
+                Reason::DirectoryUnusable,
+                "its path holds a NUL byte".into(),
+            ),
+            _ => (Reason::DirectoryUnusable, os_text(e)),
+        };
+        Dir::not_used(path, reason, why)
     }
 
-    fn not_used(path: &Path, why: String) -> Warning {
-        Warning::new(format!(
-            "shared cache: the directory {} is not used: {why}",
-            path.display()
-        ))
+    fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
+        Warning::new(
+            reason,
+            format!(
+                "shared cache: the directory {} is not used: {why}",
+                path.display()
+            ),
+        )
     }
 
     /// The directory, if the opened `fd` is one this user alone may use.
     fn checked(path: &Path, fd: OwnedFd) -> Result<Dir, Warning> {
-        let st = fstat(&fd).ok_or_else(|| Dir::not_used(path, os_text(errno())))?;
+        let st = fstat(&fd)
+            .ok_or_else(|| Dir::not_used(path, Reason::DirectoryUnusable, os_text(errno())))?;
         if !is_type(&st, libc::S_IFDIR) {
-            return Err(Dir::not_used(path, "it is not a directory".into()));
+            return Err(Dir::not_used(
+                path,
+                Reason::DirectoryUntrusted,
+                "it is not a directory".into(),
+            ));
         }
         if let Some(why) = distrust(
             &st,
@@ -174,7 +195,7 @@ impl Dir {
             |m| m & 0o077 == 0,
             "which gives access to group or others (it must be 0700)",
         ) {
-            return Err(Dir::not_used(path, why));
+            return Err(Dir::not_used(path, Reason::DirectoryUntrusted, why));
         }
         Ok(Dir {
             fd,
@@ -207,10 +228,13 @@ impl Dir {
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
         let untrusted = |why: String| {
-            Read::Untrusted(Warning::new(format!(
-                "shared cache: the entry {} is not used: {why}",
-                self.file_path(key, ENTRY).display()
-            )))
+            Read::Untrusted(Warning::new(
+                Reason::EntryUntrusted,
+                format!(
+                    "shared cache: the entry {} is not used: {why}",
+                    self.file_path(key, ENTRY).display()
+                ),
+            ))
         };
         // O_NONBLOCK: a FIFO in its place must not block the open.
         let fd = match self.openat(&c_name(key, ENTRY), libc::O_RDONLY | libc::O_NONBLOCK) {
@@ -257,70 +281,38 @@ impl Dir {
         Read::Found(buf)
     }
 
-    /// Takes the lock of `key` if no other thread or process holds it (`Ok(None)` when one does);
-    /// `Err` when the lock file cannot be used (the cache is then bypassed).
-    pub(super) fn try_lock(&self, key: &Key) -> Result<Option<Lock>, Warning> {
-        let path = self.file_path(key, LOCK);
-        let Some(slot) = Slot::take(&path) else {
-            return Ok(None); // another thread of this process holds it
-        };
-        let bad = |why: String| {
-            Warning::new(format!(
-                "shared cache: the lock file {} is not used: {why}",
-                path.display()
-            ))
-        };
-        // Opened only now that this thread has the slot: closing a descriptor of the file would
-        // drop a record lock another thread of this process holds.
-        let fd = self
-            .openat(
-                &c_name(key, LOCK),
-                libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK,
-            )
-            .map_err(|e| {
-                bad(if e == libc::ELOOP {
-                    "it is a symbolic link".into()
-                } else {
-                    os_text(e)
-                })
-            })?;
-        let st = fstat(&fd).ok_or_else(|| bad(os_text(errno())))?;
-        if !is_type(&st, libc::S_IFREG) {
-            return Err(bad("it is not a regular file".into()));
-        }
-        if let Some(why) = distrust(&st, "it", |_| true, "") {
-            return Err(bad(why));
-        }
-        loop {
-            // SAFETY: an all-zero flock is valid; a write lock on the whole file.
-            let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-            fl.l_type = libc::F_WRLCK as _;
-            fl.l_whence = libc::SEEK_SET as _;
-            // SAFETY: a descriptor we own and a flock structure.
-            if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &fl) } == 0 {
-                return Ok(Some(Lock {
-                    fd: Some(fd),
-                    _slot: slot,
-                }));
-            }
-            match errno() {
-                libc::EAGAIN | libc::EACCES => return Ok(None),
-                libc::EINTR => continue,
-                e => return Err(bad(format!("cannot lock it: {}", os_text(e)))),
-            }
-        }
-    }
-
-    /// Writes `bytes` as the entry of `key`: a temporary file, then a rename over the entry.
+    /// Writes `bytes` as the entry of `key` (the caller holds its lock): a temporary file, then
+    /// a rename over the entry. Nothing is attempted past the process's file size limit (a write
+    /// there would raise `SIGXFSZ`, which kills a process that does not ignore it); a failed
+    /// write removes its temporary file.
     pub(super) fn write(&self, key: &Key, bytes: &[u8]) -> Result<(), Warning> {
         let tmp = c_name(key, TMP);
         let fail = |what: &str, e: i32| {
-            Warning::new(format!(
-                "shared cache: the entry {} was not written: {what}: {}",
-                self.file_path(key, ENTRY).display(),
-                os_text(e)
-            ))
+            let reason = match e {
+                libc::EFBIG => Reason::FileSizeLimit,
+                libc::ENOSPC | libc::EDQUOT => Reason::NoSpace,
+                _ => Reason::NotWritten,
+            };
+            Warning::new(
+                reason,
+                format!(
+                    "shared cache: the entry {} was not written: {what}: {}",
+                    self.file_path(key, ENTRY).display(),
+                    os_text(e)
+                ),
+            )
         };
+        if let Some(limit) = file_size_limit().filter(|&l| (bytes.len() as u64) > l) {
+            return Err(Warning::new(
+                Reason::FileSizeLimit,
+                format!(
+                    "shared cache: the entry {} was not written: the file size limit \
+                     (RLIMIT_FSIZE, {limit} bytes) is below its {} bytes",
+                    self.file_path(key, ENTRY).display(),
+                    bytes.len()
+                ),
+            ));
+        }
         let create = || {
             self.openat(
                 &tmp,
@@ -394,8 +386,16 @@ impl Dir {
         Ok(())
     }
 
-    /// A regular file owned by the effective uid (not following a symlink).
-    fn is_ours(&self, name: &CString) -> bool {
+    /// Removes the entry of `key` (the caller holds `_lock`, its lock), if it is one of ours.
+    pub(super) fn remove_entry(&self, key: &Key, _lock: &Lock) {
+        let name = c_name(key, ENTRY);
+        if self.is_ours(&name) {
+            self.unlink(&name);
+        }
+    }
+
+    /// The stat of a name (not following a symlink).
+    fn stat_name(&self, name: &CString) -> Option<libc::stat> {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: our directory descriptor, a NUL-terminated name and a stat buffer.
         let r = unsafe {
@@ -406,7 +406,13 @@ impl Dir {
                 libc::AT_SYMLINK_NOFOLLOW,
             )
         };
-        r == 0 && is_type(&st, libc::S_IFREG) && st.st_uid == euid()
+        (r == 0).then_some(st)
+    }
+
+    /// A regular file owned by the effective uid (not following a symlink).
+    fn is_ours(&self, name: &CString) -> bool {
+        self.stat_name(name)
+            .is_some_and(|st| is_type(&st, libc::S_IFREG) && st.st_uid == euid())
     }
 
     fn unlink(&self, name: &CString) -> bool {
@@ -414,90 +420,112 @@ impl Dir {
         unsafe { libc::unlinkat(self.fd.as_raw_fd(), name.as_ptr(), 0) == 0 }
     }
 
-    /// Removes the files of `key` (entry and temporary file), or of every key with their lock
-    /// files too; only regular files owned by the effective uid.
-    pub(super) fn clear(&self, key: Option<&Key>) -> Result<Cleared, Warning> {
-        let mut cleared = Cleared::default();
-        let mut remove = |name: &str, lock: bool| {
+    /// The names in the directory, read through its descriptor.
+    fn names(&self) -> Result<Vec<String>, Warning> {
+        let cannot = |e: i32| {
+            Warning::new(
+                Reason::DirectoryUnusable,
+                format!(
+                    "shared cache: cannot list {}: {}",
+                    self.path.display(),
+                    os_text(e)
+                ),
+            )
+        };
+        // SAFETY: a duplicate of our descriptor, owned by the DIR stream from here on.
+        let dup = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return Err(cannot(errno()));
+        }
+        // SAFETY: a descriptor we own; fdopendir takes it (closed with the stream).
+        let dirp = unsafe { libc::fdopendir(dup) };
+        if dirp.is_null() {
+            let e = errno();
+            // SAFETY: fdopendir failed, so the descriptor is still ours.
+            unsafe { libc::close(dup) };
+            return Err(cannot(e));
+        }
+        // SAFETY: the stream was just opened on a duplicate, positioned anywhere: start over.
+        unsafe { libc::rewinddir(dirp) };
+        let mut names = Vec::new();
+        loop {
+            // SAFETY: a valid stream; the entry is read before the next call.
+            let ent = unsafe { libc::readdir(dirp) };
+            if ent.is_null() {
+                break;
+            }
+            // SAFETY: d_name is NUL-terminated.
+            let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
+            if let Ok(s) = name.to_str() {
+                names.push(s.to_owned());
+            }
+        }
+        // SAFETY: the stream we opened.
+        unsafe { libc::closedir(dirp) };
+        Ok(names)
+    }
+
+    /// Removes the files of `keys` (entries, temporary files, lock files no helper holds), or
+    /// of every key; only regular files owned by the effective uid. A lock file held by a
+    /// running helper stays (its key's single flight must hold).
+    pub(super) fn clear(&self, keys: Option<&[Key]>) -> Result<super::Cleared, Warning> {
+        let mut out = super::Cleared {
+            directory: self.path.clone(),
+            ..Default::default()
+        };
+        let remove = |name: &str, out: &mut super::Cleared| {
             let Ok(c) = CString::new(name) else { return };
             if self.is_ours(&c) && self.unlink(&c) {
-                if lock {
-                    cleared.locks += 1;
-                } else {
-                    cleared.entries += 1;
-                }
+                out.removed.push(name.to_owned());
             }
         };
-        match key {
-            Some(k) => {
-                remove(&format!("{}{ENTRY}", k.as_str()), false);
-                remove(&format!("{}{TMP}", k.as_str()), false);
+        let mut locks: Vec<Key> = Vec::new();
+        match keys {
+            Some(keys) => {
+                for k in keys {
+                    remove(&format!("{}{ENTRY}", k.as_str()), &mut out);
+                    remove(&format!("{}{TMP}", k.as_str()), &mut out);
+                    if self.stat_name(&c_name(k, LOCK)).is_some() && !locks.contains(k) {
+                        locks.push(k.clone());
+                    }
+                }
             }
             None => {
-                let list = std::fs::read_dir(&self.path).map_err(|e| {
-                    Warning::new(format!(
-                        "shared cache: cannot list {}: {e}",
-                        self.path.display()
-                    ))
-                })?;
-                for e in list.flatten() {
-                    let name = e.file_name();
-                    let Some(name) = name.to_str() else { continue };
-                    let Some((stem, suffix)) = name.split_at_checked(64) else {
-                        continue;
-                    };
-                    if !stem.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        continue;
-                    }
-                    match suffix {
-                        ENTRY | TMP => remove(name, false),
-                        LOCK => remove(name, true),
-                        _ => {}
+                let mut names = self.names()?;
+                names.sort();
+                for name in names {
+                    match split_name(&name) {
+                        Some((_, ENTRY | TMP)) => remove(&name, &mut out),
+                        Some((k, _)) => locks.push(k),
+                        None => {}
                     }
                 }
             }
         }
-        Ok(cleared)
-    }
-}
-
-/// A held lock: dropping it closes the descriptor (which releases the record lock), then frees
-/// the slot.
-pub(super) struct Lock {
-    fd: Option<OwnedFd>,
-    _slot: Slot,
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // The descriptor goes before the slot (declaration order would do it, but say it).
-        drop(self.fd.take());
-    }
-}
-
-/// The lock files this process's threads hold, with the pid that took each (a child forked
-/// while one was held inherits the table but not the lock: it ignores its parent's entries).
-static HELD: parking_lot::Mutex<Vec<(PathBuf, u32)>> = parking_lot::const_mutex(Vec::new());
-
-/// A thread's slot in [`HELD`] for one lock file.
-pub(super) struct Slot(PathBuf);
-
-impl Slot {
-    fn take(path: &Path) -> Option<Slot> {
-        let me = std::process::id();
-        let mut held = HELD.lock();
-        held.retain(|(_, pid)| *pid == me);
-        if held.iter().any(|(p, _)| p == path) {
-            return None;
+        for k in locks {
+            let name = format!("{}{LOCK}", k.as_str());
+            match self.try_lock(&k) {
+                Ok(Some(lock)) => {
+                    if self.remove_lock_file(&k, lock) {
+                        out.removed.push(name);
+                    }
+                }
+                Ok(None) => out.held.push(name),
+                Err(_) => {}
+            }
         }
-        held.push((path.to_owned(), me));
-        Some(Slot(path.to_owned()))
+        Ok(out)
     }
 }
 
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let me = std::process::id();
-        HELD.lock().retain(|(p, pid)| !(p == &self.0 && *pid == me));
+/// The soft file size limit (`RLIMIT_FSIZE`), if there is one.
+fn file_size_limit() -> Option<u64> {
+    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid rlimit buffer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut rl) } != 0 {
+        return None;
     }
+    // rlim_t is u64 on the supported systems.
+    #[allow(clippy::unnecessary_cast)]
+    (rl.rlim_cur != libc::RLIM_INFINITY).then_some(rl.rlim_cur as u64)
 }
