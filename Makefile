@@ -51,9 +51,13 @@ test-demo: $(BUILD)/demo
 	if echo "$$out" | grep -q -e 'Qz' -e 'Wv7'; then echo "test-demo: a secret is shown"; exit 1; fi; \
 	echo "test-demo: ok (key id shown, secret and token not)"
 
+# The crate's modules depend on each other one way (tools/module-cycles: its self-test, then the
+# check of src/).
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --quiet --all-targets -- -D warnings
+	python3 tools/module-cycles --self-test
+	python3 tools/module-cycles src
 
 test-rust:
 	$(CARGO) test --quiet

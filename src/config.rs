@@ -79,6 +79,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::Path;
 
+use crate::credentials::CredentialsSource;
 use crate::error::{Status, CODE_SHARED_CONFIG};
 use crate::ini::Ini;
 use crate::{Credentials, Error, Result};
@@ -398,7 +399,7 @@ impl Profile {
                 &secret,
                 &token,
                 None,
-                &format!("SharedConfigCredentials: {path}"),
+                CredentialsSource::StaticProfile { file: path },
                 None,
             )));
         }

@@ -128,9 +128,9 @@ pub mod aws_sdk;
 
 pub use cache::Fetched;
 pub use config::SharedConfig;
-pub use credentials::Credentials;
+pub use credentials::{Credentials, CredentialsSource, PROVIDER_NAME};
 pub use error::{Error, Result, Status};
-pub use provider::{Options, ProcessProvider, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT, PROVIDER_NAME};
+pub use provider::{Options, ProcessProvider, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 pub use runner::{StderrMode, StdinMode};
 pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;

@@ -14,8 +14,6 @@ use crate::runner::{self, Cancel, Program, RunOptions, StderrMode, StdinMode};
 use crate::shared_cache::{self, SharedCacheMode, Warning};
 use crate::time::UnixTime;
 
-/// Go's `ProviderName`: the [`Credentials::provider_name`] of credentials from a helper.
-pub const PROVIDER_NAME: &str = "ProcessProvider";
 /// Go's `DefaultTimeout`: the default [`Options::timeout`], one minute.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Go's `DefaultBufSize`.
@@ -587,25 +585,7 @@ fn run_helper(
     };
     let finished = UnixTime::now();
     let with_stderr = |e: Error| e.with_stderr(run.stderr.clone());
-    let out = output::parse(&run.stdout).map_err(with_stderr)?;
-    if out.version != 1 {
-        return Err(with_stderr(Error::version()));
-    }
-    if out.access_key_id.is_empty() {
-        return Err(with_stderr(Error::missing_key()));
-    }
-    if out.secret_access_key.is_empty() {
-        return Err(with_stderr(Error::missing_secret()));
-    }
-    let expiration = out
-        .expiration
-        .or_else(|| opts.duration.map(|d| finished.plus(d)));
-    Ok(Credentials::new(
-        &out.access_key_id,
-        &out.secret_access_key,
-        &out.session_token,
-        out.account_id.as_deref(),
-        PROVIDER_NAME,
-        expiration,
-    ))
+    output::parse(&run.stdout)
+        .and_then(|out| out.into_credentials(opts.duration.map(|d| finished.plus(d))))
+        .map_err(with_stderr)
 }

@@ -336,13 +336,14 @@ mod tests {
 
     #[test]
     fn freshness() {
+        use crate::credentials::CredentialsSource;
         let at = |secs: i64| {
             Credentials::new(
                 "A",
                 "S",
                 "",
                 None,
-                "P",
+                CredentialsSource::Process,
                 Some(UnixTime::now().plus(Duration::from_secs(secs as u64))),
             )
         };
@@ -350,7 +351,7 @@ mod tests {
         assert!(is_fresh(&at(120), w, Duration::ZERO));
         assert!(!is_fresh(&at(30), w, Duration::ZERO));
         assert!(!is_fresh(&at(120), w, Duration::from_secs(90)));
-        let never = Credentials::new("A", "S", "", None, "P", None);
+        let never = Credentials::new("A", "S", "", None, CredentialsSource::Process, None);
         assert!(!is_fresh(&never, Duration::ZERO, Duration::ZERO));
         assert!(!worth_writing(&never));
         assert!(worth_writing(&at(1)));
