@@ -44,28 +44,31 @@
 #include <stdint.h>
 
 /**
- * Success.
+ * Success. No error has this status.
  */
 #define PC_STATUS_OK 0
 
 /**
- * A NULL pointer, invalid UTF-8, an empty argv or an unknown mode was passed.
+ * A bad argument from the caller (code `InvalidParameter`): a NULL pointer, a string
+ * that is not UTF-8, an empty argv, an unknown mode.
  */
 #define PC_STATUS_INVALID_ARGUMENT 1
 
 /**
- * The helper could not be started, exited non-zero or was killed by a signal
- * (code `ProcessProviderExecutionError`).
+ * The helper could not be started, exited non-zero or was killed by a signal, or the
+ * command is empty or blank (code `ProcessProviderExecutionError`).
  */
 #define PC_STATUS_EXECUTION 2
 
 /**
- * The helper did not finish within the timeout (code `ProcessProviderExecutionError`).
+ * The helper did not finish within the timeout (code `ProcessProviderExecutionError`,
+ * message `credential process timed out`).
  */
 #define PC_STATUS_TIMEOUT 3
 
 /**
- * The helper's output is not valid (code `ProcessProviderParseError`).
+ * The helper's output is not valid JSON of the expected shape, or exceeds
+ * `MaxBufSize` (code `ProcessProviderParseError`).
  */
 #define PC_STATUS_PARSE 4
 
@@ -75,17 +78,22 @@
 #define PC_STATUS_VERSION 5
 
 /**
- * `AccessKeyId` or `SecretAccessKey` is missing (code `ProcessProviderRequiredError`).
+ * `AccessKeyId` or `SecretAccessKey` is missing or empty (code
+ * `ProcessProviderRequiredError`).
  */
 #define PC_STATUS_REQUIRED 6
 
 /**
- * The shared config or credentials file cannot give a provider for the profile.
+ * The shared config or credentials files cannot give a provider for the profile (codes
+ * `SharedConfigErr`, `SharedConfigProfileNotExistsError`, `SharedConfigLoadError`,
+ * `CredentialRequiresARNError`).
  */
 #define PC_STATUS_CONFIG 7
 
 /**
- * A failure inside the library.
+ * A failure inside the library rather than of the helper (code `InternalError`): a
+ * caught panic, a system call that failed while running the helper, a thread that
+ * could not be started, a run cancelled by freeing its provider.
  */
 #define PC_STATUS_INTERNAL 8
 
@@ -142,7 +150,14 @@
 #define PC_SHARED_CACHE_USER 1
 
 /**
- * Go's `DefaultBufSize`.
+ * The timeout of a new provider, in milliseconds (Go's `DefaultTimeout`, one minute):
+ * `pc_set_timeout` changes it.
+ */
+#define PC_DEFAULT_TIMEOUT_MS 60000
+
+/**
+ * The `MaxBufSize` of a new provider, in bytes (Go's `DefaultBufSize`): `pc_set_max_buf_size`
+ * changes it.
  */
 #define PC_DEFAULT_BUF_SIZE 8192
 
@@ -278,14 +293,16 @@ uint32_t pc_provider_from_profile(const char *profile, uint32_t shared_config, p
 void pc_free(pc_provider *p);
 
 /**
- * How long the helper may run, in milliseconds, from spawn (default 60000). On timeout the
- * helper and its descendants are killed. 0 fails every retrieve at once with the timeout error.
+ * How long the helper may run, in milliseconds, from spawn (default `PC_DEFAULT_TIMEOUT_MS`, one
+ * minute). On timeout the helper and its descendants are killed. 0 fails every retrieve at once
+ * with the timeout error.
  */
 uint32_t pc_set_timeout(pc_provider *p, uint64_t timeout_ms);
 
 /**
- * How many bytes of stdout are kept (default 8192). Trailing JSON whitespace beyond it is
- * ignored; any other byte beyond it fails the retrieve at once with a parse error.
+ * How many bytes of stdout are kept (default `PC_DEFAULT_BUF_SIZE`, 8192). Trailing JSON
+ * whitespace beyond it is ignored; any other byte beyond it fails the retrieve at once with a
+ * parse error.
  */
 uint32_t pc_set_max_buf_size(pc_provider *p, size_t bytes);
 

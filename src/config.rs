@@ -125,23 +125,11 @@ use windows as sys;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SharedConfig {
     /// As `AWS_SDK_LOAD_CONFIG` says.
-    Env = 0,
+    Env,
     /// Never load the config file.
-    Disable = 1,
+    Disable,
     /// Always load the config file.
-    Enable = 2,
-}
-
-impl SharedConfig {
-    /// The state with this C value (`PC_SHARED_CONFIG_*`), if any.
-    pub fn from_u32(n: u32) -> Option<SharedConfig> {
-        match n {
-            0 => Some(SharedConfig::Env),
-            1 => Some(SharedConfig::Disable),
-            2 => Some(SharedConfig::Enable),
-            _ => None,
-        }
-    }
+    Enable,
 }
 
 /// Where a profile's credentials come from.

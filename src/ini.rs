@@ -33,9 +33,8 @@
 //! Errors name the line and what was wrong there, never the text of the file (it may hold
 //! secrets).
 
-// Ordered maps: std's HashMap seeds its hasher from the system's random source, which on
-// Windows is `ProcessPrng` in bcryptprimitives.dll, a DLL that Wine 8 does not have (importing it
-// would make processcreds.dll fail to load there). Config files are small.
+// Sorted maps: a config file holds a few sections and keys, which a BTreeMap looks up as fast as
+// a HashMap would, without hashing, and walks in the same order every time.
 use std::collections::BTreeMap;
 
 use std::fmt;

@@ -72,17 +72,6 @@ pub enum SharedCacheMode {
     User,
 }
 
-impl SharedCacheMode {
-    /// The mode with this C value (`PC_SHARED_CACHE_*`), if any.
-    pub fn from_u32(n: u32) -> Option<SharedCacheMode> {
-        match n {
-            0 => Some(SharedCacheMode::Off),
-            1 => Some(SharedCacheMode::User),
-            _ => None,
-        }
-    }
-}
-
 /// Why the shared cache was bypassed or not written. Holds paths and reasons, never a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning(String);

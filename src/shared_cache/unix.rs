@@ -50,6 +50,7 @@ fn os_text(e: i32) -> String {
 }
 
 fn fstat(fd: &OwnedFd) -> Option<libc::stat> {
+    // SAFETY: `stat` is plain data (integers), for which zeros are valid.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: a valid descriptor and a stat buffer.
     (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st)
@@ -396,6 +397,7 @@ impl Dir {
 
     /// A regular file owned by the effective uid (not following a symlink).
     fn is_ours(&self, name: &CString) -> bool {
+        // SAFETY: `stat` is plain data (integers), for which zeros are valid.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: our directory descriptor, a NUL-terminated name and a stat buffer.
         let r = unsafe {

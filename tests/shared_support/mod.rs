@@ -269,7 +269,7 @@ impl Outcome {
 
 /// The body of [`CLIENT`]: one provider through the C ABI, one retrieve, printed.
 pub fn client_main() {
-    use processcreds::capi::*;
+    use crate::c_abi::*;
     use std::ffi::{CStr, CString};
     let var = |k: &str| std::env::var(k).ok();
     if var("PCT_BARRIER").is_some() {
