@@ -5,7 +5,6 @@
 // POSIX only, as the shared cache (bypassed on Windows).
 #![cfg(unix)]
 
-mod c_abi;
 mod shared_support;
 
 use std::io::Write;
@@ -574,7 +573,7 @@ fn duration_derived_expiry_is_written() {
 
 #[test]
 fn set_shared_cache_checks_its_arguments() {
-    use c_abi::*;
+    use shared_support::c_abi::*;
     assert_eq!(
         pc_set_shared_cache(std::ptr::null_mut(), PC_SHARED_CACHE_USER),
         PC_STATUS_INVALID_ARGUMENT

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../c_abi/mod.rs"]
+pub mod c_abi;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -269,7 +272,7 @@ impl Outcome {
 
 /// The body of [`CLIENT`]: one provider through the C ABI, one retrieve, printed.
 pub fn client_main() {
-    use crate::c_abi::*;
+    use c_abi::*;
     use std::ffi::{CStr, CString};
     let var = |k: &str| std::env::var(k).ok();
     if var("PCT_BARRIER").is_some() {
