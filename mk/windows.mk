@@ -43,9 +43,8 @@ WIN_OUT     := $(BUILD)/windows
 WIN_C_DIR   := bindings/c
 WIN_GO_DIR  := bindings/go
 WIN_GO      ?= go
-# The system libraries the static library needs (`cargo rustc --target x86_64-pc-windows-gnu
-# --crate-type staticlib -- --print native-static-libs`).
-WIN_STATIC_LIBS := -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
+# The system libraries the static library needs (rustc's, Makefile).
+WIN_STATIC_LIBS = $(call native_static_libs,$(WIN_TRIPLE))
 WINE_RUN    := $(CURDIR)/tools/wine-run
 # The C programs run as on a Wine 8 without the test shim (tools/wine-prefix).
 WINE_BARE   := WINEDLLOVERRIDES=bcryptprimitives=d $(WINE_RUN)
@@ -117,6 +116,7 @@ test-windows-c: windows wine-prefix
 
 # The Go test programs run from their package's folder (the vectors are found relative to it).
 test-windows-go: windows wine-prefix
+	CARGO="$(CARGO)" sh tools/go-static-libs check $(GO_STATIC_LIBS) windows
 	@mkdir -p $(WIN_OUT)/go
 	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) vet ./...
 	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) test -c -o $(CURDIR)/$(WIN_OUT)/go/processcreds.test.exe .
