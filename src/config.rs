@@ -1,5 +1,5 @@
 //! Shared config: resolves a profile's `credential_process` (or static keys) as aws-sdk-go v1's
-//! `aws/session` does (SPEC §1.5), with the divergences of SPEC D9.
+//! `aws/session` does (SEMANTICS.md, "Profiles (shared config)"), with the divergence D9.
 //!
 //! # What is read
 //!
@@ -13,7 +13,7 @@
 //!   In each file `[name]` is used when present, otherwise `[profile name]`.
 //! * An environment variable set to the empty string counts as unset (Go's `os.Getenv`).
 //!
-//! # Decisions where SPEC.md is silent (each follows aws-sdk-go v1.55.8 unless said otherwise)
+//! # Decisions where Go leaves a choice (each follows aws-sdk-go v1.55.8 unless said otherwise)
 //!
 //! * **Which keys count.** As in Go, `role_arn`, `source_profile`, `credential_source` and the
 //!   `sso_*` keys are read only when shared config is enabled (in both files); with it disabled

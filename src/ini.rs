@@ -1,6 +1,6 @@
 //! The INI reader for the shared config and credentials files.
 //!
-//! It reads what aws-sdk-go v1's `internal/ini` reads, with one deliberate difference (SPEC D9):
+//! It reads what aws-sdk-go v1's `internal/ini` reads, with one deliberate difference (D9, SEMANTICS.md):
 //! a double quote is an ordinary character, so a value is kept verbatim wherever quotes stand.
 //!
 //! The grammar, as Go v1 applies it:

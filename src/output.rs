@@ -2,7 +2,7 @@
 //! `CredentialProcessResponse`, with the deliberate divergences D4 (no output in errors) and D8
 //! (invalid UTF-8, lone surrogate escapes and `\u0000` are errors).
 //!
-//! Go rules kept (SPEC §1.2): keys match case-insensitively as Go folds them; the last duplicate
+//! Go rules kept (SEMANTICS.md, "The output"): keys match case-insensitively as Go folds them; the last duplicate
 //! wins; unknown keys and their values are ignored (but must be valid JSON); `null` leaves
 //! `Version` and string fields as they were and resets `Expiration`; a top-level `null` decodes to
 //! nothing (so the version check fails); any other non-object top-level value, a value of the

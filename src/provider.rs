@@ -69,7 +69,8 @@ pub struct Options {
     /// Where the helper's stdin comes from (default: the caller's, as Go, so a helper can prompt
     /// for an MFA code on the terminal).
     pub stdin: StdinMode,
-    /// Whether credentials are shared with the user's other processes (SPEC §5.1).
+    /// Whether credentials are shared with the user's other processes (see
+    /// [`shared_cache`](crate::shared_cache)).
     pub shared_cache: SharedCacheMode,
     /// Refresh ahead (beyond Go; default zero: off). Within this time before the credentials
     /// expire (their expiry less [`expiry_window`](Self::expiry_window)), a retrieve returns the
@@ -526,7 +527,7 @@ impl Core {
     }
 }
 
-/// A helper's credentials for a refresh: through the shared cache when it is on (SPEC §5.1),
+/// A helper's credentials for a refresh: through the shared cache when it is on,
 /// else from one run.
 fn fetch_program(
     program: &Program,

@@ -1,4 +1,4 @@
-//! Shared config resolution (SPEC §1.5, D9): the profile vectors of `tests/vectors/profiles/` and
+//! Shared config resolution (SEMANTICS.md, "Profiles (shared config)", and D9): the profile vectors of `tests/vectors/profiles/` and
 //! the rules they cannot express (line numbers, secrets in errors, unreadable files, …), all with
 //! real files under a temporary HOME and an explicit environment.
 // POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).

@@ -1,4 +1,4 @@
-//! The shared cache (SPEC §5.1): credentials of one helper run shared by every process of the
+//! The shared cache (README.md, "Sharing credentials between processes"): credentials of one helper run shared by every process of the
 //! same user, through files in a private directory, with a single flight across processes.
 //!
 //! Opt-in per provider ([`SharedCacheMode::User`]); off by default, so that aws-sdk-go v1's
