@@ -7,8 +7,9 @@
 //!
 //! The first line names the format and the entry's key, so that a file of another format, or
 //! the entry of another key put in its place, is a miss. The rest is read by the same Go-exact
-//! parser as a helper's output ([`crate::output`]), into wiped buffers, and must hold
-//! `Version` 1, a non-empty key id and secret and an `Expiration`; anything else (truncated,
+//! parser as a helper's output ([`crate::output`]), into wiped buffers, checked by the same
+//! function ([`Output::into_credentials`](crate::output::Output::into_credentials): `Version` 1,
+//! a non-empty key id and secret), and must hold an `Expiration`; anything else (truncated,
 //! corrupt, empty) is a miss. `SessionToken` and `AccountId` are written only when present.
 
 use zeroize::Zeroizing;
