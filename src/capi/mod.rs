@@ -26,7 +26,7 @@
 //!
 //! Every `extern "C"` body is one `ffi_boundary!` or one `ffi_boundary_plain!`: a panic becomes
 //! the function's fallback value and never unwinds into C. `ffi_boundary!` also defers the calling
-//! thread's cancellation (`pthread_cancel`, [`crate::runner::NoCancel`]) for the call, so that
+//! thread's cancellation (`pthread_cancel`, `runner::NoCancel`) for the call, so that
 //! glibc's cancellation unwinding never runs through Rust frames and no call is left half-done.
 //! `ffi_boundary_plain!` skips that (it costs two atomic operations) and is allowed only for a
 //! body that reaches no cancellation point (no system call that blocks, opens or closes; locks
