@@ -113,6 +113,7 @@ mod cache;
 pub mod capi;
 pub mod config;
 mod credentials;
+mod defaults;
 pub mod error;
 mod ini;
 #[doc(hidden)]
@@ -133,8 +134,9 @@ pub mod aws_sdk;
 pub use cache::Fetched;
 pub use config::SharedConfig;
 pub use credentials::{Credentials, CredentialsSource, PROVIDER_NAME};
+pub use defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 pub use error::{Error, Result, Status};
-pub use provider::{Options, ProcessProvider, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
+pub use provider::{Options, ProcessProvider};
 pub use runner::{StderrMode, StdinMode};
 pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;

@@ -8,16 +8,12 @@ use parking_lot::Mutex;
 use crate::cache::{AheadJob, AheadRun, Cache, Fetched, Fresh};
 use crate::config::{self, ProfileSource, SharedConfig};
 use crate::credentials::Credentials;
+use crate::defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::runner::{self, Cancel, Program, RunOptions, StderrMode, StdinMode};
 use crate::shared_cache::{self, SharedCacheMode, Warning};
 use crate::time::UnixTime;
-
-/// Go's `DefaultTimeout`: the default [`Options::timeout`], one minute.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Go's `DefaultBufSize`.
-pub const DEFAULT_BUF_SIZE: usize = 8192;
 
 /// The provider's options: Go's `ProcessProvider` fields (`Timeout`, `MaxBufSize`,
 /// `ExpiryWindow`, `Duration`) and where the helper's stderr and stdin go.

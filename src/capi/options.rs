@@ -3,7 +3,7 @@
 //! of a new provider (checked against the core's at compile time).
 
 use crate::config::SharedConfig;
-use crate::provider::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
+use crate::defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 use crate::runner::{StderrMode, StdinMode};
 use crate::shared_cache::SharedCacheMode;
 
