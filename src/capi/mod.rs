@@ -14,8 +14,10 @@
 //! C++ programs are compiled against it, and the setters do change the provider). But a provider
 //! is shared by threads, and a `&mut pc_provider` made while another thread uses it would be
 //! undefined behaviour; cbindgen writes `Option<&T>` as `const T *` and cannot be told to keep
-//! `T *`. So the setters take `*mut pc_provider`, and one function of the provider module, `set`,
-//! turns it into a shared `&pc_provider`; the options change behind the provider's lock.
+//! `T *`. So the setters take `*mut pc_provider`, and one function of the provider module,
+//! `setter_target`, turns it into a shared reference (every setter, in any module, goes through
+//! it); the options change behind the provider's lock. A test checks that no module but
+//! `arc_handle.rs` casts a pointer with `as`.
 //!
 //! Out-parameters (`pc_provider **out`, `pc_error **err`, `int64_t *`) stay raw pointers: they may
 //! point at uninitialised memory, which a reference must not. They are checked for NULL and
@@ -163,19 +165,32 @@ mod tests {
         ("pc_expires_at", "reads the cache"),
     ];
 
+    /// The sources of `src/capi`, read at test time (a module added later is checked too).
+    fn sources() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/capi");
+        let mut found: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        found.sort();
+        assert!(
+            found.len() >= 6,
+            "{:?}",
+            found.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        found
+    }
+
     /// Every `extern "C"` function of `src/capi`, with the boundary macro its body is made of.
     fn boundaries() -> Vec<(String, &'static str)> {
-        const SOURCES: [&str; 6] = [
-            include_str!("mod.rs"),
-            include_str!("arc_handle.rs"),
-            include_str!("credentials.rs"),
-            include_str!("error.rs"),
-            include_str!("options.rs"),
-            include_str!("provider.rs"),
-        ];
         const FN: &str = "pub extern \"C\" fn ";
         let mut found = Vec::new();
-        for src in SOURCES {
+        for (_, src) in sources() {
             for (i, _) in src.match_indices(FN) {
                 let rest = &src[i + FN.len()..];
                 let name = &rest[..rest.find('(').unwrap()];
@@ -198,6 +213,26 @@ mod tests {
             }
         }
         found
+    }
+
+    #[test]
+    fn no_module_but_arc_handle_casts_a_pointer_with_as() {
+        for (name, src) in sources() {
+            if name == "arc_handle.rs" {
+                continue;
+            }
+            // The code, not this test's own strings.
+            let code = src.split("#[cfg(test)]").next().unwrap_or("");
+            for (n, line) in code.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                assert!(
+                    !code.contains(" as *const ") && !code.contains(" as *mut "),
+                    "src/capi/{name}:{}: a pointer cast with `as`: handles are typed \
+                     (pc_provider, pc_error) or converted in arc_handle.rs (pc_credentials)",
+                    n + 1
+                );
+            }
+        }
     }
 
     #[test]

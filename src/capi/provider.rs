@@ -3,8 +3,8 @@
 //! The handle is [`pc_provider`] itself, boxed: made by the constructors with [`Box::into_raw`],
 //! borrowed as `Option<&pc_provider>` (`const pc_provider *` in the header), freed as
 //! `Option<Box<pc_provider>>` by `pc_free`. The setters take `*mut pc_provider` (the header's
-//! `pc_provider *`) and turn it into a shared reference in one place, [`set`]: see the module
-//! docs of `capi` for why.
+//! `pc_provider *`) and turn it into a shared reference in one place, [`setter_target`]: see
+//! the module docs of `capi` for why.
 
 use std::ffi::c_char;
 use std::time::Duration;
@@ -149,17 +149,28 @@ pub extern "C" fn pc_free(p: Option<Box<pc_provider>>) {
     ffi_boundary!((), { drop(p) })
 }
 
-/// Applies `f` to the options of the setters' provider `p`: the one conversion of a
-/// `pc_provider *` (see the `capi` module docs). `PC_STATUS_INVALID_ARGUMENT` for NULL.
+/// The provider behind a setter's `p` (`pc_provider *` in the header), `None` for NULL: the one
+/// conversion of a `pc_provider *` (see the `capi` module docs). Other threads may be using the
+/// provider, so it is only ever borrowed shared; what a setter changes sits behind a lock.
 ///
 /// # Safety
-/// `p` is NULL or a live provider (the header's contract); other threads may be using it, so
-/// it is only ever borrowed shared (its options sit behind its lock).
+/// `p` is NULL or a live provider (the header's contract), which stays live while the borrow
+/// lasts (the call).
+pub(super) unsafe fn setter_target<'a>(p: *mut pc_provider) -> Option<&'a ProcessProvider> {
+    // SAFETY: per this function's contract.
+    unsafe { p.as_ref() }.map(|p| &p.provider)
+}
+
+/// Applies `f` to the options of the setters' provider `p`; `PC_STATUS_INVALID_ARGUMENT` for
+/// NULL.
+///
+/// # Safety
+/// As [`setter_target`].
 unsafe fn set(p: *mut pc_provider, f: impl FnOnce(&mut Options)) -> u32 {
     // SAFETY: per this function's contract.
-    match unsafe { p.as_ref() } {
+    match unsafe { setter_target(p) } {
         Some(p) => {
-            p.provider.update_options(f);
+            p.update_options(f);
             PC_STATUS_OK
         }
         None => PC_STATUS_INVALID_ARGUMENT,
