@@ -8,8 +8,17 @@ RELEASE := target/release
 LIB_A   := $(RELEASE)/libprocesscreds.a
 LIB_SO  := $(RELEASE)/libprocesscreds.so
 CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
-# The system libraries the static library needs (`cargo rustc -- --print native-static-libs`).
-STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# The crate's version (Cargo.toml), for the mk files.
+PC_VERSION  := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+# The system libraries that a program linking the static library built for a target needs, as
+# rustc names them (`--print native-static-libs`): `$(call native_static_libs,TRIPLE)`, computed
+# once per target by tools/native-static-libs and kept in build/native-static-libs/TRIPLE (the
+# Makefile, the pkg-config files, `make dist` and the Go binding's static_libs.go all take them
+# from there). STATIC_LIBS: the build machine's.
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+native_static_libs = $(or $(shell CARGO="$(CARGO)" sh tools/native-static-libs $(1) $(BUILD)/native-static-libs),\
+                          $(error the system libraries of the static library for $(1) are unknown: see above))
+STATIC_LIBS = $(call native_static_libs,$(HOST_TRIPLE))
 
 # `make` alone builds `all`, whatever the mk/*.mk files define first.
 .DEFAULT_GOAL := all
@@ -30,6 +39,7 @@ lib:
 	@# The soname is libprocesscreds.so.0: let programs linked in the build tree find it too.
 	ln -sf libprocesscreds.so $(RELEASE)/libprocesscreds.so.0
 
+# include/processcreds.h and the Python binding's _constants.py, which tests/header.rs generates.
 header:
 	PC_UPDATE_HEADER=1 $(CARGO) test --quiet --test header
 
@@ -51,9 +61,13 @@ test-demo: $(BUILD)/demo
 	if echo "$$out" | grep -q -e 'Qz' -e 'Wv7'; then echo "test-demo: a secret is shown"; exit 1; fi; \
 	echo "test-demo: ok (key id shown, secret and token not)"
 
+# The crate's modules depend on each other one way (tools/module-cycles: its self-test, then the
+# check of src/).
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --quiet --all-targets -- -D warnings
+	python3 tools/module-cycles --self-test
+	python3 tools/module-cycles src
 
 test-rust:
 	$(CARGO) test --quiet

@@ -1,5 +1,5 @@
 /* processcreds benchmark: every figure is measured side by side in one run and printed as a
- * table of ratios against targets (SPEC §4). Timings alternate between the two sides of each
+ * table of ratios against targets (bench/README.md). Timings alternate between the two sides of each
  * comparison and use medians, so that a noisy machine affects both sides alike.
  *
  *   bench <helper>     (bench/helper.c, built by `make bench`)
@@ -284,7 +284,7 @@ int main(int argc, char **argv) {
 
     int runs = single_flight();
 
-    /* SPEC §4 asks for at most 100 ns; the cache's design keeps it at most 60 ns. */
+    /* The promise is at most 100 ns; the cache's design keeps it at most 60 ns (bench/README.md). */
     printf("%-44s %10.1f ns %12s %8s  <= 60 ns %s\n", "cached retrieve + free (C ABI)", cached_best,
            "", "", cached_best <= 60 ? "ok" : "MISSED");
     printf("%-44s %12s %12s %7.2fx  >= 1.7x %s\n", "cached retrieves, 2 threads vs 1", "", "", scaling,

@@ -1,4 +1,4 @@
-/* Refresh ahead (SPEC §6): the worst retrieve latency of 8 threads retrieving across an expiry,
+/* Refresh ahead (SEMANTICS.md, "Refresh ahead"): the worst retrieve latency of 8 threads retrieving across an expiry,
  * with and without a refresh window, the helper sleeping 300 ms. The modes alternate round by
  * round, and a round of cached retrieves with no expiry shows the machine's own noise.
  *

@@ -1,4 +1,4 @@
-/* Shared-cache benchmark (SPEC §4, §5): what a warm entry costs a fresh process, side by side in
+/* Shared-cache benchmark (bench/README.md, and the README's "Sharing credentials between processes"): what a warm entry costs a fresh process, side by side in
  * one run. Each row alternates call by call with its baseline and compares medians, so a noisy
  * machine slows both alike.
  *

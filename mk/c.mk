@@ -24,7 +24,6 @@ INSTALL      ?= install
 LDCONFIG     ?= ldconfig
 VALGRIND     ?= valgrind
 
-PC_VERSION  := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 PC_SOMAJOR  := $(firstword $(subst ., ,$(PC_VERSION)))
 PC_SONAME   := libprocesscreds.so.$(PC_SOMAJOR)
 PC_REALNAME := libprocesscreds.so.$(PC_VERSION)
@@ -45,7 +44,7 @@ CXX_TEST_DEPS := $(C_TEST_DEPS) $(C_DIR)/processcreds.hpp
 CXXFLAGS_STRICT := -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -I$(C_DIR)
 C_TEST_FLAGS := -I$(C_TDIR) -g -O1 -pthread -DPC_EXPECTED_VERSION='"$(PC_VERSION)"'
 C_SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-C_LINK_STATIC := $(LIB_A) $(STATIC_LIBS)
+C_LINK_STATIC  = $(LIB_A) $(STATIC_LIBS)
 C_LINK_SHARED := -L$(C_SOLIB) -lprocesscreds -Wl,-rpath,$(abspath $(C_SOLIB))
 
 C_TEST_BINS := $(C_OUT)/test_capi_static $(C_OUT)/test_capi_shared \

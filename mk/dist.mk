@@ -30,9 +30,6 @@ SHIP_CLI  := $(if $(wildcard cli/Cargo.toml),$(SHIP_DIR)/bin/processcreds)
 SHIP_STAMP := $(SHIP_DIR)/.built
 # The Cargo profile of the per-target builds of `make dist` (mk/platforms.mk reads it).
 DIST_PROFILE ?= dist
-# The system libraries of each target's static library (`cargo rustc --target <triple> --
-# --print native-static-libs`), for its processcreds-static.pc; the build machine's otherwise.
-DIST_STATIC_LIBS_x86_64-unknown-linux-musl := -lunwind -lc
 # The command in the tarballs of Linux targets, built by cargo-zigbuild (from the venv of
 # mk/python.mk's dist-tools): against glibc DIST_GLIBC for a glibc target (in cargo's default
 # target directory, next to the library of mk/platforms.mk's build), and as a static executable
@@ -83,12 +80,7 @@ dist: dist-tools
 	set -e; \
 	rm -f dist/processcreds-$(PC_VERSION)-*.tar.gz dist/SHA256SUMS; \
 	for t in $(DIST_TARGETS); do \
-	  case $$t in \
-	    x86_64-unknown-linux-musl) libs="$(DIST_STATIC_LIBS_x86_64-unknown-linux-musl)" ;; \
-	    x86_64-pc-windows-gnu) libs="$(WIN_STATIC_LIBS)" ;; \
-	    *-apple-darwin) libs="$(MAC_STATIC_LIBS)" ;; \
-	    *) libs="$(STATIC_LIBS)" ;; \
-	  esac; \
+	  libs=$$(CARGO="$(CARGO)" sh tools/native-static-libs $$t $(BUILD)/native-static-libs); \
 	  cli=""; \
 	  if [ -n "$(SHIP_CLI)" ]; then case $$t in \
 	    *-linux-gnu) \

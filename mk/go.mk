@@ -6,11 +6,17 @@
 #                   processcreds_system against a `make install` into build/ (through pkg-config,
 #                   shared library); go vet and build of bench/go
 #   make bench-go   the Go binding vs aws-sdk-go v1's processcreds, one table
+#   make go-static-libs
+#                   rewrites internal/capi/static_libs.go, the default link flags per system,
+#                   from the system libraries rustc names (tools/go-static-libs); test-go fails
+#                   when its Linux line is stale (test-windows-go checks Windows', check-macos
+#                   macOS')
 
 GO         ?= go
 GO_DIR     := bindings/go
 GO_PREFIX  := $(CURDIR)/$(BUILD)/go-prefix
 GO_BENCH   := bench/go
+GO_STATIC_LIBS := $(GO_DIR)/internal/capi/static_libs.go
 # Go's build cache does not see the library and the header (they are outside the module), so a
 # digest of both goes into CGO_CFLAGS: a rebuilt library recompiles and relinks what uses it.
 GO_ENV      = CGO_CFLAGS="-O2 -g -DPROCESSCREDS_BUILD=$$(cat $(CURDIR)/$(LIB_A) $(CURDIR)/include/processcreds.h | sha256sum | cut -c1-16)"
@@ -21,9 +27,13 @@ TEST_TARGETS += test-go
 # file before its own `all`): the goal is saved here and restored at the end.
 GO_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-.PHONY: test-go bench-go
+.PHONY: test-go bench-go go-static-libs
+
+go-static-libs:
+	CARGO="$(CARGO)" sh tools/go-static-libs write $(GO_STATIC_LIBS)
 
 test-go: lib
+	CARGO="$(CARGO)" sh tools/go-static-libs check $(GO_STATIC_LIBS) linux
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet -tags race ./...
 	cd $(GO_DIR) && $(GO_ENV) $(GO) test -race -count=1 ./...

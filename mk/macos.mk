@@ -22,8 +22,8 @@
 #       macOS on Apple silicon).
 #   make test-macos (part of `make test`)
 #       examples/demo.c and bindings/c/example.c compiled for each target against macOS's
-#       headers (zig cc, -Werror) and linked against the shipped .dylib and .a (with
-#       MAC_STATIC_LIBS, the static-library line of the target's pkg-config file), every program
+#       headers (zig cc, -Werror) and linked against the shipped .dylib and .a (with the
+#       target's native_static_libs, the static-library line of its pkg-config file), every program
 #       checked by tools/macho-check; then tools/macho-check-selftest (each check can fail).
 #       Nothing here runs them.
 #
@@ -42,9 +42,10 @@ MAC_ZIG_x86_64-apple-darwin    := x86_64-macos.10.12-none
 # macOS on Apple silicon runs no unsigned arm64 code; x86_64 needs no signature.
 MAC_SIGN_aarch64-apple-darwin  := --signed
 MAC_SIGN_x86_64-apple-darwin   :=
-# The system libraries of the static library: `cargo rustc --target <triple> --crate-type
-# staticlib -- --print native-static-libs` (the same for both; the dist rule compares them).
-MAC_STATIC_LIBS := -liconv -lSystem -lc -lm
+# The system libraries of the static library, as rustc names them (`--print native-static-libs`):
+# the dist rule's own build of the library prints them and keeps them where
+# tools/native-static-libs (the Makefile's native_static_libs) looks, so they are computed once
+# and read from there by the C link below, the pkg-config file (mk/dist.mk) and Go.
 
 MAC_OUT       := $(BUILD)/macos
 MAC_LLD_DIR   := target/macos-lld
@@ -96,9 +97,9 @@ dist/$(1)/: dist-tools
 	    --target $(1) --target-dir $(MAC_LLD_DIR) -- $$(MAC_LLD_FLAGS) --print native-static-libs \
 	    2>$(MAC_OUT)/$(1)/lib-build.log || { cat $(MAC_OUT)/$(1)/lib-build.log; exit 1; }
 	@grep -v -e 'native-static-libs\|link against the following' -e '^$$$$' $(MAC_OUT)/$(1)/lib-build.log || true
-	@libs=$$$$(sed -n 's/^note: native-static-libs: //p' $(MAC_OUT)/$(1)/lib-build.log); \
-	  if [ -n "$$$$libs" ] && [ "$$$$libs" != "$(MAC_STATIC_LIBS)" ]; then \
-	    echo "rustc says the static library for $(1) needs '$$$$libs', MAC_STATIC_LIBS says '$(MAC_STATIC_LIBS)'"; exit 1; fi
+	@libs=$$$$(sed -n 's/^note: native-static-libs: //p' $(MAC_OUT)/$(1)/lib-build.log | tail -n 1); \
+	  if [ -z "$$$$libs" ]; then echo "rustc named no system library for $(1)"; exit 1; fi; \
+	  mkdir -p $(BUILD)/native-static-libs && printf '%s\n' "$$$$libs" >$(BUILD)/native-static-libs/$(1)
 	rm -rf dist/$(1)
 	mkdir -p dist/$(1)/lib dist/$(1)/bin dist/$(1)/include
 	cp $(MAC_LLD_DIR)/$(1)/$$(MAC_PROFILE_DIR)/libprocesscreds.dylib dist/$(1)/lib/$$(MAC_DYLIB)
@@ -130,7 +131,7 @@ mac-c-$(1): dist/$(1)/
 	  $$(MAC_ZIGCC) -target $(MAC_ZIG_$(1)) $(MAC_C_FLAGS) -o $$$$out-shared $$$$prog \
 	      -Ldist/$(1)/lib -lprocesscreds -Wl,-rpath,@executable_path/../lib; \
 	  $$(MAC_ZIGCC) -target $(MAC_ZIG_$(1)) $(MAC_C_FLAGS) -o $$$$out-static $$$$prog \
-	      dist/$(1)/lib/libprocesscreds.a $(MAC_STATIC_LIBS); \
+	      dist/$(1)/lib/libprocesscreds.a $$(call native_static_libs,$(1)); \
 	  $(MAC_CHECK) --kind exec --arch $(MAC_ARCH_$(1)) --minos $(MAC_MINOS_$(1)) $(MAC_SIGN_$(1)) \
 	      --dylibs $$(MAC_LIBSYSTEM),@rpath/$$(MAC_DYLIB) --undefined-from $$(MAC_LIBSYSTEM),@rpath/$$(MAC_DYLIB) \
 	      --bind _pc_=@rpath/$$(MAC_DYLIB) $$$$out-shared; \

@@ -31,7 +31,7 @@
 DIST_PROFILE ?= dist
 PLAT_PROFILE_DIR := $(if $(filter dev test,$(DIST_PROFILE)),debug,$(DIST_PROFILE))
 
-PLAT_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+PLAT_VERSION := $(PC_VERSION)
 PLAT_SONAME  := libprocesscreds.so.$(firstword $(subst ., ,$(PLAT_VERSION)))
 PLAT_GLIBC   := 2.17
 
@@ -143,8 +143,10 @@ $(eval $(call PLAT_C_RULE,musl,x86_64-unknown-linux-musl,musl-gcc,-static $$(PLA
 # once, qemu 7.2's emulated fork (its vfork) now and then leaves the forked emulator stuck in futex
 # waits before the exec, and the run times out (seen with 16 threads in about 1 run of 80, and
 # still with 4). Their concurrency is tested natively.
-$(eval $(call PLAT_C_RULE,aarch64,aarch64-unknown-linux-gnu,aarch64-linux-gnu-gcc,$$(STATIC_LIBS),PC_TEST_UNDER_QEMU=1 $(PLAT_QEMU),$(PLAT_AARCH64_DEBS),-DPC_TEST_THREADS=1))
-$(eval $(call PLAT_C_RULE,gnu217,x86_64-unknown-linux-gnu,$$(CC),$$(STATIC_LIBS),,))
+PLAT_AARCH64_LIBS = $(call native_static_libs,aarch64-unknown-linux-gnu)
+$(eval $(call PLAT_C_RULE,aarch64,aarch64-unknown-linux-gnu,aarch64-linux-gnu-gcc,$$(PLAT_AARCH64_LIBS),PC_TEST_UNDER_QEMU=1 $(PLAT_QEMU),$(PLAT_AARCH64_DEBS),-DPC_TEST_THREADS=1))
+PLAT_X86_64_LIBS = $(call native_static_libs,x86_64-unknown-linux-gnu)
+$(eval $(call PLAT_C_RULE,gnu217,x86_64-unknown-linux-gnu,$$(CC),$$(PLAT_X86_64_LIBS),,))
 
 .PHONY: plat-rust-musl plat-rust-aarch64
 
@@ -186,6 +188,7 @@ check-macos:
 	  $(CARGO) clippy --quiet --lib --all-features --target $$t -- -D warnings; \
 	  $(CARGO) clippy --quiet --lib --profile test --target $$t -- -D warnings; \
 	done
-	@echo "check-macos: the library type-checks for $(PLAT_APPLE_TARGETS) (linked by test-macos, run nowhere here)"
+	CARGO="$(CARGO)" sh tools/go-static-libs check $(GO_STATIC_LIBS) darwin
+	@echo "check-macos: the library type-checks for $(PLAT_APPLE_TARGETS) (not built, linked or run here)"
 
 .DEFAULT_GOAL := $(PLAT_SAVED_GOAL)

@@ -1,4 +1,4 @@
-# Refresh ahead (SPEC §6), included by the top-level Makefile.
+# Refresh ahead (SEMANTICS.md, "Refresh ahead"), included by the top-level Makefile.
 #
 #   make test-refresh   (part of `make test`)
 #       the C ABI tests of refresh ahead (bindings/c/tests/test_refresh.c) against the static

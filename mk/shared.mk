@@ -1,4 +1,4 @@
-# The shared cache and the `processcreds` command (SPEC §5), included by the top-level Makefile.
+# The shared cache and the `processcreds` command (README.md, "Sharing credentials between processes"), included by the top-level Makefile.
 #
 #   make test-shared   (part of `make test`)
 #       clippy of the command's crate (cli/); the shared cache across real processes through the

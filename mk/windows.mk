@@ -5,8 +5,8 @@
 #   make windows        dist/x86_64-pc-windows-gnu/ (below): processcreds.dll, its import library
 #                       libprocesscreds.dll.a and the static library libprocesscreds.a (same
 #                       header, same C ABI), built with the Cargo profile `dist`; checks that the
-#                       DLL imports nothing Wine 8 lacks. The Go binding links this static
-#                       library on Windows.
+#                       DLL and the command import only Windows' own DLLs (tools/windows-imports).
+#                       The Go binding links this static library on Windows.
 #   make test-windows   (part of `make test`) under Wine, in the prefix build/wineprefix:
 #                       - clippy for the Windows target; `cargo check` of the library for the
 #                         MSVC target (x86_64-pc-windows-msvc: it type-checks; nothing here can
@@ -17,7 +17,7 @@
 #                         tests/windows_env.rs (program lookup, environment, %USERPROFILE%);
 #                       - the C ABI tests (bindings/c/tests/test_capi_windows.c) and the C
 #                         example, built with MinGW against the DLL and against the static
-#                         library, run with bcryptprimitives.dll disabled (as on a bare Wine 8);
+#                         library;
 #                       - the Go binding's tests (cgo, MinGW gcc, against what `make windows`
 #                         made), aws-sdk-go v1's own processcreds on the vectors among them (the
 #                         differential suite).
@@ -43,12 +43,12 @@ WIN_OUT     := $(BUILD)/windows
 WIN_C_DIR   := bindings/c
 WIN_GO_DIR  := bindings/go
 WIN_GO      ?= go
-# The system libraries the static library needs (`cargo rustc --target x86_64-pc-windows-gnu
-# --crate-type staticlib -- --print native-static-libs`).
-WIN_STATIC_LIBS := -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
+# The system libraries the static library needs (rustc's, Makefile).
+WIN_STATIC_LIBS = $(call native_static_libs,$(WIN_TRIPLE))
+# Runs a Windows program in the test prefix (build/wineprefix), which `make wine-prefix` gives the
+# bcryptprimitives.dll that Debian's Wine 8.0 lacks (tools/wine-prefix; Windows 10 and Wine 8.13
+# and later have their own).
 WINE_RUN    := $(CURDIR)/tools/wine-run
-# The C programs run as on a Wine 8 without the test shim (tools/wine-prefix).
-WINE_BARE   := WINEDLLOVERRIDES=bcryptprimitives=d $(WINE_RUN)
 WIN_CARGO_ENV := CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$(WIN_CC) \
                  CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$(WINE_RUN)
 WIN_GO_ENV   = GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(WIN_CC) \
@@ -109,14 +109,15 @@ test-windows-c: windows wine-prefix
 	    $(WIN_DIST)/lib/libprocesscreds.a $(WIN_STATIC_LIBS)
 	cp $(WIN_DIST)/bin/processcreds.dll $(WIN_OUT)/c/
 	tools/windows-imports $(WIN_OUT)/c/test_capi_static.exe $(WIN_OUT)/c/example.exe
-	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_static.exe
-	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_dll.exe
+	cd $(WIN_OUT)/c && $(WINE_RUN) test_capi_static.exe
+	cd $(WIN_OUT)/c && $(WINE_RUN) test_capi_dll.exe
 	printf '{"Version":1,"AccessKeyId":"AKIDEXAMPLE","SecretAccessKey":"x"}' > $(WIN_OUT)/c/example.json
-	cd $(WIN_OUT)/c && $(WINE_BARE) example.exe "type example.json" | tee example.out
+	cd $(WIN_OUT)/c && $(WINE_RUN) example.exe "type example.json" | tee example.out
 	tr -d '\r' < $(WIN_OUT)/c/example.out | grep -qx 'AccessKeyId: AKIDEXAMPLE'
 
 # The Go test programs run from their package's folder (the vectors are found relative to it).
 test-windows-go: windows wine-prefix
+	CARGO="$(CARGO)" sh tools/go-static-libs check $(GO_STATIC_LIBS) windows
 	@mkdir -p $(WIN_OUT)/go
 	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) vet ./...
 	cd $(WIN_GO_DIR) && $(WIN_GO_ENV) $(WIN_GO) test -c -o $(CURDIR)/$(WIN_OUT)/go/processcreds.test.exe .

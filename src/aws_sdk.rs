@@ -111,8 +111,8 @@ use aws_credential_types::provider::{future, ProvideCredentials};
 use aws_credential_types::Credentials as SdkCredentials;
 use parking_lot::Mutex;
 
+use crate::credentials::{CredentialsSource, PROVIDER_NAME};
 use crate::error::MSG_EMPTY_CMD;
-use crate::provider::PROVIDER_NAME;
 use crate::{Credentials, Error, ProcessProvider, Status};
 
 /// The SDK's `provider_name` of a shared-config profile's static keys (the SDK takes a
@@ -206,10 +206,9 @@ fn to_sdk(c: &Credentials, expiry_window: Duration) -> SdkCredentials {
     let mut b = SdkCredentials::builder()
         .access_key_id(c.access_key_id())
         .secret_access_key(c.secret_access_key())
-        .provider_name(if c.provider_name() == PROVIDER_NAME {
-            PROVIDER_NAME
-        } else {
-            STATIC_PROVIDER_NAME
+        .provider_name(match c.source() {
+            CredentialsSource::Process => PROVIDER_NAME,
+            CredentialsSource::StaticProfile { .. } => STATIC_PROVIDER_NAME,
         });
     if !c.session_token().is_empty() {
         b = b.session_token(c.session_token());
@@ -302,8 +301,8 @@ mod tests {
     use crate::UnixTime;
     use std::time::UNIX_EPOCH;
 
-    fn creds(provider: &str, token: &str, exp: Option<UnixTime>) -> Credentials {
-        Credentials::new("AKID", "SECRET", token, Some("123456789012"), provider, exp)
+    fn creds(source: CredentialsSource, token: &str, exp: Option<UnixTime>) -> Credentials {
+        Credentials::new("AKID", "SECRET", token, Some("123456789012"), source, exp)
     }
 
     /// The SDK's credentials carry the key id, secret, token and account of `creds(_, "TOKEN",
@@ -319,7 +318,7 @@ mod tests {
     fn credentials_map_to_the_sdk() {
         let exp = UnixTime::from_nanos(1_900_000_000_123_000_000);
         let c = to_sdk(
-            &creds(PROVIDER_NAME, "TOKEN", Some(exp)),
+            &creds(CredentialsSource::Process, "TOKEN", Some(exp)),
             Duration::from_secs(60),
         );
         assert_keys(&c);
@@ -332,7 +331,13 @@ mod tests {
         assert!(!dbg.contains("SECRET"), "{dbg}");
 
         let s = to_sdk(
-            &creds("SharedConfigCredentials: /h/.aws/credentials", "", None),
+            &creds(
+                CredentialsSource::StaticProfile {
+                    file: "/h/.aws/credentials".into(),
+                },
+                "",
+                None,
+            ),
             Duration::ZERO,
         );
         assert_eq!(s.session_token(), None);

@@ -1,5 +1,5 @@
 //! Shared config: resolves a profile's `credential_process` (or static keys) as aws-sdk-go v1's
-//! `aws/session` does (SPEC §1.5), with the divergences of SPEC D9.
+//! `aws/session` does (SEMANTICS.md, "Profiles (shared config)"), with the divergence D9.
 //!
 //! # What is read
 //!
@@ -13,7 +13,7 @@
 //!   In each file `[name]` is used when present, otherwise `[profile name]`.
 //! * An environment variable set to the empty string counts as unset (Go's `os.Getenv`).
 //!
-//! # Decisions where SPEC.md is silent (each follows aws-sdk-go v1.55.8 unless said otherwise)
+//! # Decisions where Go leaves a choice (each follows aws-sdk-go v1.55.8 unless said otherwise)
 //!
 //! * **Which keys count.** As in Go, `role_arn`, `source_profile`, `credential_source` and the
 //!   `sso_*` keys are read only when shared config is enabled (in both files); with it disabled
@@ -79,6 +79,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::Path;
 
+use crate::credentials::CredentialsSource;
 use crate::error::{Status, CODE_SHARED_CONFIG};
 use crate::ini::Ini;
 use crate::{Credentials, Error, Result};
@@ -124,23 +125,11 @@ use windows as sys;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SharedConfig {
     /// As `AWS_SDK_LOAD_CONFIG` says.
-    Env = 0,
+    Env,
     /// Never load the config file.
-    Disable = 1,
+    Disable,
     /// Always load the config file.
-    Enable = 2,
-}
-
-impl SharedConfig {
-    /// The state with this C value (`PC_SHARED_CONFIG_*`), if any.
-    pub fn from_u32(n: u32) -> Option<SharedConfig> {
-        match n {
-            0 => Some(SharedConfig::Env),
-            1 => Some(SharedConfig::Disable),
-            2 => Some(SharedConfig::Enable),
-            _ => None,
-        }
-    }
+    Enable,
 }
 
 /// Where a profile's credentials come from.
@@ -398,7 +387,7 @@ impl Profile {
                 &secret,
                 &token,
                 None,
-                &format!("SharedConfigCredentials: {path}"),
+                CredentialsSource::StaticProfile { file: path },
                 None,
             )));
         }

@@ -14,6 +14,45 @@ use zeroize::Zeroize;
 
 use crate::time::UnixTime;
 
+/// Go's `ProviderName`: the [`Credentials::provider_name`] of credentials from a helper.
+pub const PROVIDER_NAME: &str = "ProcessProvider";
+
+/// Where [`Credentials`] come from. It decides their
+/// [`provider_name`](Credentials::provider_name), as Go's `Value.ProviderName` says it.
+///
+/// ```
+/// use processcreds::{Credentials, CredentialsSource};
+///
+/// let c = Credentials::new("AKID", "secret", "", None, CredentialsSource::Process, None);
+/// assert_eq!(c.provider_name(), "ProcessProvider");
+/// let file = "/home/me/.aws/credentials".to_owned();
+/// let c = Credentials::new("AKID", "secret", "", None, CredentialsSource::StaticProfile { file }, None);
+/// assert_eq!(c.provider_name(), "SharedConfigCredentials: /home/me/.aws/credentials");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialsSource {
+    /// A `credential_process` helper's output (from its run, or from the shared cache's entry of
+    /// one): provider name [`PROVIDER_NAME`].
+    Process,
+    /// A shared-config profile's static keys (`aws_access_key_id`, `aws_secret_access_key`),
+    /// read from `file`: provider name `SharedConfigCredentials: <file>`.
+    StaticProfile {
+        /// The file the keys were read from, as aws-sdk-go v1 names it.
+        file: String,
+    },
+}
+
+impl CredentialsSource {
+    /// Go's `Value.ProviderName` for credentials of this source.
+    fn provider_name(&self) -> String {
+        match self {
+            CredentialsSource::Process => PROVIDER_NAME.to_owned(),
+            CredentialsSource::StaticProfile { file } => format!("SharedConfigCredentials: {file}"),
+        }
+    }
+}
+
 /// A string stored with a trailing NUL, wiped on drop.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Text(Vec<u8>);
@@ -49,9 +88,11 @@ impl Drop for Text {
 /// last clone of the value is dropped, and `Debug` never shows them:
 ///
 /// ```
-/// use processcreds::Credentials;
+/// use processcreds::{Credentials, CredentialsSource};
 ///
-/// let c = Credentials::new("AKID", "secret", "token", Some("123456789012"), "ProcessProvider", None);
+/// let c = Credentials::new(
+///     "AKID", "secret", "token", Some("123456789012"), CredentialsSource::Process, None,
+/// );
 /// assert_eq!(c.secret_access_key(), "secret");
 /// let shown = format!("{c:?}");
 /// assert!(shown.contains("AKID") && shown.contains("<redacted>"));
@@ -75,20 +116,21 @@ struct Fields {
     secret_access_key: Text,
     session_token: Text,
     account_id: Option<Text>,
+    source: CredentialsSource,
     provider_name: Text,
     expiration: Option<UnixTime>,
 }
 
 impl Credentials {
     /// New credentials. `session_token` is `""` when there is none; `expiration` `None` means
-    /// they never expire. Providers make them; this is for tests and for callers that build
-    /// their own.
+    /// they never expire; `source` gives their [`provider_name`](Self::provider_name). Providers
+    /// make them; this is for tests and for callers that build their own.
     pub fn new(
         access_key_id: &str,
         secret_access_key: &str,
         session_token: &str,
         account_id: Option<&str>,
-        provider_name: &str,
+        source: CredentialsSource,
         expiration: Option<UnixTime>,
     ) -> Credentials {
         Credentials {
@@ -97,7 +139,8 @@ impl Credentials {
                 secret_access_key: Text::new(secret_access_key),
                 session_token: Text::new(session_token),
                 account_id: account_id.map(Text::new),
-                provider_name: Text::new(provider_name),
+                provider_name: Text::new(&source.provider_name()),
+                source,
                 expiration,
             }),
         }
@@ -124,11 +167,16 @@ impl Credentials {
         self.fields.account_id.as_ref().map(Text::as_str)
     }
 
-    /// Go's `Value.ProviderName`: [`PROVIDER_NAME`](crate::PROVIDER_NAME) (`ProcessProvider`)
-    /// for credentials from a helper, `SharedConfigCredentials: <file path>` for a profile's
-    /// static keys.
+    /// Go's `Value.ProviderName`: [`PROVIDER_NAME`] (`ProcessProvider`) for credentials from a
+    /// helper, `SharedConfigCredentials: <file path>` for a profile's static keys (see
+    /// [`source`](Self::source)).
     pub fn provider_name(&self) -> &str {
         self.fields.provider_name.as_str()
+    }
+
+    /// Where the credentials come from: a helper or a profile's static keys.
+    pub fn source(&self) -> &CredentialsSource {
+        &self.fields.source
     }
 
     /// The helper's own `Expiration`, or the end of the run plus
@@ -199,7 +247,14 @@ mod tests {
 
     #[test]
     fn debug_hides_secrets() {
-        let c = Credentials::new("AKID", "s3cr3t-value", "t0ken-value", None, "P", None);
+        let c = Credentials::new(
+            "AKID",
+            "s3cr3t-value",
+            "t0ken-value",
+            None,
+            CredentialsSource::Process,
+            None,
+        );
         let d = format!("{c:?}");
         assert!(d.contains("AKID"));
         assert!(!d.contains("s3cr3t-value"));
@@ -210,7 +265,14 @@ mod tests {
 
     #[test]
     fn clones_share_one_copy_on_their_own_cache_lines() {
-        let c = Credentials::new("AKID", "s3cr3t-value", "", None, "P", None);
+        let c = Credentials::new(
+            "AKID",
+            "s3cr3t-value",
+            "",
+            None,
+            CredentialsSource::Process,
+            None,
+        );
         let d = c.clone();
         assert!(Arc::ptr_eq(&c.fields, &d.fields));
         assert_eq!(

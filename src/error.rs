@@ -11,87 +11,118 @@
 
 use std::fmt;
 
-/// What kind of failure an [`Error`] is: the status codes of the C ABI (`PC_STATUS_*`), whose
-/// numbers (`status as u32`) are never changed. Finer than Go's codes: a timeout and an exit
-/// failure share Go's `ProcessProviderExecutionError` code but not their status.
+/// The statuses, one row each: the variant of [`Status`] and its documentation, its number
+/// (never changed), its C name. [`Status`], its [`name`](Status::name) and
+/// [`from_u32`](Status::from_u32), the C ABI's `PC_STATUS_*` constants and `pc_status_name`
+/// (`capi`), and the header's `#define PC_STATUS_*` with their comments (written by
+/// `tests/header.rs`, which generates the header) all come from this table. The documentation is
+/// the header's too: plain text, no Rust links.
 ///
-/// More statuses may be added in later versions (the enum is `non_exhaustive`).
-///
-/// ```
-/// use std::time::Duration;
-/// use processcreds::{ProcessProvider, Status};
-///
-/// let p = ProcessProvider::new("sleep 5");
-/// p.update_options(|o| o.timeout = Duration::ZERO); // D7: fails at once, nothing runs
-/// let err = p.retrieve().unwrap_err();
-/// assert_eq!(err.status(), Status::Timeout);
-/// assert_eq!(err.status() as u32, 3);
-/// assert_eq!(err.status().name(), "PC_STATUS_TIMEOUT");
-/// assert_eq!(err.code(), "ProcessProviderExecutionError");
-/// assert_eq!(err.to_string(), "ProcessProviderExecutionError: credential process timed out");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-#[non_exhaustive]
-pub enum Status {
-    /// Success (used by the C ABI; no [`Error`] has it).
-    Ok = 0,
-    /// A bad argument from the caller, e.g. an empty argv (code `InvalidParameter`).
-    InvalidArgument = 1,
-    /// The helper could not be started, exited non-zero or was killed by a signal, or the
-    /// command is empty (code `ProcessProviderExecutionError`).
-    Execution = 2,
-    /// The helper did not finish within [`Options::timeout`](crate::Options::timeout) (code
-    /// `ProcessProviderExecutionError`, message `credential process timed out`).
-    Timeout = 3,
-    /// The output is not valid JSON of the expected shape, or exceeds `MaxBufSize` (code
-    /// `ProcessProviderParseError`).
-    Parse = 4,
-    /// The output's `Version` is not 1 (code `ProcessProviderVersionError`).
-    Version = 5,
-    /// `AccessKeyId` or `SecretAccessKey` is missing or empty (code
-    /// `ProcessProviderRequiredError`).
-    Required = 6,
-    /// The shared config or credentials files cannot give a provider for the profile (codes
-    /// `SharedConfigErr`, `SharedConfigProfileNotExistsError`, `SharedConfigLoadError`, …).
-    Config = 7,
-    /// A failure inside the library: a caught panic or a failed system call before the spawn
-    /// (code `InternalError`).
-    Internal = 8,
-}
-
-impl Status {
-    /// The C name of the status, e.g. `PC_STATUS_TIMEOUT`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Ok => "PC_STATUS_OK",
-            Status::InvalidArgument => "PC_STATUS_INVALID_ARGUMENT",
-            Status::Execution => "PC_STATUS_EXECUTION",
-            Status::Timeout => "PC_STATUS_TIMEOUT",
-            Status::Parse => "PC_STATUS_PARSE",
-            Status::Version => "PC_STATUS_VERSION",
-            Status::Required => "PC_STATUS_REQUIRED",
-            Status::Config => "PC_STATUS_CONFIG",
-            Status::Internal => "PC_STATUS_INTERNAL",
+/// `status_table!(m)` calls `m!` with the rows, each `/// doc… Variant = number, C_NAME;`.
+macro_rules! status_table {
+    ($then:ident) => {
+        $then! {
+            /// Success. No error has this status.
+            Ok = 0, PC_STATUS_OK;
+            /// A bad argument from the caller (code `InvalidParameter`): a NULL pointer, a string
+            /// that is not UTF-8, an empty argv, an unknown mode.
+            InvalidArgument = 1, PC_STATUS_INVALID_ARGUMENT;
+            /// The helper could not be started, exited non-zero or was killed by a signal, or the
+            /// command is empty or blank (code `ProcessProviderExecutionError`).
+            Execution = 2, PC_STATUS_EXECUTION;
+            /// The helper did not finish within the timeout (code `ProcessProviderExecutionError`,
+            /// message `credential process timed out`).
+            Timeout = 3, PC_STATUS_TIMEOUT;
+            /// The helper's output is not valid JSON of the expected shape, or exceeds
+            /// `MaxBufSize` (code `ProcessProviderParseError`).
+            Parse = 4, PC_STATUS_PARSE;
+            /// The output's `Version` is not 1 (code `ProcessProviderVersionError`).
+            Version = 5, PC_STATUS_VERSION;
+            /// `AccessKeyId` or `SecretAccessKey` is missing or empty (code
+            /// `ProcessProviderRequiredError`).
+            Required = 6, PC_STATUS_REQUIRED;
+            /// The shared config or credentials files cannot give a provider for the profile (codes
+            /// `SharedConfigErr`, `SharedConfigProfileNotExistsError`, `SharedConfigLoadError`,
+            /// `CredentialRequiresARNError`).
+            Config = 7, PC_STATUS_CONFIG;
+            /// A failure inside the library rather than of the helper (code `InternalError`): a
+            /// caught panic, a system call that failed while running the helper, a thread that
+            /// could not be started, a run cancelled by freeing its provider.
+            Internal = 8, PC_STATUS_INTERNAL;
         }
-    }
-
-    /// The status with this number, if any.
-    pub fn from_u32(n: u32) -> Option<Status> {
-        Some(match n {
-            0 => Status::Ok,
-            1 => Status::InvalidArgument,
-            2 => Status::Execution,
-            3 => Status::Timeout,
-            4 => Status::Parse,
-            5 => Status::Version,
-            6 => Status::Required,
-            7 => Status::Config,
-            8 => Status::Internal,
-            _ => return None,
-        })
-    }
+    };
 }
+pub(crate) use status_table;
+
+/// Defines [`Status`] from the rows of [`status_table!`].
+macro_rules! define_status {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $n:literal, $c_name:ident; )*) => {
+        /// What kind of failure an [`Error`] is: the status codes of the C ABI (`PC_STATUS_*`),
+        /// whose numbers (`status as u32`) are never changed. Finer than Go's codes: a timeout
+        /// and an exit failure share Go's `ProcessProviderExecutionError` code but not their
+        /// status.
+        ///
+        /// More statuses may be added in later versions (the enum is `non_exhaustive`).
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use processcreds::{ProcessProvider, Status};
+        ///
+        /// let p = ProcessProvider::new("sleep 5");
+        /// p.update_options(|o| o.timeout = Duration::ZERO); // D7: fails at once, nothing runs
+        /// let err = p.retrieve().unwrap_err();
+        /// assert_eq!(err.status(), Status::Timeout);
+        /// assert_eq!(err.status() as u32, 3);
+        /// assert_eq!(err.status().name(), "PC_STATUS_TIMEOUT");
+        /// assert_eq!(Status::from_u32(3), Some(Status::Timeout));
+        /// assert_eq!(err.code(), "ProcessProviderExecutionError");
+        /// assert_eq!(err.to_string(), "ProcessProviderExecutionError: credential process timed out");
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        #[non_exhaustive]
+        pub enum Status {
+            $( $(#[doc = $doc])* $variant = $n, )*
+        }
+
+        impl Status {
+            /// Every status, in number order.
+            pub const ALL: &'static [Status] = &[$(Status::$variant),*];
+
+            /// The C name of the status, e.g. `PC_STATUS_TIMEOUT`.
+            pub fn name(self) -> &'static str {
+                let s = self.name_with_nul();
+                &s[..s.len() - 1]
+            }
+
+            /// The C name followed by a NUL byte (for the C ABI).
+            pub(crate) fn name_with_nul(self) -> &'static str {
+                match self {
+                    $( Status::$variant => concat!(stringify!($c_name), "\0"), )*
+                }
+            }
+
+            /// The status with this number, if any.
+            pub fn from_u32(n: u32) -> Option<Status> {
+                match n {
+                    $( $n => Some(Status::$variant), )*
+                    _ => None,
+                }
+            }
+
+            /// The lines of the status's documentation, as written in the table (each with its
+            /// leading space): the header's comment of `PC_STATUS_*` (`tests/header.rs`).
+            #[doc(hidden)]
+            pub fn doc_lines(self) -> &'static [&'static str] {
+                match self {
+                    $( Status::$variant => &[$($doc),*], )*
+                }
+            }
+        }
+    };
+}
+
+status_table!(define_status);
 
 /// Go's `ErrCodeProcessProviderExecution`.
 pub const CODE_EXECUTION: &str = "ProcessProviderExecutionError";

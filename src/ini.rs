@@ -1,6 +1,6 @@
 //! The INI reader for the shared config and credentials files.
 //!
-//! It reads what aws-sdk-go v1's `internal/ini` reads, with one deliberate difference (SPEC D9):
+//! It reads what aws-sdk-go v1's `internal/ini` reads, with one deliberate difference (D9, SEMANTICS.md):
 //! a double quote is an ordinary character, so a value is kept verbatim wherever quotes stand.
 //!
 //! The grammar, as Go v1 applies it:
@@ -33,9 +33,8 @@
 //! Errors name the line and what was wrong there, never the text of the file (it may hold
 //! secrets).
 
-// Ordered maps: std's HashMap seeds its hasher from the system's random source, which on
-// Windows is `ProcessPrng` in bcryptprimitives.dll, a DLL that Wine 8 does not have (importing it
-// would make processcreds.dll fail to load there). Config files are small.
+// Sorted maps: a config file holds a few sections and keys, which a BTreeMap looks up as fast as
+// a HashMap would, without hashing, and walks in the same order every time.
 use std::collections::BTreeMap;
 
 use std::fmt;

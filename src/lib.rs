@@ -102,6 +102,7 @@
 //! this Rust API.
 
 #![deny(missing_docs)]
+#![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // `capi`, `output` and `runner` are public for the integration tests, the fuzz targets and the
@@ -112,12 +113,16 @@ mod cache;
 pub mod capi;
 pub mod config;
 mod credentials;
+mod defaults;
 pub mod error;
 mod ini;
 #[doc(hidden)]
 pub mod output;
 mod provider;
 #[doc(hidden)]
+// The runner (its run loop and system calls) is being reworked separately; its unsafe code is
+// brought under these two lints with that work.
+#[allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 pub mod runner;
 pub mod shared_cache;
 pub mod time;
@@ -128,9 +133,10 @@ pub mod aws_sdk;
 
 pub use cache::Fetched;
 pub use config::SharedConfig;
-pub use credentials::Credentials;
+pub use credentials::{Credentials, CredentialsSource, PROVIDER_NAME};
+pub use defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 pub use error::{Error, Result, Status};
-pub use provider::{Options, ProcessProvider, DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT, PROVIDER_NAME};
+pub use provider::{Options, ProcessProvider};
 pub use runner::{StderrMode, StdinMode};
 pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;
@@ -138,7 +144,3 @@ pub use time::UnixTime;
 // Windows path rules (pure string functions, so their tests run everywhere).
 #[cfg(any(windows, test))]
 mod winpath;
-// std's ProcessPrng import, satisfied by the crate so that the DLL loads without
-// bcryptprimitives.dll.
-#[cfg(all(windows, target_env = "gnu", target_arch = "x86_64"))]
-mod winprng;

@@ -2,7 +2,7 @@
 //! `CredentialProcessResponse`, with the deliberate divergences D4 (no output in errors) and D8
 //! (invalid UTF-8, lone surrogate escapes and `\u0000` are errors).
 //!
-//! Go rules kept (SPEC §1.2): keys match case-insensitively as Go folds them; the last duplicate
+//! Go rules kept (SEMANTICS.md, "The output"): keys match case-insensitively as Go folds them; the last duplicate
 //! wins; unknown keys and their values are ignored (but must be valid JSON); `null` leaves
 //! `Version` and string fields as they were and resets `Expiration`; a top-level `null` decodes to
 //! nothing (so the version check fails); any other non-object top-level value, a value of the
@@ -14,6 +14,7 @@
 
 use zeroize::Zeroizing;
 
+use crate::credentials::{Credentials, CredentialsSource};
 use crate::error::Error;
 use crate::time::{parse_rfc3339, UnixTime};
 
@@ -39,6 +40,39 @@ impl std::fmt::Debug for Output {
             .field("account_id", &self.account_id)
             .field("expiration", &self.expiration)
             .finish_non_exhaustive()
+    }
+}
+
+impl Output {
+    /// The credentials this output gives, checked as Go v1 checks a helper's output once it is
+    /// parsed: `Version` must be 1, then `AccessKeyId` non-empty, then `SecretAccessKey`
+    /// non-empty (only emptiness counts). `expiration` is used when the output has no
+    /// `Expiration` (D6: the `Duration`-derived time; `None`: they never expire).
+    ///
+    /// The one place where output becomes credentials: a helper's run and a shared-cache entry
+    /// both go through it.
+    ///
+    /// # Errors
+    ///
+    /// The version error, then the missing-key error, then the missing-secret error.
+    pub fn into_credentials(self, expiration: Option<UnixTime>) -> Result<Credentials, Error> {
+        if self.version != 1 {
+            return Err(Error::version());
+        }
+        if self.access_key_id.is_empty() {
+            return Err(Error::missing_key());
+        }
+        if self.secret_access_key.is_empty() {
+            return Err(Error::missing_secret());
+        }
+        Ok(Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            &self.session_token,
+            self.account_id.as_deref(),
+            CredentialsSource::Process,
+            self.expiration.or(expiration),
+        ))
     }
 }
 

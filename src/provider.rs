@@ -8,18 +8,12 @@ use parking_lot::Mutex;
 use crate::cache::{AheadJob, AheadRun, Cache, Fetched, Fresh};
 use crate::config::{self, ProfileSource, SharedConfig};
 use crate::credentials::Credentials;
+use crate::defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::runner::{self, Cancel, Program, RunOptions, StderrMode, StdinMode};
 use crate::shared_cache::{self, Fingerprint, Share, SharedCacheMode, Warning};
 use crate::time::UnixTime;
-
-/// Go's `ProviderName`: the [`Credentials::provider_name`] of credentials from a helper.
-pub const PROVIDER_NAME: &str = "ProcessProvider";
-/// Go's `DefaultTimeout`: the default [`Options::timeout`], one minute.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Go's `DefaultBufSize`.
-pub const DEFAULT_BUF_SIZE: usize = 8192;
 
 /// The provider's options: Go's `ProcessProvider` fields (`Timeout`, `MaxBufSize`,
 /// `ExpiryWindow`, `Duration`) and where the helper's stderr and stdin go.
@@ -71,7 +65,8 @@ pub struct Options {
     /// Where the helper's stdin comes from (default: the caller's, as Go, so a helper can prompt
     /// for an MFA code on the terminal).
     pub stdin: StdinMode,
-    /// Whether credentials are shared with the user's other processes (SPEC §5.1).
+    /// Whether credentials are shared with the user's other processes (see
+    /// [`shared_cache`](crate::shared_cache)).
     pub shared_cache: SharedCacheMode,
     /// Refresh ahead (beyond Go; default zero: off). Within this time before the credentials
     /// expire (their expiry less [`expiry_window`](Self::expiry_window)), a retrieve returns the
@@ -605,7 +600,7 @@ fn is_blank(program: &Program) -> bool {
     }
 }
 
-/// A helper's credentials for a refresh: through the shared cache when it is on (SPEC §5.1),
+/// A helper's credentials for a refresh: through the shared cache when it is on,
 /// else from one run.
 fn fetch_program(
     program: &Program,
@@ -659,25 +654,7 @@ fn run_helper(
     };
     let finished = UnixTime::now();
     let with_stderr = |e: Error| e.with_stderr(run.stderr.clone());
-    let out = output::parse(&run.stdout).map_err(with_stderr)?;
-    if out.version != 1 {
-        return Err(with_stderr(Error::version()));
-    }
-    if out.access_key_id.is_empty() {
-        return Err(with_stderr(Error::missing_key()));
-    }
-    if out.secret_access_key.is_empty() {
-        return Err(with_stderr(Error::missing_secret()));
-    }
-    let expiration = out
-        .expiration
-        .or_else(|| opts.duration.map(|d| finished.plus(d)));
-    Ok(Credentials::new(
-        &out.access_key_id,
-        &out.secret_access_key,
-        &out.session_token,
-        out.account_id.as_deref(),
-        PROVIDER_NAME,
-        expiration,
-    ))
+    output::parse(&run.stdout)
+        .and_then(|out| out.into_credentials(opts.duration.map(|d| finished.plus(d))))
+        .map_err(with_stderr)
 }

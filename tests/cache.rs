@@ -1,4 +1,4 @@
-//! The cache and single flight (SPEC §1.4) with real helpers that count their runs.
+//! The cache and single flight (SEMANTICS.md, "Expiry and the cache") with real helpers that count their runs.
 // POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
 #![cfg(unix)]
 

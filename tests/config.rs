@@ -1,4 +1,4 @@
-//! Shared config resolution (SPEC §1.5, D9): the profile vectors of `tests/vectors/profiles/` and
+//! Shared config resolution (SEMANTICS.md, "Profiles (shared config)", and D9): the profile vectors of `tests/vectors/profiles/` and
 //! the rules they cannot express (line numbers, secrets in errors, unreadable files, …), all with
 //! real files under a temporary HOME and an explicit environment.
 // POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
@@ -155,7 +155,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     let profile = case["profile"].as_str().map(sub);
     let shared = case["shared_config"]
         .as_u64()
-        .and_then(|n| SharedConfig::from_u32(n as u32))
+        .and_then(|n| processcreds::capi::shared_config(n as u32))
         .ok_or("bad shared_config")?;
     let got = env.resolve(profile.as_deref(), shared);
     let expect = &case["expect"];
@@ -256,15 +256,6 @@ fn profile_vectors() {
 
 // ------------------------------------------------------------------------------------------
 // Rules beyond the vectors
-
-#[test]
-fn shared_config_values_are_gos() {
-    assert_eq!(SharedConfig::from_u32(0), Some(SharedConfig::Env));
-    assert_eq!(SharedConfig::from_u32(1), Some(SharedConfig::Disable));
-    assert_eq!(SharedConfig::from_u32(2), Some(SharedConfig::Enable));
-    assert_eq!(SharedConfig::from_u32(3), None);
-    assert_eq!(SharedConfig::Enable as u32, 2);
-}
 
 #[test]
 fn broken_file_names_file_and_line() {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use processcreds::config::{parse_ini_for_fuzz, resolve_with, ProfileSource, SharedConfig};
+use processcreds::config::{parse_ini_for_fuzz, resolve_with, ProfileSource};
 use proptest::prelude::*;
 
 /// Pieces that exercise every token and state of the reader.
@@ -189,7 +189,7 @@ proptest! {
         std::fs::write(dir.0.join(".aws/credentials"), creds.as_bytes()).unwrap();
         let home = OsString::from(dir.0.as_os_str());
         let env = move |k: &str| if k == "HOME" { Some(home.clone()) } else { None };
-        let shared = SharedConfig::from_u32(shared).unwrap();
+        let shared = processcreds::capi::shared_config(shared).unwrap();
         match resolve_with(profile.as_deref(), shared, &env) {
             Ok(ProfileSource::Process { command }) => prop_assert!(!command.is_empty()),
             Ok(ProfileSource::Static(c)) => {

@@ -13,6 +13,7 @@
 // POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
 #![cfg(unix)]
 
+mod c_abi;
 mod common;
 
 use std::ffi::{CStr, CString};
@@ -21,8 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use c_abi::*;
 use common::*;
-use processcreds::capi::*;
 use processcreds::runner::{self, Cancel, Program, RunOptions};
 use processcreds::{ProcessProvider, Status, StderrMode, StdinMode};
 

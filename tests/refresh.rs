@@ -1,4 +1,4 @@
-//! Refresh ahead (SPEC §6) with real helpers that count their runs.
+//! Refresh ahead (SEMANTICS.md, "Refresh ahead") with real helpers that count their runs.
 //!
 //! Timing is asserted through ordering, not sleeps: the helper of a background refresh can be
 //! held (it writes `started.N` and waits for `release.N`), so "no retrieve waits for the helper"

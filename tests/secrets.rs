@@ -18,6 +18,7 @@
 // POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
 #![cfg(unix)]
 
+mod c_abi;
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -28,8 +29,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use c_abi::*;
 use common::*;
-use processcreds::capi::*;
 use processcreds::config::{resolve_with, SharedConfig};
 use processcreds::{output, ProcessProvider, StderrMode};
 use zeroize::{Zeroize, Zeroizing};

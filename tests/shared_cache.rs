@@ -1,4 +1,4 @@
-//! The shared cache across real processes, through the C ABI (SPEC §5.1): every client is a
+//! The shared cache across real processes, through the C ABI (README.md, "Sharing credentials between processes"): every client is a
 //! separate process (this binary started again as `zz_client_process`) that makes one provider
 //! with `pc_set_shared_cache(PC_SHARED_CACHE_USER)` and retrieves once; the helper counts its
 //! runs in a file.
@@ -573,7 +573,7 @@ fn duration_derived_expiry_is_written() {
 
 #[test]
 fn set_shared_cache_checks_its_arguments() {
-    use processcreds::capi::*;
+    use shared_support::c_abi::*;
     assert_eq!(
         pc_set_shared_cache(std::ptr::null_mut(), PC_SHARED_CACHE_USER),
         PC_STATUS_INVALID_ARGUMENT

@@ -258,7 +258,7 @@ fn key_text_and_named_variables() {
 
 #[test]
 fn set_shared_cache_key_and_env_check_their_arguments() {
-    use processcreds::capi::*;
+    use shared_support::c_abi::*;
     use std::ffi::CString;
     let text = CString::new("x").unwrap();
     assert_eq!(

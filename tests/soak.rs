@@ -22,6 +22,7 @@
 // POSIX helpers and system calls; the Windows runner has its own tests (windows_*.rs).
 #![cfg(unix)]
 
+mod c_abi;
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -30,8 +31,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use c_abi::*;
 use common::*;
-use processcreds::capi::*;
 use processcreds::{ProcessProvider, StderrMode};
 
 // ---------------------------------------------------------------------------------------------

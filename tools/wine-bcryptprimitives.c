@@ -1,9 +1,10 @@
-/* bcryptprimitives.dll for running test programs under Wine 8, which does not have it.
+/* bcryptprimitives.dll for running the tests under Wine 8.0-8.12, which do not have it.
  *
  * Rust's std (1.78 and later) and Go (1.21 and later) import ProcessPrng from
- * bcryptprimitives.dll on Windows; without it, Wine 8 refuses to start their programs. The
- * library itself does not need this file (src/winprng.rs satisfies std's import); the test
- * programs built by cargo do. mk/windows.mk puts the DLL next to them: it is never shipped. */
+ * bcryptprimitives.dll on Windows; without it, those Wine versions refuse to start their
+ * programs (processcreds.dll and everything linked with the library among them). Windows 10 and
+ * Wine 8.13 and later have the DLL. tools/wine-prefix installs this one in the test prefix
+ * (build/wineprefix): it is never shipped. */
 #include <windows.h>
 
 /* RtlGenRandom, exported by advapi32 under this name. */

@@ -69,11 +69,12 @@ const (
 	DefaultDuration = time.Duration(15) * time.Minute
 
 	// DefaultBufSize limits buffer size from growing to an enormous
-	// amount due to a faulty process.
-	DefaultBufSize = int(8 * 1024)
+	// amount due to a faulty process (the library's PC_DEFAULT_BUF_SIZE, 8 KiB).
+	DefaultBufSize = capi.DefaultBufSize
 
-	// DefaultTimeout default limit on time a process can run.
-	DefaultTimeout = time.Duration(1) * time.Minute
+	// DefaultTimeout default limit on time a process can run (the library's
+	// PC_DEFAULT_TIMEOUT_MS, one minute).
+	DefaultTimeout = capi.DefaultTimeout
 )
 
 // StderrMode says where the helper's stderr goes.

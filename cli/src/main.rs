@@ -1,6 +1,6 @@
 //! `processcreds`: a shared, cross-process cache in front of any `credential_process` helper,
 //! usable as the `credential_process` of any SDK or tool, and tools for helper authors
-//! (SPEC §5.2).
+//! (README.md, "Sharing credentials between processes").
 //!
 //! Exit status: 0 on success, 1 on a failed retrieve (Go's error text on stderr) or a check that
 //! finds a problem, 2 on a usage error; `exec` exits with its command's status. Nothing secret is

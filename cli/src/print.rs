@@ -73,7 +73,14 @@ mod tests {
 
     #[test]
     fn json_object() {
-        let c = Credentials::new("AK", "s\"e\\c", "", None, "P", None);
+        let c = Credentials::new(
+            "AK",
+            "s\"e\\c",
+            "",
+            None,
+            processcreds::CredentialsSource::Process,
+            None,
+        );
         assert_eq!(
             process_json(&c),
             r#"{"Version":1,"AccessKeyId":"AK","SecretAccessKey":"s\"e\\c"}"#

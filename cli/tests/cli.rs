@@ -1,4 +1,4 @@
-//! The `processcreds` command, run as a real process (SPEC §5.2): the shared cache through
+//! The `processcreds` command, run as a real process (README.md, "Sharing credentials between processes"): the shared cache through
 //! `cache` (50 processes at once, the expiry window, bypasses that warn once), `get`, `exec`,
 //! `clear`, `check` on each documented pitfall (its botocore verdicts compared with real
 //! botocore in tests/botocore.rs), and the command-line conventions.

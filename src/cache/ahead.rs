@@ -1,4 +1,4 @@
-//! Refresh ahead (SPEC §6): the background refresh's thread, its cancellation and its back-off.
+//! Refresh ahead (SEMANTICS.md, "Refresh ahead"): the background refresh's thread, its cancellation and its back-off.
 //!
 //! A background refresh runs on a thread of its own, started for it and ending with it (no
 //! thread lives while no refresh runs). The cache keeps at most one per provider. When the

@@ -1,5 +1,5 @@
 //! The provider's cache: aws-sdk-go v1's `credentials.Credentials` semantics, shared by threads,
-//! with refresh ahead (SPEC §6) as an option.
+//! with refresh ahead (SEMANTICS.md, "Refresh ahead") as an option.
 //!
 //! - A valid cached value is returned without running anything. The hot path reads one shared
 //!   atomic (written only when the value changes) and then works on a per-thread shard. The

@@ -1,57 +1,55 @@
-//! `pc_credentials`: credentials returned by `pc_retrieve`.
+//! The functions of `pc_credentials` (the handle itself: `arc_handle`).
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
+use super::arc_handle::{borrow, pc_credentials, release};
 use super::ffi_boundary_plain;
 use crate::credentials::Credentials;
 
-/// Credentials returned by `pc_retrieve`. Immutable; may be used from any thread; outlive the
-/// provider; freed with `pc_credentials_free`, which wipes the secrets of the last reference.
-pub struct pc_credentials {
-    _private: [u8; 0],
-}
-
-pub(crate) fn into_handle(c: Arc<Credentials>) -> *mut pc_credentials {
-    Arc::into_raw(c) as *mut pc_credentials
-}
-
-fn creds<'a>(c: *const pc_credentials) -> Option<&'a Credentials> {
-    // SAFETY: a non-NULL pc_credentials was made by `into_handle` and is live until freed.
-    unsafe { (c as *const Credentials).as_ref() }
-}
-
-fn text(c: *const pc_credentials, f: impl Fn(&Credentials) -> &[u8]) -> *const c_char {
-    ffi_boundary_plain!(std::ptr::null(), {
-        creds(c).map_or(std::ptr::null(), |c| f(c).as_ptr() as *const c_char)
-    })
+/// A string of the credentials `c`, borrowed from the handle; NULL for NULL.
+///
+/// # Safety
+/// As [`borrow`].
+unsafe fn text(c: *const pc_credentials, f: impl Fn(&Credentials) -> &[u8]) -> *const c_char {
+    // SAFETY: as this function's contract.
+    unsafe { borrow(c) }.map_or(std::ptr::null(), |c| f(c).as_ptr().cast())
 }
 
 /// The access key id. Borrowed from `c`; NULL for NULL.
 #[no_mangle]
 pub extern "C" fn pc_credentials_access_key_id(c: *const pc_credentials) -> *const c_char {
-    text(c, Credentials::access_key_id_c)
+    ffi_boundary_plain!(std::ptr::null(), {
+        // SAFETY: `c` is NULL or a live handle (the header's contract).
+        unsafe { text(c, Credentials::access_key_id_c) }
+    })
 }
 
 /// The secret access key. Borrowed from `c`; NULL for NULL.
 #[no_mangle]
 pub extern "C" fn pc_credentials_secret_access_key(c: *const pc_credentials) -> *const c_char {
-    text(c, Credentials::secret_access_key_c)
+    ffi_boundary_plain!(std::ptr::null(), {
+        // SAFETY: `c` is NULL or a live handle (the header's contract).
+        unsafe { text(c, Credentials::secret_access_key_c) }
+    })
 }
 
 /// The session token, `""` when there is none. Borrowed from `c`; NULL for NULL.
 #[no_mangle]
 pub extern "C" fn pc_credentials_session_token(c: *const pc_credentials) -> *const c_char {
-    text(c, Credentials::session_token_c)
+    ffi_boundary_plain!(std::ptr::null(), {
+        // SAFETY: `c` is NULL or a live handle (the header's contract).
+        unsafe { text(c, Credentials::session_token_c) }
+    })
 }
 
 /// The account id the helper gave (`AccountId`), NULL when none (or for NULL). Borrowed from `c`.
 #[no_mangle]
 pub extern "C" fn pc_credentials_account_id(c: *const pc_credentials) -> *const c_char {
     ffi_boundary_plain!(std::ptr::null(), {
-        creds(c)
+        // SAFETY: `c` is NULL or a live handle (the header's contract).
+        unsafe { borrow(c) }
             .and_then(Credentials::account_id_c)
-            .map_or(std::ptr::null(), |s| s.as_ptr() as *const c_char)
+            .map_or(std::ptr::null(), |s| s.as_ptr().cast())
     })
 }
 
@@ -59,7 +57,10 @@ pub extern "C" fn pc_credentials_account_id(c: *const pc_credentials) -> *const 
 /// from `c`; NULL for NULL.
 #[no_mangle]
 pub extern "C" fn pc_credentials_provider_name(c: *const pc_credentials) -> *const c_char {
-    text(c, Credentials::provider_name_c)
+    ffi_boundary_plain!(std::ptr::null(), {
+        // SAFETY: `c` is NULL or a live handle (the header's contract).
+        unsafe { text(c, Credentials::provider_name_c) }
+    })
 }
 
 /// Writes the helper's own `Expiration` (or the `Duration`-derived time) in Unix milliseconds to
@@ -71,13 +72,12 @@ pub extern "C" fn pc_credentials_expiration(
     unix_ms_out: *mut i64,
 ) -> bool {
     ffi_boundary_plain!(false, {
-        match (
-            creds(c).and_then(Credentials::expiration),
-            unix_ms_out.is_null(),
-        ) {
+        // SAFETY: `c` is NULL or a live handle (the header's contract).
+        let expiration = unsafe { borrow(c) }.and_then(Credentials::expiration);
+        match (expiration, unix_ms_out.is_null()) {
             (Some(t), false) => {
                 // SAFETY: checked non-NULL; the caller gives a writable i64.
-                unsafe { *unix_ms_out = t.as_millis() };
+                unsafe { unix_ms_out.write(t.as_millis()) };
                 true
             }
             _ => false,
@@ -89,9 +89,7 @@ pub extern "C" fn pc_credentials_expiration(
 #[no_mangle]
 pub extern "C" fn pc_credentials_free(c: *mut pc_credentials) {
     ffi_boundary_plain!((), {
-        if !c.is_null() {
-            // SAFETY: made by `into_handle`, released once.
-            drop(unsafe { Arc::from_raw(c as *const Credentials) });
-        }
+        // SAFETY: `c` is NULL or a handle from `pc_retrieve`, freed once (the header's contract).
+        unsafe { release(c) }
     })
 }

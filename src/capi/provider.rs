@@ -1,37 +1,36 @@
 //! `pc_provider`: a credential_process provider with its cache.
+//!
+//! The handle is [`pc_provider`] itself, boxed: made by the constructors with [`Box::into_raw`],
+//! borrowed as `Option<&pc_provider>` (`const pc_provider *` in the header), freed as
+//! `Option<Box<pc_provider>>` by `pc_free`. The setters take `*mut pc_provider` (the header's
+//! `pc_provider *`) and turn it into a shared reference in one place, [`setter_target`]: see
+//! the module docs of `capi` for why.
 
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::credentials::{into_handle, pc_credentials};
-use super::error::{fail, fail_internal, pc_error};
+use super::arc_handle::{self, pc_credentials};
+use super::error::{fail_internal, pc_error, report};
+use super::options::{shared_cache_mode, shared_config, stderr_mode, stdin_mode};
 use super::*;
-use crate::config::SharedConfig;
 use crate::error::Error;
 use crate::provider::{Options, ProcessProvider};
-use crate::runner::{StderrMode, StdinMode};
-use crate::shared_cache::SharedCacheMode;
-
-// Windows (GNU): std's ProcessPrng import, defined in this module's object (see src/winprng.rs).
-#[cfg(all(windows, target_env = "gnu", target_arch = "x86_64"))]
-crate::winprng::define_process_prng!();
 
 /// A provider: the helper to run, its options and its credentials cache. Thread-safe: every
 /// function may be called on one provider from many threads at once, except `pc_free`, which must
 /// not race with any other use of the provider.
 pub struct pc_provider {
-    _private: [u8; 0],
+    provider: ProcessProvider,
 }
 
-fn provider<'a>(p: *const pc_provider) -> Option<&'a ProcessProvider> {
-    // SAFETY: a non-NULL pc_provider was made by `into_raw` and is live until pc_free.
-    unsafe { (p as *const ProcessProvider).as_ref() }
-}
-
-/// Writes a new provider to `*out` (checked non-NULL by the caller).
-unsafe fn give(out: *mut *mut pc_provider, p: ProcessProvider) -> u32 {
-    *out = Box::into_raw(Box::new(p)) as *mut pc_provider;
-    PC_STATUS_OK
+/// Writes a new provider to `*out`.
+///
+/// # Safety
+/// `out` is non-NULL and valid for one pointer write.
+unsafe fn give(out: *mut *mut pc_provider, provider: ProcessProvider) {
+    let handle = Box::into_raw(Box::new(pc_provider { provider }));
+    // SAFETY: per this function's contract.
+    unsafe { out.write(handle) };
 }
 
 /// A provider that runs `sh -c <command>` (`sh` looked up on `PATH` at each run); on Windows
@@ -45,10 +44,13 @@ pub extern "C" fn pc_provider_new(command: *const c_char, out: *mut *mut pc_prov
         if out.is_null() {
             return PC_STATUS_INVALID_ARGUMENT;
         }
-        // SAFETY: NULL or a NUL-terminated string, per the contract.
+        // SAFETY: NULL or a NUL-terminated string (the header's contract).
         match unsafe { str_arg(command, "command") } {
-            // SAFETY: out checked non-NULL.
-            Ok(cmd) => unsafe { give(out, ProcessProvider::new(cmd)) },
+            Ok(cmd) => {
+                // SAFETY: `out` checked non-NULL; writable (the header's contract).
+                unsafe { give(out, ProcessProvider::new(cmd)) };
+                PC_STATUS_OK
+            }
             Err(e) => e.status() as u32,
         }
     })
@@ -70,15 +72,19 @@ pub extern "C" fn pc_provider_new_argv(
         }
         let mut args = Vec::with_capacity(argc);
         for i in 0..argc {
-            // SAFETY: argv holds argc pointers, each NULL or a NUL-terminated string.
-            match unsafe { str_arg(*argv.add(i), "argv element") } {
+            // SAFETY: argv holds argc pointers, each NULL or a NUL-terminated string (the
+            // header's contract).
+            match unsafe { str_arg(argv.add(i).read(), "argv element") } {
                 Ok(a) => args.push(a.to_owned()),
                 Err(e) => return e.status() as u32,
             }
         }
         match ProcessProvider::from_argv(args) {
-            // SAFETY: out checked non-NULL.
-            Ok(p) => unsafe { give(out, p) },
+            Ok(p) => {
+                // SAFETY: `out` checked non-NULL; writable (the header's contract).
+                unsafe { give(out, p) };
+                PC_STATUS_OK
+            }
             Err(e) => e.status() as u32,
         }
     })
@@ -99,93 +105,116 @@ pub extern "C" fn pc_provider_from_profile(
     out: *mut *mut pc_provider,
     err: *mut *mut pc_error,
 ) -> u32 {
-    // SAFETY (all `fail` calls): err is NULL or writable, per the contract.
+    // SAFETY: `err` is NULL or writable (the header's contract).
     ffi_boundary!(unsafe { fail_internal(err) }, {
-        if out.is_null() {
-            return unsafe {
-                fail(
-                    err,
-                    Error::invalid_argument("pc_provider_from_profile: out is NULL"),
-                )
-            };
-        }
-        let Some(shared) = SharedConfig::from_u32(shared_config) else {
-            return unsafe {
-                fail(
-                    err,
-                    Error::invalid_argument(format!(
-                        "pc_provider_from_profile: unknown shared_config {shared_config}"
-                    )),
-                )
-            };
-        };
-        let profile = if profile.is_null() {
-            None
-        } else {
-            // SAFETY: a NUL-terminated string, per the contract.
-            match unsafe { str_arg(profile, "profile") } {
-                Ok(p) => Some(p),
-                Err(e) => return unsafe { fail(err, e) },
-            }
-        };
-        match ProcessProvider::from_profile(profile, shared) {
-            // SAFETY: out checked non-NULL.
-            Ok(p) => unsafe { give(out, p) },
-            Err(e) => unsafe { fail(err, e) },
-        }
+        let result = from_profile(profile, shared_config, out);
+        // SAFETY: as above.
+        unsafe { report(err, result) }
     })
+}
+
+/// `pc_provider_from_profile` but for the error object: the arguments' contract is the header's.
+fn from_profile(
+    profile: *const c_char,
+    shared: u32,
+    out: *mut *mut pc_provider,
+) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(Error::invalid_argument(
+            "pc_provider_from_profile: out is NULL",
+        ));
+    }
+    let Some(shared) = shared_config(shared) else {
+        return Err(Error::invalid_argument(format!(
+            "pc_provider_from_profile: unknown shared_config {shared}"
+        )));
+    };
+    let profile = if profile.is_null() {
+        None
+    } else {
+        // SAFETY: a NUL-terminated string (the header's contract).
+        Some(unsafe { str_arg(profile, "profile") }?)
+    };
+    let p = ProcessProvider::from_profile(profile, shared)?;
+    // SAFETY: `out` checked non-NULL; writable (the header's contract).
+    unsafe { give(out, p) };
+    Ok(())
 }
 
 /// Frees a provider. Credentials it returned stay valid. NULL is a no-op. A background refresh
 /// in progress (`pc_set_refresh_window`) is cancelled: its helper is killed with its tree, and
 /// `pc_free` returns within about 50 ms.
 #[no_mangle]
-pub extern "C" fn pc_free(p: *mut pc_provider) {
-    ffi_boundary!((), {
-        if !p.is_null() {
-            // SAFETY: made by `give`, freed once.
-            drop(unsafe { Box::from_raw(p as *mut ProcessProvider) });
-        }
-    })
+pub extern "C" fn pc_free(p: Option<Box<pc_provider>>) {
+    ffi_boundary!((), { drop(p) })
 }
 
-fn set(p: *mut pc_provider, f: impl FnOnce(&mut Options)) -> u32 {
-    ffi_boundary!(PC_STATUS_INTERNAL, {
-        match provider(p) {
-            Some(p) => {
-                p.update_options(f);
-                PC_STATUS_OK
-            }
-            None => PC_STATUS_INVALID_ARGUMENT,
-        }
-    })
+/// The provider behind a setter's `p` (`pc_provider *` in the header), `None` for NULL: the one
+/// conversion of a `pc_provider *` (see the `capi` module docs). Other threads may be using the
+/// provider, so it is only ever borrowed shared; what a setter changes sits behind a lock.
+///
+/// # Safety
+/// `p` is NULL or a live provider (the header's contract), which stays live while the borrow
+/// lasts (the call).
+pub(super) unsafe fn setter_target<'a>(p: *mut pc_provider) -> Option<&'a ProcessProvider> {
+    // SAFETY: per this function's contract.
+    unsafe { p.as_ref() }.map(|p| &p.provider)
 }
 
-/// How long the helper may run, in milliseconds, from spawn (default 60000). On timeout the
-/// helper and its descendants are killed. 0 fails every retrieve at once with the timeout error.
+/// Applies `f` to the options of the setters' provider `p`; `PC_STATUS_INVALID_ARGUMENT` for
+/// NULL.
+///
+/// # Safety
+/// As [`setter_target`].
+unsafe fn set(p: *mut pc_provider, f: impl FnOnce(&mut Options)) -> u32 {
+    // SAFETY: per this function's contract.
+    match unsafe { setter_target(p) } {
+        Some(p) => {
+            p.update_options(f);
+            PC_STATUS_OK
+        }
+        None => PC_STATUS_INVALID_ARGUMENT,
+    }
+}
+
+/// How long the helper may run, in milliseconds, from spawn (default `PC_DEFAULT_TIMEOUT_MS`, one
+/// minute). On timeout the helper and its descendants are killed. 0 fails every retrieve at once
+/// with the timeout error.
 #[no_mangle]
 pub extern "C" fn pc_set_timeout(p: *mut pc_provider, timeout_ms: u64) -> u32 {
-    set(p, |o| o.timeout = Duration::from_millis(timeout_ms))
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.timeout = Duration::from_millis(timeout_ms)) }
+    })
 }
 
-/// How many bytes of stdout are kept (default 8192). Trailing JSON whitespace beyond it is
-/// ignored; any other byte beyond it fails the retrieve at once with a parse error.
+/// How many bytes of stdout are kept (default `PC_DEFAULT_BUF_SIZE`, 8192). Trailing JSON
+/// whitespace beyond it is ignored; any other byte beyond it fails the retrieve at once with a
+/// parse error.
 #[no_mangle]
 pub extern "C" fn pc_set_max_buf_size(p: *mut pc_provider, bytes: usize) -> u32 {
-    set(p, |o| o.max_buf_size = bytes)
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.max_buf_size = bytes) }
+    })
 }
 
 /// Subtracted from the credentials' expiry so that they are refreshed early (default 0).
 #[no_mangle]
 pub extern "C" fn pc_set_expiry_window(p: *mut pc_provider, window_ms: u64) -> u32 {
-    set(p, |o| o.expiry_window = Duration::from_millis(window_ms))
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.expiry_window = Duration::from_millis(window_ms)) }
+    })
 }
 
 /// Lifetime of credentials whose output has no `Expiration` (default 0: they never expire).
 #[no_mangle]
 pub extern "C" fn pc_set_duration(p: *mut pc_provider, duration_ms: u64) -> u32 {
-    set(p, |o| {
-        o.duration = (duration_ms > 0).then(|| Duration::from_millis(duration_ms))
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        let duration = (duration_ms > 0).then(|| Duration::from_millis(duration_ms));
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.duration = duration) }
     })
 }
 
@@ -193,25 +222,26 @@ pub extern "C" fn pc_set_duration(p: *mut pc_provider, duration_ms: u64) -> u32 
 /// `PC_STDERR_DISCARD`. Another value is `PC_STATUS_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn pc_set_stderr(p: *mut pc_provider, mode: u32) -> u32 {
-    let mode = match mode {
-        PC_STDERR_INHERIT => StderrMode::Inherit,
-        PC_STDERR_CAPTURE => StderrMode::Capture,
-        PC_STDERR_DISCARD => StderrMode::Discard,
-        _ => return PC_STATUS_INVALID_ARGUMENT,
-    };
-    set(p, |o| o.stderr = mode)
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        let Some(mode) = stderr_mode(mode) else {
+            return PC_STATUS_INVALID_ARGUMENT;
+        };
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.stderr = mode) }
+    })
 }
 
 /// Where the helper's stdin comes from: `PC_STDIN_INHERIT` (default) or `PC_STDIN_NULL`. Another
 /// value is `PC_STATUS_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn pc_set_stdin(p: *mut pc_provider, mode: u32) -> u32 {
-    let mode = match mode {
-        PC_STDIN_INHERIT => StdinMode::Inherit,
-        PC_STDIN_NULL => StdinMode::Null,
-        _ => return PC_STATUS_INVALID_ARGUMENT,
-    };
-    set(p, |o| o.stdin = mode)
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        let Some(mode) = stdin_mode(mode) else {
+            return PC_STATUS_INVALID_ARGUMENT;
+        };
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.stdin = mode) }
+    })
 }
 
 /// Whether the provider shares credentials with the same user's other processes:
@@ -234,10 +264,13 @@ pub extern "C" fn pc_set_stdin(p: *mut pc_provider, mode: u32) -> u32 {
 /// cache is always bypassed.
 #[no_mangle]
 pub extern "C" fn pc_set_shared_cache(p: *mut pc_provider, mode: u32) -> u32 {
-    let Some(mode) = SharedCacheMode::from_u32(mode) else {
-        return PC_STATUS_INVALID_ARGUMENT;
-    };
-    set(p, |o| o.shared_cache = mode)
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        let Some(mode) = shared_cache_mode(mode) else {
+            return PC_STATUS_INVALID_ARGUMENT;
+        };
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.shared_cache = mode) }
+    })
 }
 
 /// Refresh ahead, in milliseconds (default 0: off). Let E be the credentials' expiry less the
@@ -253,7 +286,10 @@ pub extern "C" fn pc_set_shared_cache(p: *mut pc_provider, mode: u32) -> u32 {
 /// Applies to credentials fetched from the next run of the helper on.
 #[no_mangle]
 pub extern "C" fn pc_set_refresh_window(p: *mut pc_provider, window_ms: u64) -> u32 {
-    set(p, |o| o.refresh_window = Duration::from_millis(window_ms))
+    ffi_boundary!(PC_STATUS_INTERNAL, {
+        // SAFETY: `p` is NULL or a live provider (the header's contract).
+        unsafe { set(p, |o| o.refresh_window = Duration::from_millis(window_ms)) }
+    })
 }
 
 /// Retrieves credentials: the cached ones while they are valid (nothing runs), else from one run
@@ -265,41 +301,37 @@ pub extern "C" fn pc_set_refresh_window(p: *mut pc_provider, window_ms: u64) -> 
 /// once and starts a background refresh.
 #[no_mangle]
 pub extern "C" fn pc_retrieve(
-    p: *const pc_provider,
+    p: Option<&pc_provider>,
     out: *mut *mut pc_credentials,
     err: *mut *mut pc_error,
 ) -> u32 {
-    // SAFETY (all `fail` calls): err is NULL or writable, per the contract.
+    // SAFETY: `err` is NULL or writable (the header's contract).
     ffi_boundary_plain!(unsafe { fail_internal(err) }, {
-        let Some(p) = provider(p) else {
-            return unsafe {
-                fail(
-                    err,
-                    Error::invalid_argument("pc_retrieve: provider is NULL"),
-                )
-            };
-        };
-        if out.is_null() {
-            return unsafe { fail(err, Error::invalid_argument("pc_retrieve: out is NULL")) };
-        }
-        match p.retrieve() {
-            Ok(c) => {
-                // SAFETY: out checked non-NULL.
-                unsafe { *out = into_handle(c) };
-                PC_STATUS_OK
-            }
-            Err(e) => unsafe { fail(err, e) },
-        }
+        let result = retrieve(p, out);
+        // SAFETY: as above.
+        unsafe { report(err, result) }
     })
+}
+
+/// `pc_retrieve` but for the error object: the arguments' contract is the header's.
+fn retrieve(p: Option<&pc_provider>, out: *mut *mut pc_credentials) -> Result<(), Error> {
+    let Some(p) = p else {
+        return Err(Error::invalid_argument("pc_retrieve: provider is NULL"));
+    };
+    if out.is_null() {
+        return Err(Error::invalid_argument("pc_retrieve: out is NULL"));
+    }
+    let c = p.provider.retrieve()?;
+    // SAFETY: `out` checked non-NULL; writable (the header's contract).
+    unsafe { out.write(arc_handle::into_raw(c)) };
+    Ok(())
 }
 
 /// True when nothing is cached (before the first success, after `pc_expire`) or the cached
 /// credentials have expired; true for NULL.
 #[no_mangle]
-pub extern "C" fn pc_is_expired(p: *const pc_provider) -> bool {
-    ffi_boundary_plain!(true, {
-        provider(p).is_none_or(ProcessProvider::is_expired)
-    })
+pub extern "C" fn pc_is_expired(p: Option<&pc_provider>) -> bool {
+    ffi_boundary_plain!(true, { p.is_none_or(|p| p.provider.is_expired()) })
 }
 
 /// Clears the cache, so that the next retrieve runs the helper. NULL is a no-op. With
@@ -309,10 +341,10 @@ pub extern "C" fn pc_is_expired(p: *const pc_provider) -> bool {
 /// replaced it with different credentials, which are then served. The provider keeps a
 /// fingerprint of them (a hash), never the secret.
 #[no_mangle]
-pub extern "C" fn pc_expire(p: *const pc_provider) {
+pub extern "C" fn pc_expire(p: Option<&pc_provider>) {
     ffi_boundary!((), {
-        if let Some(p) = provider(p) {
-            p.expire();
+        if let Some(p) = p {
+            p.provider.expire();
         }
     })
 }
@@ -321,15 +353,15 @@ pub extern "C" fn pc_expire(p: *const pc_provider) {
 /// milliseconds to `*unix_ms_out` and returns true; returns false (writing nothing) when nothing is
 /// cached, the cached credentials never expire, or an argument is NULL.
 #[no_mangle]
-pub extern "C" fn pc_expires_at(p: *const pc_provider, unix_ms_out: *mut i64) -> bool {
+pub extern "C" fn pc_expires_at(p: Option<&pc_provider>, unix_ms_out: *mut i64) -> bool {
     ffi_boundary_plain!(false, {
         match (
-            provider(p).and_then(ProcessProvider::expires_at),
+            p.and_then(|p| p.provider.expires_at()),
             unix_ms_out.is_null(),
         ) {
             (Some(t), false) => {
-                // SAFETY: checked non-NULL.
-                unsafe { *unix_ms_out = t.as_millis() };
+                // SAFETY: checked non-NULL; the caller gives a writable i64.
+                unsafe { unix_ms_out.write(t.as_millis()) };
                 true
             }
             _ => false,

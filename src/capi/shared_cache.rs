@@ -3,14 +3,8 @@
 
 use std::ffi::c_char;
 
-use super::provider::pc_provider;
+use super::provider::{pc_provider, setter_target};
 use super::*;
-use crate::provider::ProcessProvider;
-
-fn provider<'a>(p: *mut pc_provider) -> Option<&'a ProcessProvider> {
-    // SAFETY: a non-NULL pc_provider was made by `pc_provider_new*` and is live until pc_free.
-    unsafe { (p as *const ProcessProvider).as_ref() }
-}
 
 /// Extra text for the shared cache's key (`processcreds cache --cache-key`): providers running
 /// the same helper for different purposes (two roles a helper picks from a file it reads) keep
@@ -21,7 +15,8 @@ fn provider<'a>(p: *mut pc_provider) -> Option<&'a ProcessProvider> {
 #[no_mangle]
 pub extern "C" fn pc_set_shared_cache_key(p: *mut pc_provider, text: *const c_char) -> u32 {
     ffi_boundary!(PC_STATUS_INTERNAL, {
-        let Some(p) = provider(p) else {
+        // SAFETY: NULL or a live provider (the header's contract).
+        let Some(p) = (unsafe { setter_target(p) }) else {
             return PC_STATUS_INVALID_ARGUMENT;
         };
         if text.is_null() {
@@ -53,7 +48,8 @@ pub extern "C" fn pc_set_shared_cache_env(
     count: usize,
 ) -> u32 {
     ffi_boundary!(PC_STATUS_INTERNAL, {
-        let Some(p) = provider(p) else {
+        // SAFETY: NULL or a live provider (the header's contract).
+        let Some(p) = (unsafe { setter_target(p) }) else {
             return PC_STATUS_INVALID_ARGUMENT;
         };
         if names.is_null() && count > 0 {

@@ -68,9 +68,10 @@ fn go_clean(p: &[u8]) -> Vec<u8> {
 fn passwd_home() -> Option<OsString> {
     let mut buf: Vec<libc::c_char> = vec![0; 1024];
     loop {
-        // SAFETY: `pwd`, `buf` and `result` outlive the call; `buf.len()` is the buffer's size.
+        // SAFETY: `passwd` is plain data (integers and pointers), for which zeros are valid.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `pwd`, `buf` and `result` outlive the call; `buf.len()` is the buffer's size.
         let rc = unsafe {
             libc::getpwuid_r(
                 libc::getuid(),

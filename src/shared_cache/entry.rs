@@ -7,8 +7,9 @@
 //!
 //! The first line names the format and the entry's key, so that a file of another format, or
 //! the entry of another key put in its place, is a miss. The rest is read by the same Go-exact
-//! parser as a helper's output ([`crate::output`]), into wiped buffers, and must hold
-//! `Version` 1, a non-empty key id and secret and an `Expiration`; anything else (truncated,
+//! parser as a helper's output ([`crate::output`]), into wiped buffers, checked by the same
+//! function ([`Output::into_credentials`](crate::output::Output::into_credentials): `Version` 1,
+//! a non-empty key id and secret), and must hold an `Expiration`; anything else (truncated,
 //! corrupt, empty) is a miss. `SessionToken` and `AccountId` are written only when present.
 
 use zeroize::Zeroizing;
@@ -16,7 +17,6 @@ use zeroize::Zeroizing;
 use super::key::Key;
 use crate::credentials::Credentials;
 use crate::output;
-use crate::provider::PROVIDER_NAME;
 use crate::time::{format_rfc3339, UnixTime};
 
 const MAGIC: &str = "processcreds-shared-cache v1 ";
@@ -60,19 +60,9 @@ pub fn decode(key: &Key, bytes: &[u8]) -> Option<Credentials> {
     let rest = bytes.strip_prefix(MAGIC.as_bytes())?;
     let rest = rest.strip_prefix(key.as_str().as_bytes())?;
     let json = rest.strip_prefix(b"\n")?;
-    let out = output::parse(json).ok()?;
-    if out.version != 1 || out.access_key_id.is_empty() || out.secret_access_key.is_empty() {
-        return None;
-    }
-    let expiration = out.expiration?;
-    Some(Credentials::new(
-        &out.access_key_id,
-        &out.secret_access_key,
-        &out.session_token,
-        out.account_id.as_deref(),
-        PROVIDER_NAME,
-        Some(expiration),
-    ))
+    let c = output::parse(json).ok()?.into_credentials(None).ok()?;
+    c.expiration()?;
+    Some(c)
 }
 
 /// RFC 3339 in UTC with nine fraction digits (Go's parser keeps nanoseconds).
@@ -104,6 +94,7 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::{CredentialsSource, PROVIDER_NAME};
     use crate::runner::Program;
 
     fn key(s: &str) -> Key {
@@ -117,7 +108,14 @@ mod tests {
         let k = key("h");
         let t = UnixTime::from_nanos(1_941_022_455_123_456_789_i128);
         for (token, account) in [("", None), ("tok\"\\\n\u{1}é", Some("1234"))] {
-            let c = Credentials::new("AK\"ID", "se\\cr\tet$'`", token, account, "X", Some(t));
+            let c = Credentials::new(
+                "AK\"ID",
+                "se\\cr\tet$'`",
+                token,
+                account,
+                CredentialsSource::Process,
+                Some(t),
+            );
             let bytes = encode(&k, &c);
             let d = decode(&k, &bytes).expect("decodes");
             assert_eq!(d.access_key_id(), "AK\"ID");
@@ -137,7 +135,7 @@ mod tests {
             "SECRET",
             "TOKEN",
             None,
-            "X",
+            CredentialsSource::Process,
             Some(UnixTime::from_nanos(4_000_000_000_000_000_000)),
         );
         let good = encode(&k, &c);
@@ -155,7 +153,7 @@ mod tests {
             decode(&k, json_only).is_none(),
             "a bare credential_process object"
         );
-        let never = Credentials::new("AKID", "SECRET", "", None, "X", None);
+        let never = Credentials::new("AKID", "SECRET", "", None, CredentialsSource::Process, None);
         assert!(decode(&k, &encode(&k, &never)).is_none(), "no expiration");
         let mut garbage = good.to_vec();
         garbage.extend_from_slice(b"x");

@@ -1,5 +1,5 @@
-//! The shared cache: credentials of one helper run shared by every process of the same user,
-//! through files in a private directory, with a single flight across processes.
+//! The shared cache (README.md, "Sharing credentials between processes"): credentials of one helper run shared by every process of the
+//! same user, through files in a private directory, with a single flight across processes.
 //!
 //! Opt-in per provider ([`SharedCacheMode::User`]); off by default, so that aws-sdk-go v1's
 //! semantics stay the default. It lives inside the provider's fetch (the run of the helper for a
@@ -85,17 +85,6 @@ pub enum SharedCacheMode {
     Off,
     /// The per-user shared cache.
     User,
-}
-
-impl SharedCacheMode {
-    /// The mode with this C value (`PC_SHARED_CACHE_*`), if any.
-    pub fn from_u32(n: u32) -> Option<SharedCacheMode> {
-        match n {
-            0 => Some(SharedCacheMode::Off),
-            1 => Some(SharedCacheMode::User),
-            _ => None,
-        }
-    }
 }
 
 /// Why the shared cache was bypassed, not written, or a setting ignored: one named value per
@@ -443,6 +432,7 @@ fn clear(keys: Option<&[Key]>) -> std::result::Result<Cleared, Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::CredentialsSource;
 
     fn at(secs: i64) -> Credentials {
         let now = UnixTime::now();
@@ -451,7 +441,7 @@ mod tests {
         } else {
             now.minus(Duration::from_secs((-secs) as u64))
         };
-        Credentials::new("A", "S", "", None, "P", Some(t))
+        Credentials::new("A", "S", "", None, CredentialsSource::Process, Some(t))
     }
 
     #[test]
@@ -460,7 +450,7 @@ mod tests {
         assert!(is_fresh(&at(120), w, Duration::ZERO));
         assert!(!is_fresh(&at(30), w, Duration::ZERO));
         assert!(!is_fresh(&at(120), w, Duration::from_secs(90)));
-        let never = Credentials::new("A", "S", "", None, "P", None);
+        let never = Credentials::new("A", "S", "", None, CredentialsSource::Process, None);
         assert!(!is_fresh(&never, Duration::ZERO, Duration::ZERO));
         assert!(!worth_writing(&never));
         assert!(worth_writing(&at(1)));
@@ -474,10 +464,10 @@ mod tests {
         assert!(Fingerprint::of(&a) == Fingerprint::of(&a.clone()));
         let t = a.expiration();
         for other in [
-            Credentials::new("B", "S", "", None, "P", t),
-            Credentials::new("A", "T", "", None, "P", t),
-            Credentials::new("A", "S", "x", None, "P", t),
-            Credentials::new("A", "S", "", None, "P", None),
+            Credentials::new("B", "S", "", None, CredentialsSource::Process, t),
+            Credentials::new("A", "T", "", None, CredentialsSource::Process, t),
+            Credentials::new("A", "S", "x", None, CredentialsSource::Process, t),
+            Credentials::new("A", "S", "", None, CredentialsSource::Process, None),
             at(3601),
         ] {
             assert!(Fingerprint::of(&a) != Fingerprint::of(&other));
@@ -485,7 +475,14 @@ mod tests {
         // The provider name and account do not make other credentials.
         assert!(
             Fingerprint::of(&a)
-                == Fingerprint::of(&Credentials::new("A", "S", "", Some("1"), "Q", t))
+                == Fingerprint::of(&Credentials::new(
+                    "A",
+                    "S",
+                    "",
+                    Some("1"),
+                    CredentialsSource::Process,
+                    t
+                ))
         );
         assert_eq!(format!("{:?}", Fingerprint::of(&a)), "Fingerprint(..)");
         let req = |reject| {

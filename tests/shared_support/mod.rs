@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../c_abi/mod.rs"]
+pub mod c_abi;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -289,7 +292,7 @@ impl Outcome {
 
 /// The body of [`CLIENT`]: one provider through the C ABI, one retrieve, printed.
 pub fn client_main() {
-    use processcreds::capi::*;
+    use c_abi::*;
     use std::ffi::CString;
     let var = |k: &str| std::env::var(k).ok();
     if var("PCT_BARRIER").is_some() {
@@ -436,7 +439,7 @@ fn client_provider() -> *mut processcreds::capi::pc_provider {
 
 /// One retrieve, its result appended to `out` as `PCT <prefix><field>=<value>` lines.
 fn retrieve_into(p: *mut processcreds::capi::pc_provider, out: &mut String, prefix: &str) {
-    use processcreds::capi::*;
+    use c_abi::*;
     use std::ffi::CStr;
     let mut c: *mut pc_credentials = std::ptr::null_mut();
     let mut e: *mut pc_error = std::ptr::null_mut();

@@ -23,11 +23,12 @@ const (
 	// ProviderName is the Source of the credentials this provider returns.
 	ProviderName = `ProcessProvider`
 
-	// DefaultTimeout is the default limit on the time the helper may run.
-	DefaultTimeout = time.Duration(1) * time.Minute
+	// DefaultTimeout is the default limit on the time the helper may run (the library's
+	// PC_DEFAULT_TIMEOUT_MS, one minute).
+	DefaultTimeout = capi.DefaultTimeout
 
-	// DefaultBufSize is the default MaxBufSize.
-	DefaultBufSize = int(8 * 1024)
+	// DefaultBufSize is the default MaxBufSize (the library's PC_DEFAULT_BUF_SIZE, 8 KiB).
+	DefaultBufSize = capi.DefaultBufSize
 )
 
 // StderrMode says where the helper's stderr goes.

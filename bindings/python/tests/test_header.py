@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from processcreds import _errors, _lib
+from processcreds import _constants, _errors, _lib
 
 from .conftest import HEADER
 
@@ -113,16 +113,29 @@ def _header_defines() -> Dict[str, int]:
 
 
 def test_constants_match_header() -> None:
+    """_constants.py holds every #define of the header (it is generated from it: tests/header.rs
+    fails when it is stale); the loaded library names each status as they do."""
     defines = _header_defines()
-    for name, value in defines.items():
-        if name.startswith("PC_STATUS_"):
-            status = getattr(_errors, name[len("PC_") :])
-            assert status == value, name
-            assert _errors.STATUS_NAMES[value] == name
-            assert _lib.status_name(value) == name
-        else:
-            assert getattr(_lib, name) == value, name
-    assert len([n for n in defines if n.startswith("PC_STATUS_")]) == len(_errors.STATUS_NAMES)
+    ours = {n: v for n, v in vars(_constants).items() if n.startswith("PC_")}
+    assert ours == defines
+    statuses = {v: n for n, v in defines.items() if n.startswith("PC_STATUS_")}
+    assert _constants.STATUS_NAMES == statuses
+    for value, name in statuses.items():
+        assert _lib.status_name(value) == name
+    assert _lib.status_name(max(statuses) + 1) == "PC_STATUS_UNKNOWN"
+
+
+def test_defaults_are_the_headers() -> None:
+    """The constructors' defaults are the library's (PC_DEFAULT_*), not numbers of their own."""
+    import inspect
+
+    from processcreds import ProcessProvider
+
+    defines = _header_defines()
+    for f in (ProcessProvider.__init__, ProcessProvider.from_argv):
+        params = inspect.signature(f).parameters
+        assert params["timeout"].default * 1000 == defines["PC_DEFAULT_TIMEOUT_MS"]
+        assert params["max_buf_size"].default == defines["PC_DEFAULT_BUF_SIZE"]
 
 
 def test_error_classes_cover_every_failure_status() -> None:

@@ -19,7 +19,8 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from processcreds import ProcessCredentialsError, ProcessProvider
-from processcreds._errors import ERROR_CLASSES, STATUS_NAMES
+from processcreds._constants import STATUS_NAMES
+from processcreds._errors import ERROR_CLASSES
 
 from .conftest import VECTORS, check_secret
 

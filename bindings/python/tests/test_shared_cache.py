@@ -102,9 +102,9 @@ def test_argument_checks() -> None:
     with pytest.raises(TypeError):
         ProcessProvider.from_profile("x", shared_cache="yes")  # type: ignore[arg-type]
     # The C constants are checked too.
-    from processcreds import _lib
+    from processcreds import _constants, _lib
 
-    assert _lib.PC_SHARED_CACHE_OFF == 0 and _lib.PC_SHARED_CACHE_USER == 1
+    assert _constants.PC_SHARED_CACHE_OFF == 0 and _constants.PC_SHARED_CACHE_USER == 1
     p = _lib.ProviderPtr()
     assert _lib.pc_provider_new(b"true", p) == 0
     try:

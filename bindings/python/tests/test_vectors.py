@@ -15,7 +15,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from processcreds import Credentials, ProcessCredentialsError, ProcessProvider
-from processcreds._errors import ERROR_CLASSES, STATUS_NAMES
+from processcreds._constants import STATUS_NAMES
+from processcreds._errors import ERROR_CLASSES
 
 from .conftest import VECTORS, check_secret
 

@@ -186,7 +186,8 @@ fn aws_environment() -> Vec<(OsString, OsString)> {
 /// The environment block (macOS: `_NSGetEnviron()`, the documented way for a shared library).
 #[cfg(target_os = "macos")]
 unsafe fn environ() -> *const *const std::ffi::c_char {
-    *libc::_NSGetEnviron() as *const *const std::ffi::c_char
+    // SAFETY: _NSGetEnviron has no preconditions and returns a valid pointer to the block.
+    unsafe { *libc::_NSGetEnviron() as *const *const std::ffi::c_char }
 }
 
 /// The environment block.
@@ -195,7 +196,8 @@ unsafe fn environ() -> *const *const std::ffi::c_char {
     extern "C" {
         static environ: *const *const std::ffi::c_char;
     }
-    environ
+    // SAFETY: reading the C library's environment pointer (see the caller's contract).
+    unsafe { environ }
 }
 
 /// A key: 64 lowercase hex digits.

@@ -28,6 +28,7 @@ fn not_created(path: &Path, why: String) -> Warning {
 /// The owner of an existing path (following symlinks: `HOME` may be one); `Err(errno)`.
 fn owner(p: &Path) -> Result<libc::uid_t, i32> {
     let c = CString::new(p.as_os_str().as_bytes()).map_err(|_| libc::EINVAL)?;
+    // SAFETY: plain data (integers), for which zeros are valid.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: a NUL-terminated path and a stat buffer.
     if unsafe { libc::stat(c.as_ptr(), &mut st) } == 0 {

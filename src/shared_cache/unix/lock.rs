@@ -224,7 +224,7 @@ mod tests {
                 fl.l_whence = libc::SEEK_SET as _;
                 let held = fd >= 0
                     && libc::fcntl(fd, libc::F_GETLK, &mut fl) == 0
-                    && fl.l_type != libc::F_UNLCK as _;
+                    && fl.l_type != libc::F_UNLCK as libc::c_short;
                 libc::_exit(if held { 0 } else { 1 });
             }
             let mut status = 0;

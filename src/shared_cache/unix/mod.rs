@@ -53,6 +53,7 @@ fn os_text(e: i32) -> String {
 }
 
 fn fstat(fd: &OwnedFd) -> Option<libc::stat> {
+    // SAFETY: `stat` is plain data (integers), for which zeros are valid.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: a valid descriptor and a stat buffer.
     (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st)
@@ -396,6 +397,7 @@ impl Dir {
 
     /// The stat of a name (not following a symlink).
     fn stat_name(&self, name: &CString) -> Option<libc::stat> {
+        // SAFETY: `stat` is plain data (integers), for which zeros are valid.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: our directory descriptor, a NUL-terminated name and a stat buffer.
         let r = unsafe {
@@ -520,6 +522,7 @@ impl Dir {
 
 /// The soft file size limit (`RLIMIT_FSIZE`), if there is one.
 fn file_size_limit() -> Option<u64> {
+    // SAFETY: plain data (integers), for which zeros are valid.
     let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
     // SAFETY: a valid rlimit buffer.
     if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut rl) } != 0 {

@@ -1,11 +1,12 @@
 // Package capi wraps the C ABI of libprocesscreds (include/processcreds.h) in Go handles.
 //
-// This file holds every cgo directive of the module. By default the package links the static
-// library built by `make lib` in the repository (target/release/libprocesscreds.a) with the
-// system libraries it needs; for Windows (MinGW-w64 gcc as the cgo compiler) the one `make
-// windows` puts in dist/x86_64-pc-windows-gnu/lib/. Built with the tag
-// `processcreds_system`, it takes the compiler and linker flags of an installed copy from
-// pkg-config (`processcreds.pc`) instead.
+// This file holds the cgo directives of the module but for the default link flags. By default
+// the package links the static library built by `make lib` in the repository
+// (target/release/libprocesscreds.a) with the system libraries it needs; for Windows (MinGW-w64
+// gcc as the cgo compiler) the one `make windows` puts in dist/x86_64-pc-windows-gnu/lib/. Those
+// flags, per system, are in static_libs.go, generated from what rustc names
+// (tools/go-static-libs). Built with the tag `processcreds_system`, the package takes the
+// compiler and linker flags of an installed copy from pkg-config (`processcreds.pc`) instead.
 //
 // Rules kept by every function here: each C call is followed by runtime.KeepAlive of the Go
 // handle that owns the pointer it used; strings from C are copied into Go memory before the C
@@ -15,8 +16,6 @@ package capi
 
 /*
 #cgo !processcreds_system CFLAGS: -I${SRCDIR}/../../../../include
-#cgo !windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../target/release/libprocesscreds.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-#cgo windows,!processcreds_system LDFLAGS: ${SRCDIR}/../../../../dist/x86_64-pc-windows-gnu/lib/libprocesscreds.a -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp
 #cgo processcreds_system pkg-config: processcreds
 
 #include <stdlib.h>
@@ -97,9 +96,16 @@ type Options struct {
 	RefreshWindow time.Duration
 }
 
+// The library's defaults (PC_DEFAULT_TIMEOUT_MS, PC_DEFAULT_BUF_SIZE): aws-sdk-go v1's
+// DefaultTimeout and DefaultBufSize.
+const (
+	DefaultTimeout = time.Duration(C.PC_DEFAULT_TIMEOUT_MS) * time.Millisecond
+	DefaultBufSize = int(C.PC_DEFAULT_BUF_SIZE)
+)
+
 // DefaultOptions are the library's defaults.
 func DefaultOptions() Options {
-	return Options{Timeout: time.Minute, MaxBufSize: C.PC_DEFAULT_BUF_SIZE}
+	return Options{Timeout: DefaultTimeout, MaxBufSize: DefaultBufSize}
 }
 
 func millisCeil(d time.Duration) C.uint64_t {

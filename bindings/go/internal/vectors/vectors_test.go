@@ -8,7 +8,36 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/processcreds/processcreds/bindings/go/internal/capi"
 )
+
+// TestStatusNamesAreTheLibrarys: the status names the vectors use (StatusCode, which Validate
+// holds every case to) are the C library's, each the name of its PC_STATUS_* number.
+func TestStatusNamesAreTheLibrarys(t *testing.T) {
+	numbers := map[string]capi.Status{}
+	for s := capi.StatusOK; s.String() != "PC_STATUS_UNKNOWN"; s++ {
+		numbers[s.String()] = s
+	}
+	if numbers["PC_STATUS_INTERNAL"] != capi.StatusInternal || len(numbers) != int(capi.StatusInternal)+1 {
+		t.Fatalf("the library's statuses: %v", numbers)
+	}
+	want := map[string]capi.Status{
+		"PC_STATUS_EXECUTION": capi.StatusExecution,
+		"PC_STATUS_TIMEOUT":   capi.StatusTimeout,
+		"PC_STATUS_PARSE":     capi.StatusParse,
+		"PC_STATUS_VERSION":   capi.StatusVersion,
+		"PC_STATUS_REQUIRED":  capi.StatusRequired,
+	}
+	for name := range StatusCode {
+		if s, ok := numbers[name]; !ok || s != want[name] {
+			t.Errorf("StatusCode names %s, which is not the library's name of status %d", name, want[name])
+		}
+	}
+	if len(StatusCode) != len(want) {
+		t.Errorf("StatusCode has %d statuses, the runs can give %d", len(StatusCode), len(want))
+	}
+}
 
 // TestVectorsWellFormed checks the vector files themselves: every case loads (no unknown
 // fields), names are unique, each case passes Validate, and in data/ (and its folders) exactly

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from typing import Dict, Tuple, Type
 
-# Status numbers of the C ABI (include/processcreds.h); never renumbered.
-STATUS_OK = 0
-STATUS_INVALID_ARGUMENT = 1
-STATUS_EXECUTION = 2
-STATUS_TIMEOUT = 3
-STATUS_PARSE = 4
-STATUS_VERSION = 5
-STATUS_REQUIRED = 6
-STATUS_CONFIG = 7
-STATUS_INTERNAL = 8
-
-STATUS_NAMES: Dict[int, str] = {
-    STATUS_OK: "PC_STATUS_OK",
-    STATUS_INVALID_ARGUMENT: "PC_STATUS_INVALID_ARGUMENT",
-    STATUS_EXECUTION: "PC_STATUS_EXECUTION",
-    STATUS_TIMEOUT: "PC_STATUS_TIMEOUT",
-    STATUS_PARSE: "PC_STATUS_PARSE",
-    STATUS_VERSION: "PC_STATUS_VERSION",
-    STATUS_REQUIRED: "PC_STATUS_REQUIRED",
-    STATUS_CONFIG: "PC_STATUS_CONFIG",
-    STATUS_INTERNAL: "PC_STATUS_INTERNAL",
-}
+# The status numbers and names of the C ABI (never renumbered), from the header.
+from ._constants import (
+    PC_STATUS_CONFIG,
+    PC_STATUS_EXECUTION,
+    PC_STATUS_INTERNAL,
+    PC_STATUS_INVALID_ARGUMENT,
+    PC_STATUS_PARSE,
+    PC_STATUS_REQUIRED,
+    PC_STATUS_TIMEOUT,
+    PC_STATUS_VERSION,
+    STATUS_NAMES,
+)
 
 # The library's code for an invalid argument; used for the checks done in Python too.
 CODE_INVALID_ARGUMENT = "InvalidParameter"
@@ -103,14 +93,14 @@ class InternalError(ProcessCredentialsError):
 
 
 ERROR_CLASSES: Dict[int, Type[ProcessCredentialsError]] = {
-    STATUS_INVALID_ARGUMENT: InvalidArgumentError,
-    STATUS_EXECUTION: ExecutionError,
-    STATUS_TIMEOUT: ProcessTimeoutError,
-    STATUS_PARSE: ParseError,
-    STATUS_VERSION: VersionError,
-    STATUS_REQUIRED: RequiredError,
-    STATUS_CONFIG: ConfigError,
-    STATUS_INTERNAL: InternalError,
+    PC_STATUS_INVALID_ARGUMENT: InvalidArgumentError,
+    PC_STATUS_EXECUTION: ExecutionError,
+    PC_STATUS_TIMEOUT: ProcessTimeoutError,
+    PC_STATUS_PARSE: ParseError,
+    PC_STATUS_VERSION: VersionError,
+    PC_STATUS_REQUIRED: RequiredError,
+    PC_STATUS_CONFIG: ConfigError,
+    PC_STATUS_INTERNAL: InternalError,
 }
 
 
@@ -122,5 +112,5 @@ def make_error(status: int, code: str, message: str) -> ProcessCredentialsError:
 def invalid_argument(text: str) -> InvalidArgumentError:
     """An invalid-argument error found in Python, worded as the library words its own."""
     return InvalidArgumentError(
-        STATUS_INVALID_ARGUMENT, CODE_INVALID_ARGUMENT, f"{CODE_INVALID_ARGUMENT}: {text}"
+        PC_STATUS_INVALID_ARGUMENT, CODE_INVALID_ARGUMENT, f"{CODE_INVALID_ARGUMENT}: {text}"
     )

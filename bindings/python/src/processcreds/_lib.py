@@ -21,7 +21,8 @@ import sys
 from ctypes import POINTER, c_bool, c_char_p, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from ._errors import CODE_INTERNAL, STATUS_INTERNAL, InternalError
+from ._constants import PC_STATUS_INTERNAL
+from ._errors import CODE_INTERNAL, InternalError
 
 ENV_VAR = "PROCESSCREDS_LIB"
 
@@ -109,7 +110,7 @@ MISSING: List[str] = []
 def _missing(name: str) -> Callable[..., NoReturn]:
     def call(*_args: object) -> NoReturn:
         raise InternalError(
-            STATUS_INTERNAL,
+            PC_STATUS_INTERNAL,
             CODE_INTERNAL,
             f"{CODE_INTERNAL}: the library at {LIB_PATH} has no {name}; "
             f"it is older than this binding, rebuild it",
@@ -180,19 +181,6 @@ pc_retrieve = _bind("pc_retrieve", c_uint32, (ProviderPtr, P_CREDENTIALS, P_ERRO
 pc_is_expired = _bind("pc_is_expired", c_bool, (ProviderPtr,))
 pc_expire = _bind("pc_expire", None, (ProviderPtr,))
 pc_expires_at = _bind("pc_expires_at", c_bool, (ProviderPtr, POINTER(c_int64)))
-
-# Constants of the header.
-PC_SHARED_CONFIG_ENV = 0
-PC_SHARED_CONFIG_DISABLE = 1
-PC_SHARED_CONFIG_ENABLE = 2
-PC_STDERR_INHERIT = 0
-PC_STDERR_CAPTURE = 1
-PC_STDERR_DISCARD = 2
-PC_STDIN_INHERIT = 0
-PC_STDIN_NULL = 1
-PC_SHARED_CACHE_OFF = 0
-PC_SHARED_CACHE_USER = 1
-PC_DEFAULT_BUF_SIZE = 8192
 
 SIZE_MAX = (1 << (8 * ctypes.sizeof(c_size_t))) - 1
 UINT64_MAX = (1 << 64) - 1

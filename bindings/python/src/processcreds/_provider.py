@@ -21,10 +21,10 @@ from typing import (
     Union,
 )
 
+from . import _constants as C
 from . import _lib
 from ._errors import (
     CODE_INTERNAL,
-    STATUS_INVALID_ARGUMENT,
     ProcessCredentialsError,
     invalid_argument,
     make_error,
@@ -37,14 +37,18 @@ Seconds = Union[int, float, timedelta]
 StrPath = Union[str, "os.PathLike[str]"]
 
 _STDERR_MODES: Dict[str, int] = {
-    "inherit": _lib.PC_STDERR_INHERIT,
-    "capture": _lib.PC_STDERR_CAPTURE,
-    "discard": _lib.PC_STDERR_DISCARD,
+    "inherit": C.PC_STDERR_INHERIT,
+    "capture": C.PC_STDERR_CAPTURE,
+    "discard": C.PC_STDERR_DISCARD,
 }
 _STDIN_MODES: Dict[str, int] = {
-    "inherit": _lib.PC_STDIN_INHERIT,
-    "null": _lib.PC_STDIN_NULL,
+    "inherit": C.PC_STDIN_INHERIT,
+    "null": C.PC_STDIN_NULL,
 }
+
+# The defaults of a new provider: the library's (the header's PC_DEFAULT_*).
+DEFAULT_TIMEOUT: float = C.PC_DEFAULT_TIMEOUT_MS / 1000
+DEFAULT_MAX_BUF_SIZE: int = C.PC_DEFAULT_BUF_SIZE
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UTC_MAX = datetime.max.replace(tzinfo=timezone.utc)
@@ -189,7 +193,7 @@ def _error_from(status: int, err: ErrorPtr, what: str) -> ProcessCredentialsErro
 
 def _bare_error(status: int, what: str) -> ProcessCredentialsError:
     """The exception for a failed call that gives no error object."""
-    if status == STATUS_INVALID_ARGUMENT:
+    if status == C.PC_STATUS_INVALID_ARGUMENT:
         return invalid_argument(f"{what} refused its arguments")
     code = CODE_INTERNAL
     return make_error(status, code, f"{code}: {what} failed with {_lib.status_name(status)}")
@@ -291,7 +295,7 @@ def _apply_shared_key(handle: ProviderPtr, key: Optional[bytes], env: List[bytes
 def _shared_cache_mode(value: object) -> int:
     if not isinstance(value, bool):
         raise TypeError(f"shared_cache must be True or False, not {type(value).__name__}")
-    return _lib.PC_SHARED_CACHE_USER if value else _lib.PC_SHARED_CACHE_OFF
+    return C.PC_SHARED_CACHE_USER if value else C.PC_SHARED_CACHE_OFF
 
 
 class _Options:
@@ -399,8 +403,8 @@ class ProcessProvider:
         self,
         command: str,
         *,
-        timeout: Seconds = 60.0,
-        max_buf_size: int = 8192,
+        timeout: Seconds = DEFAULT_TIMEOUT,
+        max_buf_size: int = DEFAULT_MAX_BUF_SIZE,
         expiry_window: Seconds = 0.0,
         duration: Optional[Seconds] = None,
         stderr: StderrMode = "inherit",
@@ -433,8 +437,8 @@ class ProcessProvider:
         cls: Type[P],
         argv: Sequence[StrPath],
         *,
-        timeout: Seconds = 60.0,
-        max_buf_size: int = 8192,
+        timeout: Seconds = DEFAULT_TIMEOUT,
+        max_buf_size: int = DEFAULT_MAX_BUF_SIZE,
         expiry_window: Seconds = 0.0,
         duration: Optional[Seconds] = None,
         stderr: StderrMode = "inherit",
@@ -502,11 +506,11 @@ class ProcessProvider:
         key = _shared_cache_key(shared_cache_key)
         env = _shared_cache_env(shared_cache_env)
         if shared_config is None:
-            mode = _lib.PC_SHARED_CONFIG_ENV
+            mode = C.PC_SHARED_CONFIG_ENV
         elif shared_config is True:
-            mode = _lib.PC_SHARED_CONFIG_ENABLE
+            mode = C.PC_SHARED_CONFIG_ENABLE
         elif shared_config is False:
-            mode = _lib.PC_SHARED_CONFIG_DISABLE
+            mode = C.PC_SHARED_CONFIG_DISABLE
         else:
             raise TypeError(
                 f"shared_config must be None, True or False, not {type(shared_config).__name__}"
