@@ -60,9 +60,14 @@ mod unix;
 #[cfg(unix)]
 use unix as sys;
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as sys;
+
+#[cfg(not(any(unix, windows)))]
 mod bypass;
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 use bypass as sys;
 
 use std::fmt;
