@@ -91,7 +91,7 @@ test-windows-rust: windows-toolchain wine-prefix check-windows-msvc
 	    -- -D warnings
 	$(WIN_CARGO_ENV) $(CARGO) build --quiet --target $(WIN_TRIPLE) --example windows_helper
 	$(WIN_CARGO_ENV) $(CARGO) test --quiet --target $(WIN_TRIPLE) --lib --test vectors \
-	    --test windows_runner --test windows_env
+	    --test windows_runner --test windows_env --test windows_shared_cache
 
 # The processcreds command as `make dist` ships it (bin/processcreds.exe), run under Wine.
 test-windows-cli: windows wine-prefix

@@ -27,8 +27,8 @@ use windows_sys::Win32::Storage::FileSystem::{
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::{
-    create_file, dispose, file_id, info, is_dir, is_reparse, last_error, os_text, raw, retrying,
-    security, Dir, FileId, LOCK, SHARE_ALL,
+    create_file, dispose, file_id, last_error, os_text, raw, retrying, security, Dir, FileId, LOCK,
+    SHARE_ALL,
 };
 use crate::shared_cache::{Key, Reason, Warning};
 
@@ -78,16 +78,9 @@ impl Dir {
                 )
             })
             .map_err(|e| bad(Reason::LockUnusable, os_text(e)))?;
-            let i = info(&handle).map_err(|e| bad(Reason::LockUnusable, os_text(e)))?;
-            if is_reparse(&i) {
-                return Err(bad(
-                    Reason::LockUnusable,
-                    "it is a reparse point (a symbolic link or a junction)".into(),
-                ));
-            }
-            if is_dir(&i) {
-                return Err(bad(Reason::LockUnusable, "it is not a regular file".into()));
-            }
+            let i = self
+                .plain_file(&handle, &path)
+                .map_err(|why| bad(Reason::LockUnusable, why))?;
             if let Some(why) = security::distrust(raw(&handle), true) {
                 return Err(bad(Reason::LockUnusable, why));
             }

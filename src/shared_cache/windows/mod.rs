@@ -11,12 +11,21 @@
 //! `FILE_FLAG_OPEN_REPARSE_POINT` and checked through its handle (a reparse point or a
 //! directory in an entry's place is never followed). Handles are not inheritable.
 //!
+//! A second check catches a link the system followed anyway (Wine follows the Unix symbolic
+//! links of its drives, which it does not show as reparse points): the path the handle resolves
+//! to (`GetFinalPathNameByHandleW`) must be the directory's parent's (resolved) followed by the
+//! name asked for, and a file's the directory's followed by the file's name, compared without
+//! case. As on POSIX, links among the directory's parents are followed; only the last component
+//! must be what it says. Where the system cannot tell the path (some network file systems) this
+//! check is not made.
+//!
 //! Files are opened sharing read, write and delete, so that a reader never stops a writer from
 //! replacing an entry or a sweep from removing it. A file being removed stays in its directory
 //! until its last handle closes, and opening it meanwhile fails with "access denied" (as does
 //! replacing a file someone has open, under Wine): those opens and renames are tried again for
 //! a while before the cache is bypassed.
 
+use std::ffi::OsStr;
 use std::io::{Read as _, Write as _};
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
@@ -29,8 +38,8 @@ use windows_sys::Win32::Foundation::{
     ERROR_SHARING_VIOLATION, GENERIC_READ, GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
-    CreateFileW, FileDispositionInfo, GetFileInformationByHandle, MoveFileExW,
-    SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, CREATE_NEW, DELETE,
+    CreateFileW, FileDispositionInfo, GetFileInformationByHandle, GetFinalPathNameByHandleW,
+    MoveFileExW, SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, CREATE_NEW, DELETE,
     FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_NORMAL, FILE_ATTRIBUTE_REPARSE_POINT,
     FILE_DISPOSITION_INFO, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
     FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
@@ -73,6 +82,8 @@ pub(super) struct Dir {
     /// documentation).
     _handle: OwnedHandle,
     path: PathBuf,
+    /// The path the directory resolves to ([`final_path`]), if the system tells it.
+    resolved: Option<String>,
 }
 
 pub(super) enum Read {
@@ -171,6 +182,46 @@ fn is_reparse(i: &BY_HANDLE_FILE_INFORMATION) -> bool {
     i.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0
 }
 
+/// The path the system resolves the open handle to (`\\?\C:\…`, no trailing `\`); `None`
+/// when it cannot tell.
+fn final_path(h: &impl AsRawHandle) -> Option<String> {
+    let mut buf = vec![0u16; 512];
+    loop {
+        // SAFETY: a valid handle and a buffer of `buf.len()` u16s.
+        let n = unsafe { GetFinalPathNameByHandleW(raw(h), buf.as_mut_ptr(), buf.len() as u32, 0) }
+            as usize;
+        if n == 0 {
+            return None;
+        }
+        if n < buf.len() {
+            let path = String::from_utf16(&buf[..n]).ok()?;
+            return Some(path.trim_end_matches('\\').to_owned());
+        }
+        if n > 32 * 1024 {
+            return None;
+        }
+        buf.resize(n + 1, 0);
+    }
+}
+
+/// Whether the handle opened for `name` in the directory resolved as `dir` (a [`final_path`])
+/// resolves to that very name there: not a link the system followed. Compared without case, as
+/// Windows compares names.
+fn resolves_to(h: &impl AsRawHandle, dir: Option<&str>, name: &OsStr) -> Result<(), String> {
+    let (Some(dir), Some(got)) = (dir, final_path(h)) else {
+        return Ok(());
+    };
+    let want = format!("{dir}\\{}", name.to_string_lossy());
+    if got.to_uppercase() == want.to_uppercase() {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is a symbolic link or a junction (it resolves to {})",
+            got.trim_start_matches("\\\\?\\")
+        ))
+    }
+}
+
 /// A file's identity: its volume's serial number and its index on the volume.
 type FileId = (u32, u64);
 
@@ -265,13 +316,51 @@ impl Dir {
         if !is_dir(&i) {
             return Err(untrusted("it is not a directory".into()));
         }
+        if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+            // The parent as the system resolves it (links among the parents are followed).
+            let parent = create_file(
+                parent,
+                FILE_READ_ATTRIBUTES,
+                SHARE_ALL,
+                OPEN_EXISTING,
+                FILE_FLAG_BACKUP_SEMANTICS,
+                None,
+            )
+            .ok()
+            .and_then(|p| final_path(&p));
+            resolves_to(&h, parent.as_deref(), name).map_err(untrusted)?;
+        }
         if let Some(why) = security::distrust(raw(&h), false) {
             return Err(untrusted(why));
         }
         Ok(Dir {
+            resolved: final_path(&h),
             _handle: h,
             path: path.to_owned(),
         })
+    }
+
+    /// Why the file open as `h` for `path` (a name of this directory) is not a plain file of
+    /// it, if it is not: a reparse point, a directory, or a link the system followed. Its
+    /// attributes otherwise.
+    fn plain_file(
+        &self,
+        h: &OwnedHandle,
+        path: &Path,
+    ) -> Result<BY_HANDLE_FILE_INFORMATION, String> {
+        let i = info(h).map_err(os_text)?;
+        if is_reparse(&i) {
+            return Err("it is a reparse point (a symbolic link or a junction)".into());
+        }
+        if is_dir(&i) {
+            return Err("it is not a regular file".into());
+        }
+        resolves_to(
+            h,
+            self.resolved.as_deref(),
+            path.file_name().unwrap_or_default(),
+        )?;
+        Ok(i)
     }
 
     fn file_path(&self, key: &Key, suffix: &str) -> PathBuf {
@@ -305,16 +394,10 @@ impl Dir {
             Err(ERROR_FILE_NOT_FOUND | ERROR_PATH_NOT_FOUND) => return Read::Absent,
             Err(e) => return untrusted(os_text(e)),
         };
-        let i = match info(&h) {
+        let i = match self.plain_file(&h, &path) {
             Ok(i) => i,
-            Err(e) => return untrusted(os_text(e)),
+            Err(why) => return untrusted(why),
         };
-        if is_reparse(&i) {
-            return untrusted("it is a reparse point (a symbolic link or a junction)".into());
-        }
-        if is_dir(&i) {
-            return untrusted("it is not a regular file".into());
-        }
         if let Some(why) = security::distrust(raw(&h), false) {
             return untrusted(why);
         }
@@ -440,22 +523,22 @@ impl Dir {
         )
     }
 
-    /// A regular file owned by the current user (not a reparse point, not a directory).
-    fn is_ours_handle(h: &OwnedHandle) -> bool {
-        info(h).is_ok_and(|i| !is_dir(&i) && !is_reparse(&i))
-            && security::distrust(raw(h), true).is_none()
+    /// A plain file of the directory owned by the current user (not a reparse point, a link or
+    /// a directory).
+    fn is_ours_handle(&self, h: &OwnedHandle, path: &Path) -> bool {
+        self.plain_file(h, path).is_ok() && security::distrust(raw(h), true).is_none()
     }
 
     fn is_ours(&self, path: &Path) -> bool {
         self.open_any(path, READ_CONTROL | FILE_READ_ATTRIBUTES)
-            .is_ok_and(|h| Dir::is_ours_handle(&h))
+            .is_ok_and(|h| self.is_ours_handle(&h, path))
     }
 
-    /// Removes `path` if it is a regular file owned by the current user (checked and removed
+    /// Removes `path` if it is a plain file owned by the current user (checked and removed
     /// through one handle); true when removed.
     fn remove_if_ours(&self, path: &Path) -> bool {
         match self.open_any(path, DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES) {
-            Ok(h) => Dir::is_ours_handle(&h) && dispose(&h),
+            Ok(h) => self.is_ours_handle(&h, path) && dispose(&h),
             Err(_) => false,
         }
     }
