@@ -107,7 +107,7 @@ test-windows-c: windows wine-prefix
 	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_DIST)/lib/libprocesscreds.dll.a
 	$(WIN_CC) -std=c99 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/example.exe $(WIN_C_DIR)/example.c \
 	    $(WIN_DIST)/lib/libprocesscreds.a $(WIN_STATIC_LIBS)
-	cp $(WIN_DIST)/bin/processcreds.dll $(WIN_OUT)/c/
+	cp $(WIN_DIST)/bin/processcreds.dll $(WIN_DIST)/bin/processcreds.exe $(WIN_OUT)/c/
 	tools/windows-imports $(WIN_OUT)/c/test_capi_static.exe $(WIN_OUT)/c/example.exe
 	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_static.exe
 	cd $(WIN_OUT)/c && $(WINE_BARE) test_capi_dll.exe
