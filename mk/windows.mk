@@ -13,21 +13,26 @@
 #                         link or run it);
 #                       - the Rust suites: unit tests, the conformance vectors (windows.json and
 #                         the output cases of the others), tests/windows_runner.rs (timeout and
-#                         tree kill, flood, drain rule, stdio modes, inherited handles) and
-#                         tests/windows_env.rs (program lookup, environment, %USERPROFILE%);
-#                       - the C ABI tests (bindings/c/tests/test_capi_windows.c) and the C
-#                         example, built with MinGW against the DLL and against the static
-#                         library, run with bcryptprimitives.dll disabled (as on a bare Wine 8);
+#                         tree kill, flood, drain rule, stdio modes, inherited handles),
+#                         tests/windows_env.rs (program lookup, environment, %USERPROFILE%) and
+#                         tests/windows_shared_cache.rs (the shared cache);
+#                       - the C ABI tests (bindings/c/tests/test_capi_windows.c, which share a
+#                         shared-cache entry with the shipped processcreds.exe, copied next to
+#                         them) and the C example, built with MinGW against the DLL and against
+#                         the static library, run with bcryptprimitives.dll disabled (as on a
+#                         bare Wine 8);
 #                       - the Go binding's tests (cgo, MinGW gcc, against what `make windows`
 #                         made), aws-sdk-go v1's own processcreds on the vectors among them (the
 #                         differential suite).
 #                       - the processcreds command as shipped (bin/processcreds.exe):
-#                         tests/windows/cli-test.sh (get, exec, check, cache without the shared
-#                         cache, Go's texts on failure, no secret on stderr).
+#                         tests/windows/cli-test.sh (get, exec, check, Go's texts on failure, no
+#                         secret on stderr) and tests/windows/cli-shared-cache.sh (cache and clear
+#                         with the shared cache: one run for two and for five at once, %ROLE%,
+#                         %LOCALAPPDATA%\processcreds, untrusted directories, a killed command).
 #   make dist/x86_64-pc-windows-gnu/
 #                       what ships (Cargo profile `dist`: no debug info, symbols stripped; the
 #                       archive stripped of debug info): bin/processcreds.dll, bin/processcreds.exe
-#                       (the command; its shared cache is bypassed on Windows),
+#                       (the command),
 #                       lib/libprocesscreds.dll.a (import library) and lib/libprocesscreds.a,
 #                       include/ (processcreds.h, processcreds.hpp). The C tests of test-windows
 #                       run against these; `make dist` packs them (tools/dist-archive).
