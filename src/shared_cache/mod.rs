@@ -51,8 +51,8 @@
 //! `%PROCESSCREDS_CACHE_DIR%`, else `%LOCALAPPDATA%\processcreds`, created with a protected DACL
 //! for the current user and SYSTEM; the directory and entries trusted only when owned by the
 //! user's SID with no other principal allowed; no reparse point or link followed; `LockFileEx`
-//! locks; `MoveFileExW` replaces. The key's platform parts are in `key/` (`Dialect`). Elsewhere
-//! the cache is always bypassed (`bypass.rs`): the helper runs every time as without a cache.
+//! locks; `MoveFileExW` replaces. The key's platform parts are in `key/` (`Dialect`). (The
+//! crate builds for POSIX systems and Windows only, as its runner does.)
 
 mod entry;
 mod key;
@@ -69,11 +69,6 @@ use unix as sys;
 mod windows;
 #[cfg(windows)]
 use windows as sys;
-
-#[cfg(not(any(unix, windows)))]
-mod bypass;
-#[cfg(not(any(unix, windows)))]
-use bypass as sys;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -140,7 +135,8 @@ pub enum Reason {
     /// Any other failure to write the entry (read-only file system, `EACCES`, a foreign
     /// temporary file in the way).
     NotWritten,
-    /// The shared cache is not implemented on this platform.
+    /// The shared cache is not implemented on this platform (none of the platforms the crate
+    /// builds for today: the name is kept so that the names stay stable).
     Unsupported,
 }
 
