@@ -92,6 +92,15 @@ done
 spc cache --timeout 5s --command "$sleeper" >/dev/null 2>"$tmp/after-kill.err"
 check "killed command: the lock was freed (the next caller runs its own helper, timed out at 5 s)" has "$tmp/after-kill.err" "credential process timed out"
 
+# clear --profile for the README's recipe: a profile whose credential_process is
+# `processcreds cache -- HELPER`, read by an SDK that runs it with AWS_PROFILE set.
+printf '[profile rec]\r\ncredential_process = processcreds cache -- %s --recipe\r\n' "$helper" >"$tmp/config"
+recipe_env="AWS_CONFIG_FILE=$(winpath "$tmp/config") AWS_SDK_LOAD_CONFIG=1"
+env $recipe_env AWS_PROFILE=rec ROLE=rec PROCESSCREDS_CACHE_DIR=$cache_dir "$WINE_RUN" "$exe" cache -- "$(winpath "$tmp/count.bat")" --recipe >"$tmp/rec.out" 2>"$tmp/rec.err"
+n=$(entries "$tmp/cache")
+env $recipe_env PROCESSCREDS_CACHE_DIR=$cache_dir "$WINE_RUN" "$exe" clear --profile rec | tr -d '\r' >"$tmp/rec-clear.out"
+check "clear --profile: removes the entry of the profile's processcreds cache line" sh -c "grep -qF AKIDrecRUN '$tmp/rec.out' && grep -q '^removed 1 entry and 1 lock file from ' '$tmp/rec-clear.out' && test $(entries "$tmp/cache") -eq $((n - 1))"
+
 # clear.
 spc clear --all | tr -d '\r' >"$tmp/clear.out"
 check "clear --all: lists what it removed" sh -c "grep -q '^removed [0-9]* entries and [0-9]* lock files from ' '$tmp/clear.out' && grep -qF '$cache_dir:' '$tmp/clear.out'"
