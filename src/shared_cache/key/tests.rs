@@ -4,6 +4,7 @@
 //! the POSIX one, on every platform (Windows': windows_tests.rs).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::*;
 
