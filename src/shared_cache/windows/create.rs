@@ -3,11 +3,11 @@
 //! never a parent.
 //!
 //! Not inside another user's directory: the parent must not be owned by another user account
-//! (a SID `S-1-5-21-…` other than the current user's; folders owned by SYSTEM, Administrators or
-//! TrustedInstaller, such as `C:\`, are fine), and `%LOCALAPPDATA%` must be owned by the current
-//! user when the directory is `%LOCALAPPDATA%\processcreds`. So an administrator running with
-//! another user's environment creates nothing in that user's profile (the cache would not be
-//! trusted by that user anyway).
+//! (a SID `S-1-5-21-…` or `S-1-12-1-…` other than the current user's; folders owned by SYSTEM,
+//! Administrators or TrustedInstaller, such as `C:\`, are fine), and `%LOCALAPPDATA%` must be
+//! owned by the current user when the directory is `%LOCALAPPDATA%\processcreds`. So an
+//! administrator running with another user's environment creates nothing in that user's profile
+//! (the cache would not be trusted by that user anyway).
 
 use std::path::Path;
 

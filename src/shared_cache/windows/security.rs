@@ -124,9 +124,11 @@ pub(super) fn sid_name(sid: &[u8]) -> String {
     format!("{name} ({text})")
 }
 
-/// Whether `sid` is a user account's (`S-1-5-21-…`), not a well-known or service principal.
+/// Whether `sid` is a user account's (a local or domain account `S-1-5-21-…`, an Azure AD
+/// account `S-1-12-1-…`), not a well-known or service principal.
 pub(super) fn is_account(sid: &[u8]) -> bool {
-    sid_text(sid).starts_with("S-1-5-21-")
+    let t = sid_text(sid);
+    t.starts_with("S-1-5-21-") || t.starts_with("S-1-12-1-")
 }
 
 /// The security descriptor of a new directory or file of the cache: owned by the user, with a
