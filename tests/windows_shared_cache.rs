@@ -1,6 +1,7 @@
 //! The shared cache on Windows with real processes and files, run under Wine by `make
 //! test-windows`: providers and threads sharing one entry, single flight, `%ROLE%` separating
-//! entries, the default directory `%LOCALAPPDATA%\processcreds` and its private DACL, untrusted
+//! entries, a program found by cmd.exe in the working directory (one entry per folder) or on
+//! `PATH` (one entry), the default directory `%LOCALAPPDATA%\processcreds` and its private DACL, untrusted
 //! directories and entries (a DACL granting Everyone) bypassed with a warning and left alone,
 //! corrupt entries replaced, `expire` and `clear`, the sweep, and a host killed while its
 //! helper runs (the lock is freed and the helper's tree dies with it). The helper is
@@ -24,7 +25,7 @@ use std::time::{Duration, SystemTime};
 use helper_path::helper;
 use processcreds::runner::Program;
 use processcreds::shared_cache::{self, Key, KeyInput, Reason, SharedCacheMode, Warning};
-use processcreds::ProcessProvider;
+use processcreds::{ProcessProvider, StderrMode};
 use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, WAIT_OBJECT_0};
 use windows_sys::Win32::Security::Authorization::{
     GetNamedSecurityInfoW, SetNamedSecurityInfoW, SE_FILE_OBJECT,
@@ -341,6 +342,59 @@ fn a_referenced_variable_separates_entries() {
     assert_eq!(named("admin"), "AKIDadminRUN5");
     assert_eq!(named("readonly"), "AKIDreadonlyRUN4");
     std::env::remove_var("ROLE");
+}
+
+#[test]
+fn cmd_finds_the_program_in_the_working_directory_first() {
+    let _env = serial();
+    let w = World::new("cwd");
+    let saved = std::env::current_dir().unwrap();
+    // The same name in two project folders: cmd.exe runs the current folder's, so the two are
+    // two entries; from a third folder the name is not found (the run fails, nothing cached).
+    let projects: Vec<PathBuf> = ["projA", "projB", "elsewhere"]
+        .iter()
+        .map(|p| {
+            let d = w.root.join(p);
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        })
+        .collect();
+    for d in &projects[..2] {
+        std::fs::copy(&w.helper, d.join("pc-project-helper.exe")).unwrap();
+    }
+    let cmd = format!("pc-project-helper count \"{}\" 0", w.count.display());
+    let in_dir = |d: &Path| {
+        std::env::set_current_dir(d).unwrap();
+        let p = shared(&cmd);
+        // (cmd.exe's complaint when it finds nothing stays out of the test's output.)
+        p.update_options(|o| o.stderr = StderrMode::Capture);
+        fetch(&p).0
+    };
+    assert_eq!(in_dir(&projects[0]), "AKIDRUN1");
+    assert_eq!(
+        in_dir(&projects[1]),
+        "AKIDRUN2",
+        "projB is not served projA's"
+    );
+    assert_eq!(in_dir(&projects[0]), "AKIDRUN1");
+    assert!(in_dir(&projects[2]).starts_with("error: "));
+    // Found on PATH instead: one entry from any folder.
+    let bin = w.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(&w.helper, bin.join("pc-path-helper.exe")).unwrap();
+    let saved_path = std::env::var_os("PATH").unwrap();
+    let mut path = std::ffi::OsString::from(&bin);
+    path.push(";");
+    path.push(&saved_path);
+    std::env::set_var("PATH", &path);
+    let on_path = format!("pc-path-helper count \"{}\" 0", w.count.display());
+    std::env::set_current_dir(&projects[0]).unwrap();
+    assert_eq!(fetch(&shared(&on_path)).0, "AKIDRUN3");
+    std::env::set_current_dir(&projects[2]).unwrap();
+    assert_eq!(fetch(&shared(&on_path)).0, "AKIDRUN3");
+    std::env::set_var("PATH", saved_path);
+    std::env::set_current_dir(saved).unwrap();
+    assert_eq!(w.runs(), 3);
 }
 
 #[test]
