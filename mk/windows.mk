@@ -13,21 +13,26 @@
 #                         link or run it);
 #                       - the Rust suites: unit tests, the conformance vectors (windows.json and
 #                         the output cases of the others), tests/windows_runner.rs (timeout and
-#                         tree kill, flood, drain rule, stdio modes, inherited handles) and
-#                         tests/windows_env.rs (program lookup, environment, %USERPROFILE%);
-#                       - the C ABI tests (bindings/c/tests/test_capi_windows.c) and the C
-#                         example, built with MinGW against the DLL and against the static
-#                         library;
+#                         tree kill, flood, drain rule, stdio modes, inherited handles),
+#                         tests/windows_env.rs (program lookup, environment, %USERPROFILE%) and
+#                         tests/windows_shared_cache.rs (the shared cache);
+#                       - the C ABI tests (bindings/c/tests/test_capi_windows.c, which share a
+#                         shared-cache entry with the shipped processcreds.exe, copied next to
+#                         them) and the C example, built with MinGW against the DLL and against
+#                         the static library, run in the tests' Wine prefix (with its
+#                         test-only bcryptprimitives.dll);
 #                       - the Go binding's tests (cgo, MinGW gcc, against what `make windows`
 #                         made), aws-sdk-go v1's own processcreds on the vectors among them (the
 #                         differential suite).
 #                       - the processcreds command as shipped (bin/processcreds.exe):
-#                         tests/windows/cli-test.sh (get, exec, check, cache without the shared
-#                         cache, Go's texts on failure, no secret on stderr).
+#                         tests/windows/cli-test.sh (get, exec, check, Go's texts on failure, no
+#                         secret on stderr) and tests/windows/cli-shared-cache.sh (cache and clear
+#                         with the shared cache: one run for two and for five at once, %ROLE%,
+#                         %LOCALAPPDATA%\processcreds, untrusted directories, a killed command).
 #   make dist/x86_64-pc-windows-gnu/
 #                       what ships (Cargo profile `dist`: no debug info, symbols stripped; the
 #                       archive stripped of debug info): bin/processcreds.dll, bin/processcreds.exe
-#                       (the command; its shared cache is bypassed on Windows),
+#                       (the command),
 #                       lib/libprocesscreds.dll.a (import library) and lib/libprocesscreds.a,
 #                       include/ (processcreds.h, processcreds.hpp). The C tests of test-windows
 #                       run against these; `make dist` packs them (tools/dist-archive).
@@ -91,7 +96,7 @@ test-windows-rust: windows-toolchain wine-prefix check-windows-msvc
 	    -- -D warnings
 	$(WIN_CARGO_ENV) $(CARGO) build --quiet --target $(WIN_TRIPLE) --example windows_helper
 	$(WIN_CARGO_ENV) $(CARGO) test --quiet --target $(WIN_TRIPLE) --lib --test vectors \
-	    --test windows_runner --test windows_env
+	    --test windows_runner --test windows_env --test windows_shared_cache
 
 # The processcreds command as `make dist` ships it (bin/processcreds.exe), run under Wine.
 test-windows-cli: windows wine-prefix
@@ -107,7 +112,7 @@ test-windows-c: windows wine-prefix
 	    $(WIN_C_DIR)/tests/test_capi_windows.c $(WIN_DIST)/lib/libprocesscreds.dll.a
 	$(WIN_CC) -std=c99 $(WIN_C_FLAGS) -o $(WIN_OUT)/c/example.exe $(WIN_C_DIR)/example.c \
 	    $(WIN_DIST)/lib/libprocesscreds.a $(WIN_STATIC_LIBS)
-	cp $(WIN_DIST)/bin/processcreds.dll $(WIN_OUT)/c/
+	cp $(WIN_DIST)/bin/processcreds.dll $(WIN_DIST)/bin/processcreds.exe $(WIN_OUT)/c/
 	tools/windows-imports $(WIN_OUT)/c/test_capi_static.exe $(WIN_OUT)/c/example.exe
 	cd $(WIN_OUT)/c && $(WINE_RUN) test_capi_static.exe
 	cd $(WIN_OUT)/c && $(WINE_RUN) test_capi_dll.exe

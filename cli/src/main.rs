@@ -29,12 +29,22 @@ use processcreds::{Error, ProcessProvider, StdinMode};
 
 const ABOUT: &str = "AWS credentials from a credential_process helper, shared between processes";
 
+#[cfg(not(windows))]
 const AFTER_HELP: &str = "\
 Use it as the credential_process of any SDK or tool, in front of a slow helper:
     credential_process = processcreds cache -- granted credential-process --profile prod
 
 The shared cache lives in $PROCESSCREDS_CACHE_DIR, else $XDG_RUNTIME_DIR/processcreds, else
 ${XDG_CACHE_HOME:-$HOME/.cache}/processcreds (created 0700, readable by this user only).
+Durations: 90s, 15m, 1h, 1h30m, 250ms.";
+
+#[cfg(windows)]
+const AFTER_HELP: &str = "\
+Use it as the credential_process of any SDK or tool, in front of a slow helper:
+    credential_process = processcreds cache -- granted credential-process --profile prod
+
+The shared cache lives in %PROCESSCREDS_CACHE_DIR%, else %LOCALAPPDATA%\\processcreds (created
+with an access list for this user and SYSTEM only).
 Durations: 90s, 15m, 1h, 1h30m, 250ms.";
 
 fn duration_arg(name: &'static str, help: &'static str) -> Arg {

@@ -31,7 +31,9 @@ pub fn run(body: impl FnOnce() -> ExitCode) -> ExitCode {
     imp::run(body)
 }
 
-/// Where a worker cannot be forked, `body` runs in this process.
+/// Where a worker cannot be forked, `body` runs in this process. On Windows that is enough: the
+/// runner's job object is killed when its last handle closes, which the system does when this
+/// process ends in any way, so the helper's tree never outlives the command.
 #[cfg(not(unix))]
 pub fn run(body: impl FnOnce() -> ExitCode) -> ExitCode {
     body()

@@ -221,6 +221,15 @@ pub(crate) fn resolve_program(name: &str) -> Result<std::path::PathBuf, String> 
     return windows::lookpath::resolve(name).map(Into::into);
 }
 
+/// The file `cmd.exe` starts for `name`, the first word of a command string (quotes removed),
+/// with the current `PATH`: the current directory first (unless
+/// `NoDefaultCurrentDirectoryInExePath` is set), then `%PATH%`, with `%PATHEXT%`. `None` when
+/// there is none. Not canonicalised.
+#[cfg(windows)]
+pub(crate) fn resolve_shell_word(name: &str) -> Option<std::path::PathBuf> {
+    windows::lookpath::resolve_in_cmd(name).map(Into::into)
+}
+
 /// The checks made before anything runs.
 fn check(program: &Program, opts: &RunOptions) -> Result<(), Error> {
     let blank = match program {

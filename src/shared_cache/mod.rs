@@ -46,8 +46,13 @@
 //! never a secret).
 //!
 //! # Platforms
-//! POSIX only (`fcntl` record locks, `openat`, `O_NOFOLLOW`). Elsewhere (Windows: not yet) the cache is
-//! always bypassed: the helper runs every time as without a cache.
+//! The files section above is the POSIX implementation (`unix/`: `fcntl` record locks, `openat`,
+//! `O_NOFOLLOW`). Windows (`windows/`) has the same interface and lifecycle: the directory
+//! `%PROCESSCREDS_CACHE_DIR%`, else `%LOCALAPPDATA%\processcreds`, created with a protected DACL
+//! for the current user and SYSTEM; the directory and entries trusted only when owned by the
+//! user's SID with no other principal allowed; no reparse point or link followed; `LockFileEx`
+//! locks; `MoveFileExW` replaces. The key's platform parts are in `key/` (`Dialect`). (The
+//! crate builds for POSIX systems and Windows only, as its runner does.)
 
 mod entry;
 mod key;
@@ -60,10 +65,10 @@ mod unix;
 #[cfg(unix)]
 use unix as sys;
 
-#[cfg(not(unix))]
-mod bypass;
-#[cfg(not(unix))]
-use bypass as sys;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as sys;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -100,7 +105,7 @@ pub enum Reason {
     /// or `~/.cache` in a `HOME` the effective uid does not own), or creating it failed.
     DirectoryNotCreated,
     /// The directory is not private to the effective uid (owner, mode, a symlink, not a
-    /// directory).
+    /// directory; Windows: owner SID, DACL, a reparse point or link).
     DirectoryUntrusted,
     /// The directory cannot be opened or listed.
     DirectoryUnusable,
@@ -108,17 +113,19 @@ pub enum Reason {
     EntryUntrusted,
     /// The lock file is not private to the effective uid, or cannot be opened or locked.
     LockUnusable,
-    /// The file system does not support the lock (`ENOLCK`, e.g. NFS without a lock daemon).
+    /// The file system does not support the lock (`ENOLCK`, e.g. NFS without a lock daemon;
+    /// Windows: `ERROR_NOT_SUPPORTED`).
     LockUnsupported,
     /// The process's file size limit (`RLIMIT_FSIZE`, `ulimit -f`) is below the entry's size,
     /// or a write failed with `EFBIG`.
     FileSizeLimit,
-    /// The file system is full (`ENOSPC`, `EDQUOT`).
+    /// The file system is full (`ENOSPC`, `EDQUOT`; Windows: `ERROR_DISK_FULL`).
     NoSpace,
     /// Any other failure to write the entry (read-only file system, `EACCES`, a foreign
     /// temporary file in the way).
     NotWritten,
-    /// The shared cache is not implemented on this platform.
+    /// The shared cache is not implemented on this platform (none of the platforms the crate
+    /// builds for today: the name is kept so that the names stay stable).
     Unsupported,
 }
 
@@ -172,7 +179,7 @@ impl fmt::Display for Warning {
 
 /// The cache directory the environment names now (it may not exist yet); `None` when no
 /// variable gives one (no `PROCESSCREDS_CACHE_DIR`, `XDG_RUNTIME_DIR`, `XDG_CACHE_HOME` or
-/// `HOME` with an absolute path).
+/// `HOME` with an absolute path; on Windows no `PROCESSCREDS_CACHE_DIR` or `LOCALAPPDATA`).
 pub fn directory() -> Option<PathBuf> {
     location::locate(&|k| std::env::var_os(k)).0.map(|l| l.path)
 }

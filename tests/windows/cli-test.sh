@@ -1,8 +1,11 @@
 #!/bin/sh
 # cli-test.sh PROCESSCREDS.EXE: the processcreds command built for Windows, run under Wine
 # ($WINE_RUN, tools/wine-run) in the project's Wine prefix (`make wine-prefix`): helpers are
-# command strings run by cmd.exe (D10). On Windows the shared cache is bypassed: `cache` runs the
-# helper each time, says so once on stderr and still succeeds. Part of `make test-windows`.
+# command strings run by cmd.exe (D10). Part of `make test-windows`. The shared cache: the
+# command twice runs the helper once, five at once run it once, %ROLE% separates entries, the
+# default directory %LOCALAPPDATA%\processcreds, untrusted directories (a DACL granting Everyone,
+# another owner, a symbolic link: made from the Linux side, which Wine shows as such) bypassed
+# with a warning, a killed command leaves no helper behind and frees the lock, clear.
 set -u
 top=$(pwd)
 exe=$1
@@ -30,13 +33,6 @@ check "exec passes AWS_ACCESS_KEY_ID and AWS_CREDENTIAL_EXPIRATION" has "$tmp/ex
 pc exec --command "echo $json" -- cmd.exe /d /c "exit 7" >/dev/null 2>&1
 check "exec exits with the program's status" test $? -eq 7
 
-PROCESSCREDS_CACHE_DIR='C:\processcreds-cache' pc cache --command "echo $json" >"$tmp/cache.out" 2>"$tmp/cache.err"
-check "cache succeeds without a shared cache (exit 0)" test $? -eq 0
-check "cache prints the credentials" has "$tmp/cache.out" '"AccessKeyId":"AKIDWINCLI"'
-check "cache says the shared cache is bypassed" has "$tmp/cache.err" "shared cache: not supported on this platform yet"
-
-PROCESSCREDS_CACHE_DIR='C:\processcreds-cache' pc clear --all >/dev/null 2>"$tmp/clear.err"
-check "clear: nothing to clear (exit 1), and says why" sh -c "test $? -eq 1 && grep -qF 'shared cache: not supported on this platform yet' '$tmp/clear.err'"
 pc get --help >"$tmp/get-help.out" 2>&1
 check "get --help: --command runs cmd.exe" has "$tmp/get-help.out" 'cmd.exe /d /s /c "STRING"'
 
@@ -50,6 +46,8 @@ check "a failing helper: Go's text (exit status 3)" has "$tmp/fail.err" "caused 
 pc get -- no-such-processcreds-helper >/dev/null 2>"$tmp/missing.err"
 check "a missing program: exit 1" test $? -eq 1
 check "a missing program: Go's Windows text" has "$tmp/missing.err" 'exec: "no-such-processcreds-helper": executable file not found in %PATH%'
+
+. "$top/tests/windows/cli-shared-cache.sh"
 
 check "no secret in any output but the credentials themselves" sh -c "! cat '$tmp'/*.err '$tmp/exec.out' '$tmp/check.txt' | grep -q win-cli-secret"
 

@@ -16,6 +16,9 @@
 //! - `linger PIDFILE`: starts `windows_helper sleep 30` holding stdout, writes its pid to
 //!   PIDFILE, prints credentials and exits.
 //! - `wait STARTED RELEASE`: creates STARTED, waits until RELEASE exists, prints credentials.
+//! - `count FILE [MS]`: appends a line to FILE (the runs of a shared-cache test), sleeps MS
+//!   milliseconds, then prints credentials expiring in 2199 whose key id names `%ROLE%` and the
+//!   run's number (`AKID<ROLE>RUN<n>`); the secret holds `"`, `\` and `%`.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -118,6 +121,26 @@ fn main() {
                 std::thread::sleep(Duration::from_millis(10));
             }
             creds("WAITED", None);
+        }
+        "count" => {
+            use std::fs::OpenOptions;
+            let mut f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(arg(2))
+                .expect("open the count file");
+            writeln!(f, "run {}", std::process::id()).expect("count");
+            drop(f);
+            let n = std::fs::read_to_string(arg(2))
+                .map(|s| s.lines().count())
+                .unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(arg(3).parse().unwrap_or(0)));
+            let role = std::env::var("ROLE").unwrap_or_default();
+            println!(
+                "{{\"Version\":1,\"AccessKeyId\":{},\"SecretAccessKey\":{},\"SessionToken\":\"tok-{n}\",\"Expiration\":\"2199-01-01T00:00:00Z\"}}",
+                quote(&format!("AKID{role}RUN{n}")),
+                quote(&format!("s3cr3t-\"q\\b%x-{n}"))
+            );
         }
         "" => {} // run by `cargo test` as an example: nothing to do
         other => {

@@ -1,7 +1,9 @@
 /* The C ABI on Windows (built with MinGW-w64 against processcreds.dll and against the static
  * library, run under Wine by `make test-windows`): command strings through cmd.exe verbatim
  * (D10), argv, Go's error texts, the timeout, the stdio modes, single flight across threads,
- * the cache functions, the shared config under %USERPROFILE%, and every function given NULL.
+ * the cache functions, the shared cache shared with `processcreds.exe cache` (which must be
+ * next to this program), the shared config under %USERPROFILE%, and every function given
+ * NULL.
  *
  * The helpers are cmd.exe commands and batch files written into a temporary directory whose
  * name holds a space. */
@@ -285,6 +287,142 @@ static void test_single_flight(void) {
     CHECK_INT(runs, 1);
 }
 
+/* The lines of `path` (0 when it does not exist). */
+static int count_lines(const char *path) {
+    char line[256];
+    int n = 0;
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof line, fp) != NULL) {
+        n++;
+    }
+    fclose(fp);
+    return n;
+}
+
+/* Runs `processcreds.exe cache --command CMD` (the command found next to this program) with
+ * this process's environment, its stdout and stderr into files; its exit code, or -1. */
+static long run_cache_command(const char *exe, const char *cmd, const char *out, const char *err) {
+    char line[4 * PATH_MAX_];
+    char quoted[3 * PATH_MAX_];
+    size_t i, j = 0;
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    HANDLE o, e;
+    DWORD code = 0;
+    BOOL ok;
+    /* The command string as one argument: its quotes escaped (it ends with no backslash). */
+    for (i = 0; cmd[i] != '\0' && j + 2 < sizeof quoted; i++) {
+        if (cmd[i] == '"') {
+            quoted[j++] = '\\';
+        }
+        quoted[j++] = cmd[i];
+    }
+    quoted[j] = '\0';
+    snprintf(line, sizeof line, "\"%s\" cache --command \"%s\"", exe, quoted);
+    o = CreateFileA(out, GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_ALWAYS, 0, NULL);
+    e = CreateFileA(err, GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_ALWAYS, 0, NULL);
+    if (o == INVALID_HANDLE_VALUE || e == INVALID_HANDLE_VALUE) {
+        return -1;
+    }
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = o;
+    si.hStdError = e;
+    ok = CreateProcessA(exe, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    CloseHandle(o);
+    CloseHandle(e);
+    if (!ok) {
+        return -1;
+    }
+    if (WaitForSingleObject(pi.hProcess, 60000) != WAIT_OBJECT_0 ||
+        !GetExitCodeProcess(pi.hProcess, &code)) {
+        code = (DWORD)-1;
+    }
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return (long)code;
+}
+
+/* Whether the file `path` holds `text`. */
+static int file_has(const char *path, const char *text) {
+    char buf[4096];
+    size_t n;
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return 0;
+    }
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return strstr(buf, text) != NULL;
+}
+
+/* The shared cache: a provider of this program (pc_set_shared_cache) and `processcreds.exe
+ * cache` running the same command string in the same environment share one entry, in both
+ * directions; %ROLE% referenced by the command separates entries. */
+static void test_shared_with_the_command(void) {
+    char exe[PATH_MAX_], cache[PATH_MAX_], bat[PATH_MAX_], count[PATH_MAX_], cmd[3 * PATH_MAX_];
+    char out[PATH_MAX_], err[PATH_MAX_];
+    char *slash;
+    pc_provider *p = NULL;
+    pc_credentials *c = NULL;
+    pc_error *e = NULL;
+    DWORD n = GetModuleFileNameA(NULL, exe, sizeof exe);
+    CHECK(n > 0 && n < sizeof exe);
+    slash = strrchr(exe, '\\');
+    CHECK(slash != NULL);
+    snprintf(slash + 1, sizeof exe - (size_t)(slash + 1 - exe), "processcreds.exe");
+    /* mk/windows.mk puts the command next to this program: not finding it is a failure. */
+    CHECK(GetFileAttributesA(exe) != INVALID_FILE_ATTRIBUTES);
+
+    path_in(cache, sizeof cache, "shared cache");
+    path_in(bat, sizeof bat, "shared helper.bat");
+    path_in(count, sizeof count, "shared runs.txt");
+    path_in(out, sizeof out, "shared out.txt");
+    path_in(err, sizeof err, "shared err.txt");
+    CHECK(write_file(bat, "@echo off\r\n"
+                          "echo x>>\"%~dp0shared runs.txt\"\r\n"
+                          "echo {\"Version\":1,\"AccessKeyId\":\"AKID%ROLE%\",\"SecretAccessKey\":"
+                          "\"SHAREDSECRET\",\"Expiration\":\"2199-01-01T00:00:00Z\"}\r\n") == 0);
+    CHECK(SetEnvironmentVariableA("PROCESSCREDS_CACHE_DIR", cache));
+    snprintf(cmd, sizeof cmd, "\"%s\" --role %%ROLE%%", bat);
+
+    /* This program first: it runs the helper and writes the entry; the command is served. */
+    CHECK(SetEnvironmentVariableA("ROLE", "readonly"));
+    CHECK_STATUS(pc_provider_new(cmd, &p), PC_STATUS_OK);
+    CHECK_STATUS(pc_set_shared_cache(p, PC_SHARED_CACHE_USER), PC_STATUS_OK);
+    CHECK_STATUS(pc_retrieve(p, &c, &e), PC_STATUS_OK);
+    CHECK_STR(pc_credentials_access_key_id(c), "AKIDreadonly");
+    pc_credentials_free(c);
+    pc_free(p);
+    CHECK_INT(count_lines(count), 1);
+    CHECK_INT(run_cache_command(exe, cmd, out, err), 0);
+    CHECK(file_has(out, "\"AccessKeyId\":\"AKIDreadonly\""));
+    CHECK(!file_has(err, "SHAREDSECRET"));
+    CHECK_INT(count_lines(count), 1);
+
+    /* Another ROLE: another entry. The command first this time; this program is served. */
+    CHECK(SetEnvironmentVariableA("ROLE", "admin"));
+    CHECK_INT(run_cache_command(exe, cmd, out, err), 0);
+    CHECK(file_has(out, "\"AccessKeyId\":\"AKIDadmin\""));
+    CHECK_INT(count_lines(count), 2);
+    CHECK_STATUS(pc_provider_new(cmd, &p), PC_STATUS_OK);
+    CHECK_STATUS(pc_set_shared_cache(p, PC_SHARED_CACHE_USER), PC_STATUS_OK);
+    CHECK_STATUS(pc_retrieve(p, &c, &e), PC_STATUS_OK);
+    CHECK_STR(pc_credentials_access_key_id(c), "AKIDadmin");
+    pc_credentials_free(c);
+    pc_free(p);
+    CHECK_INT(count_lines(count), 2);
+    CHECK(SetEnvironmentVariableA("ROLE", NULL));
+    CHECK(SetEnvironmentVariableA("PROCESSCREDS_CACHE_DIR", NULL));
+}
+
 /* The shared config's home is %USERPROFILE% (aws-sdk-go v1's shareddefaults on Windows). */
 static void test_profile_under_userprofile(void) {
     char aws[PATH_MAX_], creds_file[PATH_MAX_], want[2 * PATH_MAX_];
@@ -382,6 +520,7 @@ static const struct check_case cases[] = {
     {"timeout_and_stderr", test_timeout_and_stderr},
     {"cache_and_expiry", test_cache_and_expiry},
     {"single_flight", test_single_flight},
+    {"shared_with_the_command", test_shared_with_the_command},
     {"profile_under_userprofile", test_profile_under_userprofile},
     {"null_and_bad_arguments", test_null_and_bad_arguments},
 };

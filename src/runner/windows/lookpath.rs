@@ -34,6 +34,30 @@ pub(in crate::runner) fn resolve(name: &str) -> Result<String, String> {
     }
 }
 
+/// The file `cmd.exe` runs for `name`, the first word of a command string (quotes removed):
+/// a path as it is (or with the extensions of `%PATHEXT%`); a bare name in the current directory
+/// first, unless `NoDefaultCurrentDirectoryInExePath` is set, then in each directory of
+/// `%PATH%`. Unlike `os/exec`, cmd.exe runs a program it finds in the current directory.
+pub(in crate::runner) fn resolve_in_cmd(name: &str) -> Option<String> {
+    let exts = path_ext();
+    if !valid(name) {
+        return None;
+    }
+    if name.contains([':', '\\', '/']) {
+        return find_executable(name, &exts).ok();
+    }
+    if std::env::var_os("NoDefaultCurrentDirectoryInExePath").is_none() {
+        if let Ok(f) = find_executable(&winpath::join(".", name), &exts) {
+            return Some(f);
+        }
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    winpath::split_list(&path)
+        .iter()
+        .filter(|d| !d.is_empty())
+        .find_map(|d| find_executable(&winpath::join(d, name), &exts).ok())
+}
+
 fn error(name: &str, what: &str) -> String {
     format!("exec: {}: {what}", go_quote(name))
 }

@@ -42,21 +42,50 @@
 //!
 //! A command string the scanner cannot follow (a command substitution, an arithmetic expansion,
 //! a here-document, an unterminated quote: see `sh.rs`) keys on more: `PATH`'s value and the
-//! working directory, besides the references it finds. Reading a command string is the
-//! platform's part: POSIX `sh` here (`sh.rs`); on Windows (`cmd.exe`, whose shared cache is not
-//! implemented yet) the string is keyed with `PATH` and the working directory.
+//! working directory, besides the references it finds.
+//!
+//! # Windows
+//!
+//! How a command string is read and how programs are found is the platform's part
+//! ([`Dialect`]); on Windows the rule above reads:
+//!
+//! - A command string is `cmd.exe`'s (`cmd.rs`): its references are `%NAME%` (also
+//!   `%NAME:~…%`), `!NAME!` and PowerShell's `$env:NAME`, found inside quotes too; its first word
+//!   (quotes and carets removed, a leading `@` dropped) is found as `cmd.exe` finds it: the
+//!   current directory first (unless `NoDefaultCurrentDirectoryInExePath` is set), then `PATH`,
+//!   with the extensions of `PATHEXT`; then the canonical path. An internal command that runs or
+//!   changes what runs (`call`, `start`, `cd`, `set`, `if`, `for` …) or a first word holding a
+//!   reference keys `PATH`'s value; other internal commands (`echo`, `type` …) run nothing but
+//!   `cmd.exe`. A line break, a trailing `^` or an unterminated quote is a string the scanner
+//!   cannot follow.
+//! - An argv's program is found by the runner's lookup (Go's `os/exec` on Windows:
+//!   `lookpath.rs`), then the canonical path.
+//! - Relative paths are words with a `\` or `/` that are not absolute (`C:\…`, `\\host\…`),
+//!   not a switch (`/c`, `/profile:x`) and do not start with a reference (`%USERPROFILE%\…`,
+//!   whose value is keyed); `%CD%` is the working directory.
+//! - Launchers also include `cmd` (its `/c STRING` read as a command string), `powershell` and
+//!   `pwsh` (their `$env:` references), `start`, `runas` and `wsl`; program names are compared
+//!   without case and extension.
+//! - Variable names are case-insensitive, as Windows' are: referenced and named variables and
+//!   `AWS_*` names are keyed upper-cased. `USERPROFILE` (the home of the shared config files on
+//!   Windows) is keyed beside `HOME`.
 //!
 //! The key is a file name: 64 lowercase hex digits, which reveal nothing of the inputs.
 
-#[cfg(unix)]
+mod cmd;
+mod facts;
 mod sh;
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::sha256::{hex, Sha256};
 use crate::runner::Program;
+pub use facts::simple_command_words;
+use facts::Facts;
+#[cfg(test)]
+use facts::{relative_path, windows_program_name, windows_relative_path};
 
 const FORMAT: &[u8] = b"processcreds shared cache key v2";
 
@@ -99,6 +128,39 @@ pub(crate) trait Env {
     fn cwd(&self) -> Option<PathBuf>;
     /// The canonical file a run would start for the program name (or path) `name`.
     fn program(&self, name: &str) -> Option<PathBuf>;
+    /// The canonical file the shell starts for the first word `name` of a command string (on
+    /// Windows `cmd.exe`'s own lookup, which looks in the current directory first); elsewhere the
+    /// runner's.
+    fn shell_program(&self, name: &str) -> Option<PathBuf> {
+        self.program(name)
+    }
+}
+
+/// How the platform reads a command string and finds programs: the parts of the rule that
+/// differ (see the module's documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// `sh -c`, `/`-separated paths, case-sensitive variable names.
+    Posix,
+    /// `cmd.exe /d /s /c`, `\\` or `/`, case-insensitive variable names, `PATHEXT`.
+    Windows,
+}
+
+impl Dialect {
+    /// This platform's.
+    pub(crate) const HOST: Dialect = if cfg!(windows) {
+        Dialect::Windows
+    } else {
+        Dialect::Posix
+    };
+
+    /// A variable's name as the key holds it (Windows: upper-cased).
+    fn name(self, name: &str) -> String {
+        match self {
+            Dialect::Posix => name.to_owned(),
+            Dialect::Windows => name.to_uppercase(),
+        }
+    }
 }
 
 /// The process's environment, working directory and the runner's lookup, with some variables
@@ -137,12 +199,21 @@ impl Env for ProcessEnv<'_> {
 
     fn cwd(&self) -> Option<PathBuf> {
         // getcwd(3) gives the canonical path (no symbolic link), on every supported system.
-        std::env::current_dir().ok()
+        #[cfg(unix)]
+        return std::env::current_dir().ok();
+        // Windows keeps the directory as it was set (any case, `/`, a junction): made canonical.
+        #[cfg(not(unix))]
+        return std::fs::canonicalize(std::env::current_dir().ok()?).ok();
     }
 
     fn program(&self, name: &str) -> Option<PathBuf> {
         let found = crate::runner::resolve_program(name).ok()?;
         std::fs::canonicalize(found).ok()
+    }
+
+    #[cfg(windows)]
+    fn shell_program(&self, name: &str) -> Option<PathBuf> {
+        std::fs::canonicalize(crate::runner::resolve_shell_word(name)?).ok()
     }
 }
 
@@ -176,10 +247,17 @@ fn aws_environment() -> Vec<(OsString, OsString)> {
     out
 }
 
+/// The process's `AWS_*` variables (Windows: any case, since names are case-insensitive there;
+/// `aws_profile` is `AWS_PROFILE` to every program), names upper-cased.
 #[cfg(not(unix))]
 fn aws_environment() -> Vec<(OsString, OsString)> {
     std::env::vars_os()
-        .filter(|(k, _)| k.as_encoded_bytes().starts_with(b"AWS_"))
+        .filter(|(k, _)| {
+            k.as_encoded_bytes()
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"AWS_"))
+        })
+        .map(|(k, v)| (OsString::from(k.to_string_lossy().to_uppercase()), v))
         .collect()
 }
 
@@ -225,7 +303,12 @@ impl Key {
     }
 
     pub(crate) fn with_env(input: &KeyInput<'_>, env: &dyn Env) -> Key {
-        let facts = Facts::of(input.program, env);
+        Key::with_env_as(input, env, Dialect::HOST)
+    }
+
+    /// The key under the rule of `dialect`.
+    pub(crate) fn with_env_as(input: &KeyInput<'_>, env: &dyn Env, dialect: Dialect) -> Key {
+        let facts = Facts::of(input.program, env, dialect);
         let mut h = Sha256::default();
         field(&mut h, b'F', FORMAT);
         match input.program {
@@ -258,6 +341,9 @@ impl Key {
             var_field(&mut h, b'v', env.var(name));
         }
         var_field(&mut h, b'H', env.var("HOME"));
+        if dialect == Dialect::Windows {
+            var_field(&mut h, b'U', env.var("USERPROFILE"));
+        }
         let aws = env.aws_vars();
         h.update(b"E");
         h.update(&(aws.len() as u64).to_le_bytes());
@@ -274,12 +360,12 @@ impl Key {
             Some(t) => field(&mut h, b'K', t.as_bytes()),
             None => h.update(b"k"),
         }
-        let mut names: Vec<&str> = input.env.iter().map(String::as_str).collect();
+        let mut names: Vec<String> = input.env.iter().map(|n| dialect.name(n)).collect();
         names.sort_unstable();
         names.dedup();
         h.update(b"N");
         h.update(&(names.len() as u64).to_le_bytes());
-        for name in names {
+        for name in &names {
             field(&mut h, b'n', name.as_bytes());
             var_field(&mut h, b'v', env.var(name));
         }
@@ -287,7 +373,6 @@ impl Key {
     }
 
     /// The key named by 64 lowercase hex digits (a file name of the cache directory).
-    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn from_hex(s: &str) -> Option<Key> {
         (s.len() == 64
             && s.bytes()
@@ -315,234 +400,8 @@ fn var_field(h: &mut Sha256, tag: u8, value: Option<OsString>) {
     }
 }
 
-/// Programs that find another program on `PATH` (or run a command string) themselves.
-const LAUNCHERS: [&str; 16] = [
-    "env", "sudo", "doas", "nice", "nohup", "timeout", "stdbuf", "xargs", "time", "ionice",
-    "setsid", "chrt", "taskset", "flock", "runuser", "busybox",
-];
-
-/// Shells: launchers that read `-c STRING` as a command string.
-const SHELLS: [&str; 9] = [
-    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh",
-];
-
-/// Shell builtins that run something else, or change where or what runs, when they come first.
-#[cfg(unix)]
-const RUNNING_BUILTINS: [&str; 16] = [
-    "exec", "command", "eval", ".", "source", "builtin", "cd", "pushd", "export", "readonly",
-    "unset", "set", "trap", "alias", "typeset", "declare",
-];
-
-/// How deep `sh -c` inside `sh -c` is followed.
-const MAX_NESTING: usize = 4;
-
-/// What the environment contributes to a program's key, found by the rule above.
-#[derive(Default)]
-struct Facts {
-    /// The canonical files of the programs, in order (the first word's, then nested ones).
-    files: Vec<PathBuf>,
-    /// Key `PATH`'s value.
-    path_value: bool,
-    /// Key the working directory.
-    cwd: bool,
-    /// Variables referenced by a command string.
-    vars: Vec<String>,
-}
-
-impl Facts {
-    fn of(program: &Program, env: &dyn Env) -> Facts {
-        let mut f = Facts::default();
-        match program {
-            Program::Argv(argv) => f.argv(argv, env),
-            Program::Shell(cmd) => f.command_string(cmd, env, 0),
-        }
-        if f.vars.iter().any(|v| v == "PWD") {
-            f.cwd = true;
-        }
-        f
-    }
-
-    fn argv(&mut self, argv: &[String], env: &dyn Env) {
-        let Some(first) = argv.first() else { return };
-        self.program(first, env);
-        if argv.iter().any(|a| relative_path(a, true, false)) {
-            self.cwd = true;
-        }
-        self.launcher(first, argv[1..].iter().map(String::as_str), env, 0);
-    }
-
-    /// The file `name` resolves to, or `PATH`'s value when there is none.
-    fn program(&mut self, name: &str, env: &dyn Env) {
-        match env.program(name) {
-            Some(file) => self.files.push(file),
-            None => self.path_value = true,
-        }
-    }
-
-    /// When `program` is a launcher, `PATH`'s value; for a shell, its `-c STRING` read as a
-    /// command string.
-    fn launcher<'s>(
-        &mut self,
-        program: &str,
-        mut args: impl Iterator<Item = &'s str>,
-        env: &dyn Env,
-        depth: usize,
-    ) {
-        let base = basename(program);
-        if LAUNCHERS.contains(&base) {
-            self.path_value = true;
-        }
-        if !SHELLS.contains(&base) {
-            return;
-        }
-        self.path_value = true;
-        // Options up to one holding `c` (`-c`, `-ec`, `-lc`); the next argument is the string.
-        for a in args.by_ref() {
-            let is_flags = a.len() > 1
-                && a.starts_with(['-', '+'])
-                && a[1..].bytes().all(|b| b.is_ascii_alphabetic());
-            if !is_flags {
-                return;
-            }
-            if a[1..].contains('c') {
-                break;
-            }
-        }
-        if let Some(string) = args.next() {
-            if depth < MAX_NESTING {
-                self.command_string(string, env, depth + 1);
-            } else {
-                self.cwd = true;
-            }
-        }
-    }
-
-    #[cfg(unix)]
-    fn command_string(&mut self, cmd: &str, env: &dyn Env, depth: usize) {
-        use sh::Token;
-        let scan = sh::scan(cmd);
-        self.vars.extend(scan.vars.iter().cloned());
-        if scan.unsure {
-            self.path_value = true;
-            self.cwd = true;
-        }
-        let mut words = scan.tokens.iter().filter_map(|t| match t {
-            Token::Word(w) => Some(w),
-            Token::Op(_) => None,
-        });
-        if words.any(|w| relative_path(&w.text, w.literal, w.tilde || w.home)) {
-            self.cwd = true;
-        }
-        let first = match scan.tokens.first() {
-            Some(Token::Word(w))
-                if w.is_command_word() && !RUNNING_BUILTINS.contains(&w.text.as_str()) =>
-            {
-                w
-            }
-            // Empty, or shell syntax before the first command word.
-            _ => {
-                self.path_value = true;
-                return;
-            }
-        };
-        let name = if !first.literal {
-            None
-        } else if first.tilde {
-            tilde_path(&first.text, env)
-        } else {
-            Some(first.text.clone())
-        };
-        let Some(name) = name else {
-            // An expansion, a pattern, or a `~` that HOME does not give: found at run time.
-            self.path_value = true;
-            return;
-        };
-        self.program(&name, env);
-        // The first command's own words, for a launcher's arguments.
-        let args = scan.tokens[1..]
-            .iter()
-            .map_while(|t| match t {
-                Token::Word(w) => Some(w.text.as_str()),
-                Token::Op(_) => None,
-            })
-            .collect::<Vec<_>>();
-        self.launcher(&name, args.into_iter(), env, depth);
-    }
-
-    /// On Windows the command string is read by `cmd.exe`, whose rules (`%VAR%` references, its
-    /// own lookup) are not implemented yet: the string is keyed with `PATH` and the working
-    /// directory.
-    #[cfg(not(unix))]
-    fn command_string(&mut self, _cmd: &str, _env: &dyn Env, _depth: usize) {
-        self.path_value = true;
-        self.cwd = true;
-    }
-}
-
-/// The words of a command string that is one simple command of literal words (quotes removed),
-/// as `sh -c` would pass them to the program; `None` when it has operators, redirections,
-/// assignments, expansions or patterns, or the scanner cannot follow it. (`processcreds clear`
-/// reads a profile's `credential_process` with it.) POSIX `sh` only: `None` elsewhere.
-pub fn simple_command_words(cmd: &str) -> Option<Vec<String>> {
-    #[cfg(unix)]
-    {
-        let scan = sh::scan(cmd);
-        if scan.unsure {
-            return None;
-        }
-        scan.tokens
-            .into_iter()
-            .map(|t| match t {
-                sh::Token::Word(w) if w.literal && !w.assignment && !w.io_number => Some(w.text),
-                _ => None,
-            })
-            .collect()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = cmd;
-        None
-    }
-}
-
-/// `~` or `~/rest` with `HOME` (absolute) in place of the `~`; `None` for `~user` or no usable
-/// `HOME`.
-#[cfg(unix)]
-fn tilde_path(word: &str, env: &dyn Env) -> Option<String> {
-    let rest = word.strip_prefix('~')?;
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return None;
-    }
-    let home = env.var("HOME")?.into_string().ok()?;
-    Path::new(&home)
-        .is_absolute()
-        .then(|| format!("{}{rest}", home.trim_end_matches('/')))
-}
-
-/// The last component of a program name or path.
-fn basename(p: &str) -> &str {
-    Path::new(p)
-        .file_name()
-        .and_then(OsStr::to_str)
-        .unwrap_or(p)
-}
-
-/// Whether a word (quotes removed) holds a relative path with a `/`: `./bin/creds`, `../x`,
-/// `bin/creds`, `--config=conf/x.json`. Not a URL (`://`), not an absolute path (also after an
-/// `=`), not a word starting with `~` or with `$HOME` (`home`, which `HOME` in the key covers).
-/// `literal`: the text has no expansion (a `$HOME` in it is text).
-fn relative_path(text: &str, literal: bool, home: bool) -> bool {
-    if home || !text.contains('/') || text.contains("://") {
-        return false;
-    }
-    let absolute = |s: &str| {
-        s.starts_with('/') || (!literal && (s.starts_with("$HOME/") || s.starts_with("${HOME}/")))
-    };
-    if absolute(text) {
-        return false;
-    }
-    !matches!(text.split_once('='), Some((_, v)) if absolute(v))
-}
-
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod windows_tests;

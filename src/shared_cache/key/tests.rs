@@ -1,8 +1,10 @@
 //! The key rule, input by input: what must change the key and what must not. The environment is
 //! a test's own (variables, working directory, a file table for the lookup); the lookup of real
-//! files and processes is tested in tests/shared_cache.rs and cli/tests/cli.rs.
+//! files and processes is tested in tests/shared_cache.rs and cli/tests/cli.rs. The rule here is
+//! the POSIX one, on every platform (Windows': windows_tests.rs).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::*;
 
@@ -96,11 +98,11 @@ fn argv(v: &[&str]) -> Program {
 }
 
 fn key(p: &Program, w: &World) -> String {
-    Key::with_env(&KeyInput::new(p), w).0
+    key_in(&KeyInput::new(p), w)
 }
 
 fn key_in(input: &KeyInput<'_>, w: &World) -> String {
-    Key::with_env(input, w).0
+    Key::with_env_as(input, w, Dialect::Posix).0
 }
 
 /// Asserts that the key of `p` is the same in `a` and `b`.
