@@ -14,6 +14,8 @@
 //! `run(program, opts, Option<&Cancel>)` and a `Waker` (`new() -> Option<Waker>`, `wake(&self)`,
 //! callable from any thread) that wakes a run waiting for its helper.
 
+#![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 

@@ -18,8 +18,9 @@
 //! here and nowhere else. Each provides the same items:
 //!
 //! - `spawn(&Plan) -> Result<pid_t, errno>`: starts the helper with every descriptor above 2
-//!   closed (built on [`spawn::posix_spawn`]);
-//! - `cloexec_pipe() -> Result<(Fd, Fd), errno>`: a pipe whose ends are close-on-exec;
+//!   closed (built on [`plan::posix_spawn`]);
+//! - `cloexec_pipe() -> Result<(OwnedFd, OwnedFd), errno>`: a pipe whose ends are close-on-exec
+//!   and above 2;
 //! - `Waker`: a descriptor that `poll` sees readable once woken (cancellation, the reaper);
 //! - `pidfd_open`, `pidfd_send_signal`: a descriptor readable at the helper's exit, where the
 //!   system has one (`None` otherwise: the exit is polled for);
@@ -38,8 +39,10 @@ mod cancel_state;
 mod child;
 mod fd;
 mod output;
+mod plan;
 mod read_loop;
 mod reaper;
+mod signal;
 mod spawn;
 mod status;
 mod tree;

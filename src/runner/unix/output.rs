@@ -5,7 +5,9 @@ use std::time::Instant;
 use zeroize::Zeroizing;
 
 use super::super::{StderrTail, CHUNK};
-use super::fd::{last_errno, Fd};
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use super::fd::last_errno;
 
 /// Stdout bounded by `MaxBufSize` (D3), growing in wiped steps so no copy of a secret is left
 /// behind in freed memory.
@@ -41,14 +43,18 @@ impl StdoutBuf {
     }
 
     /// Reads once from `fd`. `Ok(false)` at end of file.
-    pub(super) fn read_from(&mut self, fd: &Fd, scratch: &mut Scratch) -> Result<bool, i32> {
+    pub(super) fn read_from(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<bool, i32> {
         let room = self.room();
         if room > 0 {
             let len = self.buf.len();
             // SAFETY: reading into the vector's spare capacity, at most `room` bytes.
             let n = unsafe {
                 libc::read(
-                    fd.raw(),
+                    fd.as_raw_fd(),
                     self.buf.as_mut_ptr().add(len) as *mut libc::c_void,
                     room,
                 )
@@ -78,12 +84,18 @@ pub(super) struct Scratch(Option<Zeroizing<Vec<u8>>>);
 
 impl Scratch {
     /// Reads once from `fd`: the bytes read (empty at end of file), or the errno.
-    fn read(&mut self, fd: &Fd) -> Result<&[u8], i32> {
+    fn read(&mut self, fd: BorrowedFd<'_>) -> Result<&[u8], i32> {
         let buf = self
             .0
             .get_or_insert_with(|| Zeroizing::new(vec![0u8; CHUNK]));
         // SAFETY: reading into a buffer of its own length.
-        let n = unsafe { libc::read(fd.raw(), buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        let n = unsafe {
+            libc::read(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+            )
+        };
         if n < 0 {
             return Err(last_errno());
         }
@@ -97,7 +109,11 @@ pub(super) enum StderrRead {
     Closed,
 }
 
-pub(super) fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch) -> StderrRead {
+pub(super) fn read_stderr(
+    fd: BorrowedFd<'_>,
+    tail: &mut StderrTail,
+    scratch: &mut Scratch,
+) -> StderrRead {
     match scratch.read(fd) {
         Ok([]) => StderrRead::Closed,
         Ok(data) => {
@@ -112,7 +128,7 @@ pub(super) fn read_stderr(fd: &Fd, tail: &mut StderrTail, scratch: &mut Scratch)
 /// Reads what the helper's stderr holds now, without waiting, and at most 1 MiB of it (a
 /// descendant may keep writing forever).
 pub(super) fn drain_stderr(
-    fd: Option<&Fd>,
+    fd: Option<BorrowedFd<'_>>,
     open: bool,
     tail: &mut StderrTail,
     scratch: &mut Scratch,

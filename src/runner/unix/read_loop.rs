@@ -11,7 +11,9 @@ use std::ffi::CString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::fd::{last_errno, set_nonblocking, Fd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use super::fd::{last_errno, set_nonblocking};
 use super::output::{drain_stderr, millis_until, read_stderr, Scratch, StderrRead, StdoutBuf};
 use super::spawn::{spawn, Spawned};
 use super::status::{describe_status, errno_text};
@@ -49,7 +51,7 @@ pub(super) fn spawn_and_read(
     // Stdout is read only when poll says it is readable, so it may stay blocking; stderr is
     // also drained without poll.
     if let Some(e) = &stderr {
-        set_nonblocking(e);
+        set_nonblocking(e.as_fd());
     }
     let waker = cancel.and_then(Cancel::waker);
 
@@ -102,7 +104,12 @@ pub(super) fn spawn_and_read(
                 Err(e) => Some(format!("waitid: {}", errno_text(e))),
             };
             if let Some(cause) = failure {
-                drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
+                drain_stderr(
+                    stderr.as_ref().map(AsFd::as_fd),
+                    stderr_open,
+                    &mut tail,
+                    &mut scratch,
+                );
                 return Err(with_stderr(Error::execution(cause), &tail));
             }
             if !stdout_open {
@@ -123,14 +130,19 @@ pub(super) fn spawn_and_read(
             if exit.is_some() {
                 // D2: descendants holding stdout are not waited for; what the helper wrote is
                 // in the pipe already and is read (the run may have been descheduled meanwhile).
-                read_ready(&stdout, &mut out, &mut scratch);
+                read_ready(stdout.as_fd(), &mut out, &mut scratch);
                 if out.exceeded {
                     return Err(with_stderr(exceeds(opts), &tail));
                 }
                 break;
             }
             child.kill();
-            drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
+            drain_stderr(
+                stderr.as_ref().map(AsFd::as_fd),
+                stderr_open,
+                &mut tail,
+                &mut scratch,
+            );
             return Err(with_stderr(Error::timeout(), &tail));
         }
 
@@ -140,15 +152,15 @@ pub(super) fn spawn_and_read(
             revents: 0,
         }; 4];
         if stdout_open {
-            fds[STDOUT].fd = stdout.raw();
+            fds[STDOUT].fd = stdout.as_raw_fd();
         }
         if stderr_open {
-            fds[STDERR].fd = stderr.as_ref().map_or(-1, Fd::raw);
+            fds[STDERR].fd = stderr.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         }
         let mut wait_ms = millis_until(limit);
         if exit.is_none() {
             match (&child.pidfd, poll_exit) {
-                (Some(p), false) => fds[PIDFD].fd = p.raw(),
+                (Some(p), false) => fds[PIDFD].fd = p.as_raw_fd(),
                 (_, true) => {
                     wait_ms = wait_ms.min(if stdout_open {
                         POLL_EXIT
@@ -160,7 +172,7 @@ pub(super) fn spawn_and_read(
             }
         }
         match waker {
-            Some(w) => fds[CANCEL].fd = w.raw(),
+            Some(w) => fds[CANCEL].fd = w.fd().as_raw_fd(),
             None if cancel.is_some() => wait_ms = wait_ms.min(POLL_EXIT),
             None => {}
         }
@@ -176,23 +188,35 @@ pub(super) fn spawn_and_read(
         let ready = |i: usize| fds[i].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
         pidfd_ready = ready(PIDFD);
         if stdout_open && ready(STDOUT) {
-            stdout_open = read_once(&stdout, &mut out, &mut scratch);
+            stdout_open = read_once(stdout.as_fd(), &mut out, &mut scratch);
             if out.exceeded {
                 // D3: fail at once; kill the helper unless it has already exited.
                 child.kill();
-                drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
+                drain_stderr(
+                    stderr.as_ref().map(AsFd::as_fd),
+                    stderr_open,
+                    &mut tail,
+                    &mut scratch,
+                );
                 return Err(with_stderr(exceeds(opts), &tail));
             }
         }
         if stderr_open && ready(STDERR) {
             if let Some(fd) = &stderr {
-                stderr_open =
-                    !matches!(read_stderr(fd, &mut tail, &mut scratch), StderrRead::Closed);
+                stderr_open = !matches!(
+                    read_stderr(fd.as_fd(), &mut tail, &mut scratch),
+                    StderrRead::Closed
+                );
             }
         }
     }
     drop(child);
-    drain_stderr(stderr.as_ref(), stderr_open, &mut tail, &mut scratch);
+    drain_stderr(
+        stderr.as_ref().map(AsFd::as_fd),
+        stderr_open,
+        &mut tail,
+        &mut scratch,
+    );
     Ok(RunOutput {
         stdout: std::mem::take(&mut out.buf),
         stderr: tail.report(),
@@ -208,7 +232,7 @@ fn exceeds(opts: &RunOptions) -> Error {
 }
 
 /// Reads stdout once (poll said it is readable); whether it is still open.
-fn read_once(stdout: &Fd, out: &mut StdoutBuf, scratch: &mut Scratch) -> bool {
+fn read_once(stdout: BorrowedFd<'_>, out: &mut StdoutBuf, scratch: &mut Scratch) -> bool {
     match out.read_from(stdout, scratch) {
         Ok(true) => true,
         Ok(false) => false,
@@ -219,10 +243,10 @@ fn read_once(stdout: &Fd, out: &mut StdoutBuf, scratch: &mut Scratch) -> bool {
 
 /// Reads what stdout holds now, without waiting (at most 64 reads: a descendant may keep
 /// writing), until it is empty or closed.
-fn read_ready(stdout: &Fd, out: &mut StdoutBuf, scratch: &mut Scratch) {
+fn read_ready(stdout: BorrowedFd<'_>, out: &mut StdoutBuf, scratch: &mut Scratch) {
     for _ in 0..64 {
         let mut p = libc::pollfd {
-            fd: stdout.raw(),
+            fd: stdout.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };

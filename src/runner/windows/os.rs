@@ -421,7 +421,7 @@ pub(super) fn spawn(application: &[u16], command_line: &str, stdio: Stdio) -> Re
         return Err(last_error());
     }
 
-    // SAFETY: zeroed STARTUPINFOEXW / PROCESS_INFORMATION are valid initial values.
+    // SAFETY: a zeroed STARTUPINFOEXW is a valid initial value.
     let mut si: STARTUPINFOEXW = unsafe { std::mem::zeroed() };
     si.StartupInfo.cb = std::mem::size_of::<STARTUPINFOEXW>() as u32;
     si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
@@ -429,6 +429,7 @@ pub(super) fn spawn(application: &[u16], command_line: &str, stdio: Stdio) -> Re
     si.StartupInfo.hStdOutput = stdio.output.raw();
     si.StartupInfo.hStdError = std_handles[2].unwrap_or(std::ptr::null_mut());
     si.lpAttributeList = list.0;
+    // SAFETY: a zeroed PROCESS_INFORMATION is a valid initial value (filled by the call).
     let mut pi: PROCESS_INFORMATION = unsafe { std::mem::zeroed() };
     // Wine sometimes fails a start with ERROR_INTERNAL_ERROR when the new process dies in its
     // own initialisation, before any of the helper's code ran (seen about once in a few
