@@ -30,18 +30,17 @@
 
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{go_quote, Cancel, Program, RunOptions, RunOutput};
+use super::{go_quote, Program};
 use crate::error::Error;
 
 mod cancel_state;
 mod child;
 mod fd;
-mod output;
 mod plan;
-mod read_loop;
 mod reaper;
+mod run;
 mod signal;
 mod spawn;
 mod status;
@@ -60,15 +59,11 @@ compile_error!("the POSIX runner has a system part for Linux and macOS only (src
 
 pub(crate) use cancel_state::NoCancel;
 pub(crate) use os::Waker;
-use read_loop::spawn_and_read;
+pub(crate) use run::{wait, Run};
 pub(crate) use status::errno_text;
 
-/// Runs `program` (already checked non-blank, with a non-zero timeout).
-pub(super) fn run(
-    program: &Program,
-    opts: &RunOptions,
-    cancel: Option<&Cancel>,
-) -> Result<RunOutput, Error> {
+/// What `program` runs: the path found, and it and the arguments as C strings.
+fn command(program: &Program) -> Result<(PathBuf, CString, Vec<CString>), Error> {
     let (name, args): (&str, Vec<&str>) = match program {
         Program::Shell(cmd) => ("sh", vec!["sh", "-c", cmd]),
         Program::Argv(argv) => (&argv[0], argv.iter().map(String::as_str).collect()),
@@ -79,7 +74,7 @@ pub(super) fn run(
         .iter()
         .map(|a| cstring(a.as_bytes(), &path))
         .collect::<Result<Vec<_>, _>>()?;
-    spawn_and_read(&path, &c_path, &c_args, opts, cancel)
+    Ok((path, c_path, c_args))
 }
 
 fn cstring(bytes: &[u8], path: &Path) -> Result<CString, Error> {
@@ -95,7 +90,7 @@ fn cstring(bytes: &[u8], path: &Path) -> Result<CString, Error> {
 
 /// `os/exec.Command`'s lookup: a name with a `/` is used as is; otherwise `exec.LookPath` on the
 /// current `PATH` (empty entries mean `.`, a result relative to the working directory is refused).
-fn resolve(name: &str) -> Result<std::path::PathBuf, String> {
+fn resolve(name: &str) -> Result<PathBuf, String> {
     if name == "/" {
         // Go runs LookPath for names equal to their base name, and "/" is one.
         return Err(format!(
