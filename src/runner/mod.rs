@@ -25,9 +25,11 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+pub(crate) use quote::go_quote;
 
 mod capture;
 mod drive;
+mod quote;
 mod rules;
 #[cfg(unix)]
 mod unix;
@@ -223,25 +225,4 @@ fn check(program: &Program, opts: &RunOptions) -> Result<(), Error> {
         return Err(Error::timeout());
     }
     Ok(())
-}
-
-/// Go's `strconv.Quote` for the names we print.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
