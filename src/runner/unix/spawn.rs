@@ -10,6 +10,7 @@
 use std::ffi::{c_char, CStr};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::child::Child;
 use super::fd::take;
@@ -24,20 +25,43 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     os::cloexec_pipe().map_err(|e| Error::execution(format!("pipe: {}", errno_text(e))))
 }
 
+/// A session known to have no controlling terminal, or 0. A session gets a controlling terminal
+/// only when its leader opens one (or takes one with `TIOCSCTTY`); a leader acquires it before it
+/// starts the members of its session, so a member that found none need not look again (about 7
+/// µs an `open` on some systems) until it moves to another session (`setsid`). A leader looks
+/// every time: it may acquire one later.
+static NO_TERMINAL: AtomicI32 = AtomicI32::new(0);
+
 /// Whether the caller is the foreground process group of its controlling terminal.
 fn caller_is_foreground() -> bool {
+    // SAFETY: getsid(0) has no preconditions.
+    let sid = unsafe { libc::getsid(0) };
+    if sid > 0 && NO_TERMINAL.load(Ordering::Relaxed) == sid {
+        return false;
+    }
     // SAFETY: opening a path with flags; `take` owns the new descriptor (closed when dropped).
-    let Ok(tty) = (unsafe {
+    let tty = unsafe {
         take(libc::open(
             c"/dev/tty".as_ptr(),
             libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NONBLOCK,
         ))
-    }) else {
-        return false;
     };
-    // SAFETY: tcgetpgrp on an open descriptor; getpgrp has no preconditions.
-    let (fg, own) = unsafe { (libc::tcgetpgrp(tty.as_raw_fd()), libc::getpgrp()) };
-    fg > 0 && fg == own
+    match tty {
+        Ok(tty) => {
+            // SAFETY: tcgetpgrp on an open descriptor; getpgrp has no preconditions.
+            let (fg, own) = unsafe { (libc::tcgetpgrp(tty.as_raw_fd()), libc::getpgrp()) };
+            fg > 0 && fg == own
+        }
+        Err(libc::ENXIO) => {
+            // No controlling terminal: remembered unless this process leads its session.
+            // SAFETY: getpid has no preconditions.
+            if sid > 0 && sid != unsafe { libc::getpid() } {
+                NO_TERMINAL.store(sid, Ordering::Relaxed);
+            }
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 pub(super) struct Spawned {
