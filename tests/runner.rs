@@ -379,13 +379,11 @@ fn signals_are_named_as_go_names_them() {
         ("HUP", "hangup"),
         ("ABRT", "aborted"),
     ] {
-        // The helper resets the signal's disposition first: the test may be started with it
-        // ignored (nohup, a background job, `trap ''`), which the helper inherits as under Go,
-        // and a shell cannot undo an ignore it inherited.
-        let p = provider(
-            format!("ulimit -c 0; exec env --default-signal={sig} sh -c 'kill -{sig} $$'"),
-            5000,
-        );
+        // The helper resets the signals' dispositions first: the test may be started with the
+        // signal ignored (nohup, a background job, `trap ''`), which the helper inherits as under
+        // Go, and a shell cannot undo an ignore it inherited.
+        let cmd = format!("ulimit -c 0; exec env --default-signal sh -c 'kill -{sig} $$'");
+        let p = provider(cmd, 5000);
         assert_eq!(
             p.retrieve().unwrap_err().to_string(),
             format!("ProcessProviderExecutionError: error in credential_process\ncaused by: signal: {name}")
