@@ -1,7 +1,8 @@
 //! The POSIX runner: `sh -c <command>` (`sh` looked up on `PATH` as `os/exec` does) or a program
 //! with its arguments, spawned with `posix_spawn`, stdout read with `poll` under one deadline,
-//! the helper's exit seen through its pidfd where the kernel has pidfds (elsewhere looked for
-//! with `waitpid` every few milliseconds).
+//! the helper's exit looked for with `waitpid` when stdout closes, and through its pidfd when it
+//! runs longer, where the kernel has pidfds (elsewhere every few milliseconds). [`run`] is the
+//! driver of the run's rules (`super::rules`) on these systems.
 //!
 //! Process groups (D1): when the caller is the foreground process group of its controlling
 //! terminal, the helper stays in the caller's group so that it may read the terminal (an MFA
