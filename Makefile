@@ -73,9 +73,12 @@ test-rust:
 	$(CARGO) test --quiet
 
 # The profile vectors checked against the real aws-sdk-go v1 session (the processcreds vectors are
-# checked against aws-sdk-go v1 by the Go binding's differential suite, in test-go).
+# checked against aws-sdk-go v1 by the Go binding's differential suite, in test-go); the quoting
+# table and vectors of src/runner/quote checked against Go's strconv (PC_UPDATE_GOREF=1 rewrites
+# them).
 test-goref:
 	cd tests/goref_session && go test -count=1 ./...
+	cd tests/goref_quote && go test -count=1 ./...
 
 TEST_SUITES = lint test-rust test-goref test-demo $(TEST_TARGETS)
 

@@ -120,9 +120,6 @@ mod ini;
 pub mod output;
 mod provider;
 #[doc(hidden)]
-// The runner (its run loop and system calls) is being reworked separately; its unsafe code is
-// brought under these two lints with that work.
-#[allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 pub mod runner;
 pub mod shared_cache;
 pub mod time;

@@ -225,7 +225,11 @@ isolated_case!(
     {
         // The copy (a session leader without a terminal) takes a new pseudo-terminal as its
         // controlling terminal, so it is the terminal's foreground process group: the helper must
-        // stay in the copy's group (D1: a prompt on the terminal would otherwise stop it).
+        // stay in the copy's group (D1: a prompt on the terminal would otherwise stop it). A run
+        // made before, without the terminal, must not keep the copy from being seen on it (a
+        // leader may take a terminal at any time).
+        let (pid, pgrp) = helper_pid_and_group();
+        assert_eq!(pid, pgrp, "without a terminal, a group of its own");
         let (mut master, mut slave) = (-1, -1);
         // SAFETY: openpty fills two descriptors; the other arguments may be NULL.
         let r = unsafe {
@@ -270,6 +274,84 @@ isolated_case!(
     }
 );
 
+isolated_case!(
+    a_process_that_moves_to_a_session_with_a_terminal_is_seen_on_it,
+    bound_s = 60,
+    {
+        // A process that is not its session's leader and found no controlling terminal does not
+        // look for one again while it stays in that session (only the session's leader could
+        // give it one, and leaders take theirs before starting the session's other processes):
+        // once it starts a session of its own and takes a terminal there, the next run must see
+        // that it is the terminal's foreground group. Checked in a child of the copy (the copy
+        // leads its session, the child does not).
+        // SAFETY: the child runs the closure and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let code = std::panic::catch_unwind(|| {
+                let (pid, pgrp) = helper_pid_and_group();
+                if pid != pgrp {
+                    return 1; // no terminal yet: a group of its own
+                }
+                // SAFETY: this child becomes the leader of a new session.
+                if unsafe { libc::setsid() } < 0 {
+                    return 2;
+                }
+                let Some(terminal) = take_a_terminal() else {
+                    return 3;
+                };
+                let (_, pgrp) = helper_pid_and_group();
+                // SAFETY: getpgrp has no preconditions. Closing the terminal hangs up its
+                // foreground group (this child): SIGHUP is ignored first.
+                let seen = pgrp == unsafe { libc::getpgrp() };
+                // SAFETY: this child ignores SIGHUP from now on.
+                unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
+                drop(terminal);
+                if !seen {
+                    return 4; // the terminal was not seen
+                }
+                0
+            })
+            .unwrap_or(99);
+            // SAFETY: leaving the forked child at once.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child failed at step {} (wait status {status})",
+            libc::WEXITSTATUS(status)
+        );
+    }
+);
+
+/// Opens a new pseudo-terminal and makes it the controlling terminal of this process (a session
+/// leader without one), which is then its foreground process group. `None` if that fails.
+fn take_a_terminal() -> Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty fills two descriptors; the other arguments may be NULL.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: openpty just opened both; they are ours.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // SAFETY: TIOCSCTTY on our own new terminal.
+    let ok = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&slave), libc::TIOCSCTTY, 0) };
+    (ok == 0).then_some((master, slave))
+}
+
 #[test]
 fn argv_runs_without_a_shell() {
     let dir = TempDir::new("argv");
@@ -297,7 +379,11 @@ fn signals_are_named_as_go_names_them() {
         ("HUP", "hangup"),
         ("ABRT", "aborted"),
     ] {
-        let p = provider(format!("ulimit -c 0; kill -{sig} $$"), 5000);
+        // The helper resets the signals' dispositions first: the test may be started with the
+        // signal ignored (nohup, a background job, `trap ''`), which the helper inherits as under
+        // Go, and a shell cannot undo an ignore it inherited.
+        let cmd = format!("ulimit -c 0; exec env --default-signal sh -c 'kill -{sig} $$'");
+        let p = provider(cmd, 5000);
         assert_eq!(
             p.retrieve().unwrap_err().to_string(),
             format!("ProcessProviderExecutionError: error in credential_process\ncaused by: signal: {name}")

@@ -681,7 +681,12 @@ fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
             format!("cat {v}; echo 'helper failed' >&2; exit 1"),
             5000,
         ),
-        ("signal", format!("cat {v}; kill -TERM $$"), 5000),
+        // (TERM's disposition reset first: the test may be started with it ignored.)
+        (
+            "signal",
+            format!("cat {v}; exec env --default-signal sh -c 'kill -TERM $$'"),
+            5000,
+        ),
         (
             "timeout",
             format!("cat {v}; echo waiting >&2; sleep 5"),

@@ -383,8 +383,10 @@ fn exec_passes_the_variables_and_the_exit_status() {
     assert_eq!(parts[2], "tok-1");
     assert!(parts[3].ends_with('Z') && parts[3] != "stale");
     // Never-expiring credentials: AWS_CREDENTIAL_EXPIRATION removed; a signal is passed on.
+    // (TERM's disposition reset first: the test may be started with it ignored.)
     let out = run(
-        "printf '%s' \"${AWS_CREDENTIAL_EXPIRATION-unset}\" > exp; kill -TERM $$",
+        "printf '%s' \"${AWS_CREDENTIAL_EXPIRATION-unset}\" > exp; \
+         exec env --default-signal sh -c 'kill -TERM $$'",
         "none",
     );
     assert_eq!(out.status.signal(), Some(libc::SIGTERM));

@@ -8,11 +8,14 @@
 //! after exit), D3 (output over `MaxBufSize` fails at once unless it is trailing JSON whitespace),
 //! D7 (timeout 0 fails without spawning).
 //!
-//! This module holds what every platform shares (the program, the options, the checks made before
-//! anything runs, the captured-stderr tail, the [`Cancel`] token); `unix` spawns and reads on
-//! POSIX systems, `windows` on Windows. A platform module provides
-//! `run(program, opts, Option<&Cancel>)` and a `Waker` (`new() -> Option<Waker>`, `wake(&self)`,
-//! callable from any thread) that wakes a run waiting for its helper.
+//! This module holds what every platform shares: the program, the options, the checks made before
+//! anything runs and the [`Cancel`] token; `rules` is the run's state machine (the drain after
+//! exit, the output bound, the deadline, cancellation, an unclean exit, the stderr tail) and
+//! `capture` the buffers it keeps the output in; `drive` is the interface of a platform's run and
+//! the blocking loop over it (how an event loop drives runs is described there). `unix` spawns,
+//! reads, reaps and kills on POSIX systems, `windows` on Windows: each provides a `Run` (see
+//! `drive`), `wait`, and a `Waker` (`new() -> Option<Waker>`, `wake(&self)`, callable from any
+//! thread) that wakes a run waiting for its helper.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,7 +23,12 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+pub(crate) use quote::go_quote;
 
+mod capture;
+mod drive;
+mod quote;
+mod rules;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -102,14 +110,6 @@ pub struct RunOptions {
     pub stdin: StdinMode,
 }
 
-/// How long stdout may stay open after the helper exits (D2).
-const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(100);
-/// How much captured stderr is kept while the helper runs.
-const STDERR_KEEP: usize = 64 * 1024;
-/// How much of the captured stderr is appended to an error.
-const STDERR_REPORT: usize = 4 * 1024;
-/// Read size.
-const CHUNK: usize = 64 * 1024;
 /// Timeouts beyond this are treated as this (about 100 years), so deadlines never overflow.
 const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
@@ -194,7 +194,7 @@ pub(crate) fn cancelled() -> Error {
 /// timeout (D7); nothing is spawned when either fails.
 pub fn run(program: &Program, opts: &RunOptions) -> Result<RunOutput, Error> {
     check(program, opts)?;
-    sys::run(program, opts, None)
+    drive::run(program, opts, None)
 }
 
 /// [`run`], stopped by `cancel` (see [`Cancel`]).
@@ -207,7 +207,7 @@ pub fn run_cancellable(
     if cancel.is_cancelled() {
         return Err(cancelled());
     }
-    sys::run(program, opts, Some(cancel))
+    drive::run(program, opts, Some(cancel))
 }
 
 /// The file a run would start for the program name `name` (an argv's first element, or the
@@ -243,48 +243,4 @@ fn check(program: &Program, opts: &RunOptions) -> Result<(), Error> {
         return Err(Error::timeout());
     }
     Ok(())
-}
-
-/// Go's `strconv.Quote` for the names we print.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The last bytes of the helper's stderr (capture mode).
-pub(crate) struct StderrTail {
-    pub(crate) buf: Vec<u8>,
-}
-
-impl StderrTail {
-    pub(crate) fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() > STDERR_KEEP {
-            let cut = self.buf.len() - STDERR_KEEP;
-            self.buf.drain(..cut);
-        }
-    }
-
-    /// The last 4 KiB, lossily decoded, trailing newlines trimmed; `None` when empty.
-    pub(crate) fn report(&self) -> Option<String> {
-        let start = self.buf.len().saturating_sub(STDERR_REPORT);
-        let text = String::from_utf8_lossy(&self.buf[start..]);
-        let text = text.trim_end_matches(['\n', '\r']);
-        (!text.is_empty()).then(|| text.replace('\0', "\u{FFFD}"))
-    }
 }

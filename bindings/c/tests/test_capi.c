@@ -702,15 +702,19 @@ static void test_error_signals(void) {
         const char *argv[1];
         pc_provider *p = NULL;
         snprintf(want, sizeof want, GO_EXEC "%s", cases[i].go);
-        /* The shell of a command string signals itself. */
-        snprintf(command, sizeof command, "kill -s %s $$; sleep 5", cases[i].sig);
+        /* The shell of a command string signals itself, the signal's disposition reset first:
+         * the test may be started with it ignored (nohup, a background job, trap ''), which the
+         * helper inherits, and a shell cannot undo an ignore it inherited. */
+        snprintf(command, sizeof command, "exec env --default-signal sh -c 'kill -s %s $$; sleep 5'",
+                 cases[i].sig);
         CHECK_STATUS(pc_provider_new(command, &p), PC_STATUS_OK);
         RETRIEVE_FAILS(p, PC_STATUS_EXECUTION);
         pc_free(p);
         CHECK_STR(last_message, want);
         /* A program run from argv signals itself. */
         snprintf(name, sizeof name, "sig-%s.sh", cases[i].sig);
-        CHECK(fx_script(name, path, "kill -s %s $$\nsleep 5\n", cases[i].sig) == 0);
+        CHECK(fx_script(name, path, "exec env --default-signal sh -c 'kill -s %s $$; sleep 5'\n",
+                        cases[i].sig) == 0);
         argv[0] = path;
         p = NULL;
         CHECK_STATUS(pc_provider_new_argv(argv, 1, &p), PC_STATUS_OK);

@@ -1,8 +1,10 @@
 //! The spawned helper: its pidfd, reaping it, and killing its tree with a bounded wait.
 
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use super::fd::{last_errno, Fd};
+use super::fd::last_errno;
+use super::signal::signal;
 use super::{os, reaper, tree};
 
 /// How long a killed helper is waited for before it is handed to the reaper (a helper that
@@ -15,7 +17,7 @@ pub(super) struct Child {
     pub(super) pid: libc::pid_t,
     pub(super) own_group: bool,
     /// Where the kernel has pidfds: readable once the helper has exited.
-    pub(super) pidfd: Option<Fd>,
+    pub(super) pidfd: Option<OwnedFd>,
     /// Reaped, or handed to the reaper: nothing more to do.
     done: bool,
 }
@@ -65,7 +67,7 @@ impl Child {
 
     /// Signals the helper, through its pidfd where one is open.
     fn signal(&self, sig: i32) -> Result<(), i32> {
-        signal(self.pid, self.pidfd.as_ref(), sig)
+        signal(self.pid, self.pidfd.as_ref().map(AsFd::as_fd), sig)
     }
 
     /// Kills the helper and every descendant (D1), then waits at most [`KILL_GRACE`] for the
@@ -95,7 +97,7 @@ impl Child {
             match &self.pidfd {
                 Some(fd) => {
                     let mut p = libc::pollfd {
-                        fd: fd.raw(),
+                        fd: fd.as_raw_fd(),
                         events: libc::POLLIN,
                         revents: 0,
                     };
@@ -112,21 +114,5 @@ impl Child {
 impl Drop for Child {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-/// Signals `pid` (our unreaped child), through `pidfd` where one is open.
-pub(super) fn signal(pid: libc::pid_t, pidfd: Option<&Fd>, sig: i32) -> Result<(), i32> {
-    if let Some(fd) = pidfd {
-        match os::pidfd_send_signal(fd, sig) {
-            Err(libc::ENOSYS) => {}
-            r => return r,
-        }
-    }
-    // SAFETY: signalling our unreaped child (its pid cannot be reused before it is reaped).
-    if unsafe { libc::kill(pid, sig) } == 0 {
-        Ok(())
-    } else {
-        Err(last_errno())
     }
 }

@@ -23,10 +23,11 @@
 //! - Cancellation and the reaper are woken through a non-blocking close-on-exec pipe.
 //! - Descendants (D1's tree kill): `proc_listchildpids` (libproc, part of libSystem).
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use super::fd::{last_errno, set_nonblocking, Fd};
-use super::spawn::{posix_spawn, Actions, Plan, Stderr};
+use super::fd::{above_stdio, last_errno, set_nonblocking, take};
+use super::plan::{posix_spawn, Actions, Plan, Stderr};
 
 /// `PTHREAD_CANCEL_DISABLE` in Darwin's `<pthread.h>` (`PTHREAD_CANCEL_ENABLE` is 1 there).
 pub(super) const PTHREAD_CANCEL_DISABLE: c_int = 0;
@@ -46,7 +47,9 @@ extern "C" {
 /// Reads the environment pointer, which a concurrent `setenv` may replace (as for every caller
 /// of `posix_spawn`).
 pub(super) unsafe fn environ() -> *const *mut c_char {
-    *libc::_NSGetEnviron() as *const *mut c_char
+    // SAFETY: `_NSGetEnviron` returns the address of the process's environment pointer, which
+    // is read once (the caller accepts the race with `setenv`).
+    unsafe { *libc::_NSGetEnviron() as *const *mut c_char }
 }
 
 /// Starts the helper with every descriptor above 2 closed (`POSIX_SPAWN_CLOEXEC_DEFAULT`). Its
@@ -78,69 +81,71 @@ fn inherit(fa: &mut Actions, fd: c_int) {
     }
 }
 
-/// A pipe whose ends are close-on-exec: `pipe`, then `fcntl` (see the module's note on the
-/// window between the two).
-pub(super) fn cloexec_pipe() -> Result<(Fd, Fd), i32> {
+/// A pipe whose ends are close-on-exec, both above 2: `pipe`, then `fcntl` (see the module's
+/// note on the window between the two).
+pub(super) fn cloexec_pipe() -> Result<(OwnedFd, OwnedFd), i32> {
     let mut fds = [0i32; 2];
     // SAFETY: fds has room for two descriptors.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
         return Err(last_errno());
     }
-    let (r, w) = (Fd(fds[0]), Fd(fds[1]));
+    // SAFETY: pipe just made both descriptors; nothing else owns them.
+    let (r, w) = unsafe { (take(fds[0])?, take(fds[1])?) };
     for fd in [&r, &w] {
         // SAFETY: fcntl on a descriptor we own.
-        if unsafe { libc::fcntl(fd.raw(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
             return Err(last_errno());
         }
     }
-    Ok((r, w))
+    Ok((above_stdio(r)?, above_stdio(w)?))
 }
 
 /// macOS has no pidfd: the exit is polled for.
-pub(super) fn pidfd_open(_pid: libc::pid_t) -> Option<Fd> {
+pub(super) fn pidfd_open(_pid: libc::pid_t) -> Option<OwnedFd> {
     None
 }
 
 /// Never called ([`pidfd_open`] gives no descriptor); `ENOSYS` makes the caller use `kill`.
-pub(super) fn pidfd_send_signal(_pidfd: &Fd, _sig: i32) -> Result<(), i32> {
+pub(super) fn pidfd_send_signal(_pidfd: BorrowedFd<'_>, _sig: i32) -> Result<(), i32> {
     Err(libc::ENOSYS)
 }
 
 /// A non-blocking close-on-exec pipe that wakes a thread blocked in `poll`: readable from the
 /// first [`Waker::wake`] until [`Waker::clear`].
 pub(crate) struct Waker {
-    r: Fd,
-    w: Fd,
+    r: OwnedFd,
+    w: OwnedFd,
 }
 
 impl Waker {
     /// `None` when the system refuses the descriptors.
     pub(crate) fn new() -> Option<Waker> {
         let (r, w) = cloexec_pipe().ok()?;
-        set_nonblocking(&r);
-        set_nonblocking(&w);
+        set_nonblocking(r.as_fd());
+        set_nonblocking(w.as_fd());
         Some(Waker { r, w })
     }
 
     pub(crate) fn wake(&self) {
         let one = 1u8;
         // SAFETY: writing one byte to our non-blocking pipe (a full pipe is readable already).
-        unsafe { libc::write(self.w.raw(), &one as *const u8 as *const c_void, 1) };
+        unsafe { libc::write(self.w.as_raw_fd(), (&raw const one).cast(), 1) };
     }
 
     pub(super) fn clear(&self) {
         let mut buf = [0u8; 64];
         loop {
             // SAFETY: reading into our buffer from our non-blocking pipe.
-            let n = unsafe { libc::read(self.r.raw(), buf.as_mut_ptr() as *mut c_void, buf.len()) };
+            let n = unsafe { libc::read(self.r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
             if n < buf.len() as isize {
                 return;
             }
         }
     }
 
-    pub(super) fn raw(&self) -> i32 {
-        self.r.raw()
+    /// The descriptor a waiting thread polls (readable once woken).
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.r.as_fd()
     }
 }
 

@@ -1,7 +1,8 @@
 //! The POSIX runner: `sh -c <command>` (`sh` looked up on `PATH` as `os/exec` does) or a program
 //! with its arguments, spawned with `posix_spawn`, stdout read with `poll` under one deadline,
-//! the helper's exit seen through its pidfd where the kernel has pidfds (elsewhere looked for
-//! with `waitpid` every few milliseconds).
+//! the helper's exit looked for with `waitpid` when stdout closes, and through its pidfd when it
+//! runs longer, where the kernel has pidfds (elsewhere every few milliseconds). [`run`] is the
+//! driver of the run's rules (`super::rules`) on these systems.
 //!
 //! Process groups (D1): when the caller is the foreground process group of its controlling
 //! terminal, the helper stays in the caller's group so that it may read the terminal (an MFA
@@ -18,8 +19,9 @@
 //! here and nowhere else. Each provides the same items:
 //!
 //! - `spawn(&Plan) -> Result<pid_t, errno>`: starts the helper with every descriptor above 2
-//!   closed (built on [`spawn::posix_spawn`]);
-//! - `cloexec_pipe() -> Result<(Fd, Fd), errno>`: a pipe whose ends are close-on-exec;
+//!   closed (built on [`plan::posix_spawn`]);
+//! - `cloexec_pipe() -> Result<(OwnedFd, OwnedFd), errno>`: a pipe whose ends are close-on-exec
+//!   and above 2;
 //! - `Waker`: a descriptor that `poll` sees readable once woken (cancellation, the reaper);
 //! - `pidfd_open`, `pidfd_send_signal`: a descriptor readable at the helper's exit, where the
 //!   system has one (`None` otherwise: the exit is polled for);
@@ -29,17 +31,18 @@
 
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{go_quote, Cancel, Program, RunOptions, RunOutput};
+use super::{go_quote, Program};
 use crate::error::Error;
 
 mod cancel_state;
 mod child;
 mod fd;
-mod output;
-mod read_loop;
+mod plan;
 mod reaper;
+mod run;
+mod signal;
 mod spawn;
 mod status;
 mod tree;
@@ -57,15 +60,11 @@ compile_error!("the POSIX runner has a system part for Linux and macOS only (src
 
 pub(crate) use cancel_state::NoCancel;
 pub(crate) use os::Waker;
-use read_loop::spawn_and_read;
+pub(crate) use run::{wait, Run};
 pub(crate) use status::errno_text;
 
-/// Runs `program` (already checked non-blank, with a non-zero timeout).
-pub(super) fn run(
-    program: &Program,
-    opts: &RunOptions,
-    cancel: Option<&Cancel>,
-) -> Result<RunOutput, Error> {
+/// What `program` runs: the path found, and it and the arguments as C strings.
+fn command(program: &Program) -> Result<(PathBuf, CString, Vec<CString>), Error> {
     let (name, args): (&str, Vec<&str>) = match program {
         Program::Shell(cmd) => ("sh", vec!["sh", "-c", cmd]),
         Program::Argv(argv) => (&argv[0], argv.iter().map(String::as_str).collect()),
@@ -76,7 +75,7 @@ pub(super) fn run(
         .iter()
         .map(|a| cstring(a.as_bytes(), &path))
         .collect::<Result<Vec<_>, _>>()?;
-    spawn_and_read(&path, &c_path, &c_args, opts, cancel)
+    Ok((path, c_path, c_args))
 }
 
 fn cstring(bytes: &[u8], path: &Path) -> Result<CString, Error> {
@@ -92,7 +91,7 @@ fn cstring(bytes: &[u8], path: &Path) -> Result<CString, Error> {
 
 /// `os/exec.Command`'s lookup: a name with a `/` is used as is; otherwise `exec.LookPath` on the
 /// current `PATH` (empty entries mean `.`, a result relative to the working directory is refused).
-pub(super) fn resolve(name: &str) -> Result<std::path::PathBuf, String> {
+pub(super) fn resolve(name: &str) -> Result<PathBuf, String> {
     if name == "/" {
         // Go runs LookPath for names equal to their base name, and "/" is one.
         return Err(format!(

@@ -9,13 +9,14 @@
 //! After a `fork`, the child process starts with no reaper (the parent's list and thread are not
 //! its own).
 
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::child::signal;
-use super::fd::{last_errno, Fd};
+use super::fd::last_errno;
 use super::os;
+use super::signal::signal;
 
 /// How often the stuck helpers are killed again (and, without pidfds, looked at).
 const RETRY: Duration = Duration::from_secs(1);
@@ -26,7 +27,7 @@ const RECENT: Duration = Duration::from_secs(1);
 
 struct Entry {
     pid: libc::pid_t,
-    pidfd: Option<Fd>,
+    pidfd: Option<OwnedFd>,
     own_group: bool,
     since: Instant,
 }
@@ -77,7 +78,7 @@ fn reaper() -> &'static Reaper {
 }
 
 /// Takes over a killed helper that has not exited yet.
-pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<Fd>, own_group: bool) {
+pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<OwnedFd>, own_group: bool) {
     let r = reaper();
     let mut inner = r.inner.lock().unwrap_or_else(|e| e.into_inner());
     inner.entries.push(Entry {
@@ -96,7 +97,9 @@ pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<Fd>, own_group: bool) {
         sweep(&mut inner.entries);
         return;
     };
-    let wake_fd = waker.raw();
+    // The thread polls this descriptor while `inner.waker` holds it: it clears `inner.waker`
+    // (closing it) only as it ends.
+    let wake_fd = waker.fd().as_raw_fd();
     inner.waker = Some(waker);
     let started = std::thread::Builder::new()
         .name("processcreds-reaper".into())
@@ -109,7 +112,7 @@ pub(super) fn adopt(pid: libc::pid_t, pidfd: Option<Fd>, own_group: bool) {
 }
 
 /// The thread: waits for any entry's exit (its pidfd) or a new entry, at most [`RETRY`].
-fn run(r: &'static Reaper, wake_fd: i32) {
+fn run(r: &'static Reaper, wake_fd: RawFd) {
     let mut fds: Vec<libc::pollfd> = Vec::new();
     loop {
         let mut wait = RETRY;
@@ -130,7 +133,7 @@ fn run(r: &'static Reaper, wake_fd: i32) {
                 inner
                     .entries
                     .iter()
-                    .filter_map(|e| e.pidfd.as_ref().map(|f| pollin(f.raw()))),
+                    .filter_map(|e| e.pidfd.as_ref().map(|f| pollin(f.as_raw_fd()))),
             );
             if inner
                 .entries
@@ -151,7 +154,7 @@ fn run(r: &'static Reaper, wake_fd: i32) {
     }
 }
 
-fn pollin(fd: i32) -> libc::pollfd {
+fn pollin(fd: RawFd) -> libc::pollfd {
     libc::pollfd {
         fd,
         events: libc::POLLIN,
@@ -174,7 +177,7 @@ fn sweep(entries: &mut Vec<Entry>) {
             // SAFETY: a negative pid names the helper's own process group.
             unsafe { libc::kill(-e.pid, libc::SIGKILL) };
         }
-        let _ = signal(e.pid, e.pidfd.as_ref(), libc::SIGKILL);
+        let _ = signal(e.pid, e.pidfd.as_ref().map(AsFd::as_fd), libc::SIGKILL);
         true
     });
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use windows_sys::Win32::Foundation::{
     CloseHandle, DuplicateHandle, GetLastError, DUPLICATE_SAME_ACCESS, ERROR_ACCESS_DENIED,
-    ERROR_INTERNAL_ERROR, ERROR_INVALID_PARAMETER, ERROR_PIPE_BUSY, GENERIC_READ, GENERIC_WRITE,
-    HANDLE, INVALID_HANDLE_VALUE, WAIT_OBJECT_0,
+    ERROR_INVALID_PARAMETER, ERROR_PIPE_BUSY, GENERIC_READ, GENERIC_WRITE, HANDLE,
+    INVALID_HANDLE_VALUE, WAIT_OBJECT_0,
 };
 use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
 use windows_sys::Win32::Storage::FileSystem::{
@@ -421,7 +421,7 @@ pub(super) fn spawn(application: &[u16], command_line: &str, stdio: Stdio) -> Re
         return Err(last_error());
     }
 
-    // SAFETY: zeroed STARTUPINFOEXW / PROCESS_INFORMATION are valid initial values.
+    // SAFETY: a zeroed STARTUPINFOEXW is a valid initial value.
     let mut si: STARTUPINFOEXW = unsafe { std::mem::zeroed() };
     si.StartupInfo.cb = std::mem::size_of::<STARTUPINFOEXW>() as u32;
     si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
@@ -429,37 +429,26 @@ pub(super) fn spawn(application: &[u16], command_line: &str, stdio: Stdio) -> Re
     si.StartupInfo.hStdOutput = stdio.output.raw();
     si.StartupInfo.hStdError = std_handles[2].unwrap_or(std::ptr::null_mut());
     si.lpAttributeList = list.0;
+    // SAFETY: a zeroed PROCESS_INFORMATION is a valid initial value (filled by the call).
     let mut pi: PROCESS_INFORMATION = unsafe { std::mem::zeroed() };
-    // Wine sometimes fails a start with ERROR_INTERNAL_ERROR when the new process dies in its
-    // own initialisation, before any of the helper's code ran (seen about once in a few
-    // thousand starts on a loaded machine): such a start is tried again, twice at most. Windows
-    // does not report this error for a start.
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        // SAFETY: every pointer is valid for the call; the environment and the working
-        // directory are the caller's (null).
-        let ok = unsafe {
-            CreateProcessW(
-                application.as_ptr(),
-                line.as_mut_ptr(),
-                std::ptr::null(),
-                std::ptr::null(),
-                1,
-                CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT | CREATE_SUSPENDED,
-                std::ptr::null(),
-                std::ptr::null(),
-                &si.StartupInfo,
-                &mut pi,
-            )
-        };
-        if ok != 0 {
-            break;
-        }
-        let e = last_error();
-        if e != ERROR_INTERNAL_ERROR || tries == 3 {
-            return Err(e);
-        }
+    // SAFETY: every pointer is valid for the call; the environment and the working directory
+    // are the caller's (null).
+    let ok = unsafe {
+        CreateProcessW(
+            application.as_ptr(),
+            line.as_mut_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            1,
+            CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT | CREATE_SUSPENDED,
+            std::ptr::null(),
+            std::ptr::null(),
+            &si.StartupInfo,
+            &mut pi,
+        )
+    };
+    if ok == 0 {
+        return Err(last_error());
     }
     drop(list);
     let process = Handle(pi.hProcess);

@@ -30,6 +30,11 @@ pub(super) struct Reader {
     closed: bool,
 }
 
+// SAFETY: the OVERLAPPED's raw handle is the reader's own event; a read in flight keeps using the
+// heap buffer and OVERLAPPED whichever thread owns the reader, and overlapped I/O on a pipe may
+// be completed, cancelled and waited for from any thread.
+unsafe impl Send for Reader {}
+
 impl Reader {
     pub(super) fn new(pipe: Handle, size: usize) -> Result<Reader, u32> {
         // SAFETY: an anonymous manual-reset event, initially clear.
@@ -51,10 +56,6 @@ impl Reader {
     /// The event that is set when the read in flight completes.
     pub(super) fn event(&self) -> HANDLE {
         self.event.raw()
-    }
-
-    pub(super) fn is_closed(&self) -> bool {
-        self.closed
     }
 
     /// Takes the result of the read in flight if it has completed, else starts a read; never

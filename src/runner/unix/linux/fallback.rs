@@ -14,10 +14,11 @@
 //! the host runs in it; the child resets every caught signal to its default before unblocking.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use super::super::fd::{last_errno, pipe, Fd};
-use super::super::spawn::{Plan, Stderr};
-use super::close_range;
+use super::super::fd::last_errno;
+use super::super::plan::{Plan, Stderr};
+use super::{cloexec_pipe, close_range};
 
 struct Shared<'a> {
     plan: &'a Plan<'a>,
@@ -84,12 +85,12 @@ pub(super) fn spawn(plan: &Plan) -> Result<libc::pid_t, i32> {
             65536
         }
     };
-    let (err_r, err_w) = pipe().map_err(|_| last_errno())?;
+    let (err_r, err_w): (OwnedFd, OwnedFd) = cloexec_pipe()?;
     let shared = Shared {
         plan,
         nsig: libc::SIGRTMAX() + 1,
         max_fd,
-        err_w: err_w.raw(),
+        err_w: err_w.as_raw_fd(),
     };
     let stack = Stack::new()?;
     // SAFETY: the child runs `child_main` on its own stack with `shared`, which outlives it
@@ -113,7 +114,7 @@ pub(super) fn spawn(plan: &Plan) -> Result<libc::pid_t, i32> {
             return Err(clone_err);
         }
         drop(err_w);
-        match read_errno(&err_r) {
+        match read_errno(err_r.as_fd()) {
             None => Ok(pid),
             Some(err) => {
                 let mut status = 0;
@@ -182,40 +183,58 @@ fn errno() -> c_int {
 /// Caught signals back to their default (their handlers live in the parent), SIGPIPE and SIGXFSZ
 /// too (a host often ignores them; a child of a Go program has them at their default). Other
 /// ignored signals stay ignored, as `execve` keeps them.
+///
+/// # Safety
+/// Only in the spawned child, before its `execve`: it changes the dispositions of the process.
 unsafe fn reset_signals(nsig: c_int) {
     for sig in 1..nsig {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        let mut old: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(sig, std::ptr::null(), &mut old) != 0 {
-            continue; // a signal the C library keeps for itself
-        }
-        let caught = old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN;
-        if caught || sig == libc::SIGPIPE || sig == libc::SIGXFSZ {
-            let mut dfl: libc::sigaction = std::mem::zeroed();
-            dfl.sa_sigaction = libc::SIG_DFL;
-            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        // SAFETY: sigaction reading (then setting) a disposition with valid sigaction structs
+        // (all-zero is a valid initial value); the caller is the child, whose dispositions these
+        // are.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) != 0 {
+                continue; // a signal the C library keeps for itself
+            }
+            let caught = old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN;
+            if caught || sig == libc::SIGPIPE || sig == libc::SIGXFSZ {
+                let mut dfl: libc::sigaction = std::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
         }
     }
 }
 
 /// Opens `path` onto descriptor `target`, as `posix_spawn_file_actions_addopen` does.
+///
+/// # Safety
+/// Only in the spawned child: `target` is replaced whoever owns it.
 unsafe fn open_onto(path: &CStr, flags: c_int, target: c_int) -> Result<(), c_int> {
-    let fd = libc::open(path.as_ptr(), flags);
+    // SAFETY: a NUL-terminated path; the new descriptor is the child's.
+    let fd = unsafe { libc::open(path.as_ptr(), flags) };
     if fd < 0 {
         return Err(errno());
     }
     if fd != target {
-        if libc::dup2(fd, target) < 0 {
-            return Err(errno());
+        // SAFETY: `fd` was just opened; the caller (the child) gives up `target`.
+        unsafe {
+            if libc::dup2(fd, target) < 0 {
+                return Err(errno());
+            }
+            libc::close(fd);
         }
-        libc::close(fd);
     }
     Ok(())
 }
 
 /// Closes every descriptor above 2 but `keep` (the error pipe, closed by the exec).
+///
+/// # Safety
+/// Only in the spawned child: the descriptors closed are not its to close otherwise.
 unsafe fn close_from_3(keep: c_int, max_fd: c_int) {
     let ranged = if keep > 3 {
         close_range(3, (keep - 1) as libc::c_uint) == 0
@@ -223,66 +242,91 @@ unsafe fn close_from_3(keep: c_int, max_fd: c_int) {
     } else {
         close_range((keep + 1) as libc::c_uint, libc::c_uint::MAX) == 0
     };
-    if ranged || close_listed(keep) {
+    // SAFETY: the caller is the child (see above).
+    if ranged || unsafe { close_listed(keep) } {
         return;
     }
     for fd in 3..max_fd {
         if fd != keep {
-            libc::close(fd);
+            // SAFETY: as above: closing the child's copy of every descriptor.
+            unsafe { libc::close(fd) };
         }
     }
 }
 
 /// Closes the descriptors above 2 but `keep` that `/proc/self/fd` lists; false if it cannot be
 /// read.
+///
+/// # Safety
+/// Only in the spawned child: the descriptors closed are not its to close otherwise.
 unsafe fn close_listed(keep: c_int) -> bool {
-    // Makes room for the directory even when the table is full.
-    libc::close(if keep == 3 { 4 } else { 3 });
-    let dir = libc::open(
-        c"/proc/self/fd".as_ptr(),
-        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-    );
+    // SAFETY: closing one of the child's descriptors (makes room for the directory even when
+    // the table is full), then opening a directory: plain system calls.
+    let dir = unsafe {
+        libc::close(if keep == 3 { 4 } else { 3 });
+        libc::open(
+            c"/proc/self/fd".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
     if dir < 0 {
         return false;
     }
     // linux_dirent64 records: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name.
     let mut buf = [0u64; 256];
     let size = std::mem::size_of_val(&buf);
-    loop {
+    let listed = 'list: loop {
         let mut closed = false;
         loop {
-            let n = libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), size);
+            // SAFETY: getdents64 into `buf`, at most `size` bytes.
+            let n = unsafe { libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), size) };
             if n < 0 {
-                libc::close(dir);
-                return false;
+                break 'list false;
             }
             if n == 0 {
                 break;
             }
-            let bytes = std::slice::from_raw_parts(buf.as_ptr() as *const u8, n as usize);
-            let mut at = 0usize;
-            while at + 19 <= bytes.len() {
-                let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
-                if reclen < 19 || at + reclen > bytes.len() {
-                    break;
-                }
-                if let Some(fd) = parse_fd(&bytes[at + 19..at + reclen]) {
-                    if fd > 2 && fd != dir && fd != keep {
-                        libc::close(fd);
-                        closed = true;
-                    }
-                }
-                at += reclen;
-            }
+            // SAFETY: the kernel initialised `n` bytes of `buf` (n <= size).
+            let bytes =
+                unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
+            // SAFETY: the caller is the child (see above).
+            closed |= unsafe { close_entries(bytes, dir, keep) };
         }
         // Closing while listing may move entries: list again until nothing is left to close.
         if !closed {
+            break true;
+        }
+        // SAFETY: rewinding our own directory descriptor.
+        unsafe { libc::lseek(dir, 0, libc::SEEK_SET) };
+    };
+    // SAFETY: closing our own directory descriptor.
+    unsafe { libc::close(dir) };
+    listed
+}
+
+/// Closes the descriptors named by the `linux_dirent64` records in `bytes` (but 0–2, `dir` and
+/// `keep`); whether it closed any.
+///
+/// # Safety
+/// Only in the spawned child: the descriptors closed are not its to close otherwise.
+unsafe fn close_entries(bytes: &[u8], dir: c_int, keep: c_int) -> bool {
+    let mut closed = false;
+    let mut at = 0usize;
+    while at + 19 <= bytes.len() {
+        let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+        if reclen < 19 || at + reclen > bytes.len() {
             break;
         }
-        libc::lseek(dir, 0, libc::SEEK_SET);
+        if let Some(fd) = parse_fd(&bytes[at + 19..at + reclen]) {
+            if fd > 2 && fd != dir && fd != keep {
+                // SAFETY: the caller is the child, closing its copy of the descriptor.
+                unsafe { libc::close(fd) };
+                closed = true;
+            }
+        }
+        at += reclen;
     }
-    libc::close(dir);
-    true
+    closed
 }
 
 /// A NUL-terminated decimal name.
@@ -303,11 +347,11 @@ fn parse_fd(name: &[u8]) -> Option<c_int> {
 }
 
 /// Reads the child's errno from the error pipe: `None` at end of file (the exec succeeded).
-fn read_errno(r: &Fd) -> Option<c_int> {
+fn read_errno(r: BorrowedFd<'_>) -> Option<c_int> {
     let mut err: c_int = 0;
     loop {
         // SAFETY: reading at most 4 bytes into `err`.
-        let n = unsafe { libc::read(r.raw(), &mut err as *mut c_int as *mut c_void, 4) };
+        let n = unsafe { libc::read(r.as_raw_fd(), (&raw mut err).cast(), 4) };
         if n < 0 && last_errno() == libc::EINTR {
             continue;
         }

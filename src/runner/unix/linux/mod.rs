@@ -17,10 +17,11 @@
 //! `LD_PRELOAD` shim, tests/shim/nofacilities.c).
 
 use std::ffi::c_char;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::fd::{last_errno, Fd};
-use super::spawn::{posix_spawn, Plan, Unavailable};
+use super::fd::{above_stdio, last_errno, take};
+use super::plan::{posix_spawn, Plan, Unavailable};
 
 mod children;
 mod fallback;
@@ -39,7 +40,8 @@ pub(super) unsafe fn environ() -> *const *mut c_char {
     extern "C" {
         static environ: *const *mut c_char;
     }
-    environ
+    // SAFETY: the C library's `environ`, read once (the caller accepts the race with `setenv`).
+    unsafe { environ }
 }
 
 /// Starts the helper with every descriptor above 2 closed: `posix_spawn` with the closefrom file
@@ -62,14 +64,17 @@ pub(super) fn spawn(plan: &Plan) -> Result<libc::pid_t, i32> {
     fallback::spawn(plan)
 }
 
-/// A close-on-exec pipe (`pipe2`, atomic: no other thread's spawn can inherit it).
-pub(super) fn cloexec_pipe() -> Result<(Fd, Fd), i32> {
+/// A close-on-exec pipe (`pipe2`, atomic: no other thread's spawn can inherit it), both ends
+/// above 2.
+pub(super) fn cloexec_pipe() -> Result<(OwnedFd, OwnedFd), i32> {
     let mut fds = [0i32; 2];
     // SAFETY: fds has room for two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(last_errno());
     }
-    Ok((Fd(fds[0]), Fd(fds[1])))
+    // SAFETY: pipe2 just made both descriptors; nothing else owns them.
+    let (r, w) = unsafe { (take(fds[0])?, take(fds[1])?) };
+    Ok((above_stdio(r)?, above_stdio(w)?))
 }
 
 /// `posix_spawn_file_actions_addclosefrom_np`.
@@ -115,19 +120,21 @@ fn closefrom_failed(err: i32) {
 static NO_PIDFD: AtomicBool = AtomicBool::new(false);
 
 /// A pidfd for our unreaped child, or `None` where the kernel has none.
-pub(super) fn pidfd_open(pid: libc::pid_t) -> Option<Fd> {
+pub(super) fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
     if NO_PIDFD.load(Ordering::Relaxed) {
         return None;
     }
-    // SAFETY: a plain system call; the result is a new close-on-exec descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd >= 0 {
-        return Some(Fd(fd as i32));
+    // SAFETY: a plain system call; its result is a new close-on-exec descriptor (owned by
+    // `take` from here on) or -1.
+    match unsafe { take(libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32) } {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            if matches!(e, libc::ENOSYS | libc::EPERM) {
+                NO_PIDFD.store(true, Ordering::Relaxed);
+            }
+            None
+        }
     }
-    if matches!(last_errno(), libc::ENOSYS | libc::EPERM) {
-        NO_PIDFD.store(true, Ordering::Relaxed);
-    }
-    None
 }
 
 /// `close_range(first, last, 0)`: 0 on success, -1 with errno set otherwise. Async-signal-safe.
@@ -137,12 +144,12 @@ fn close_range(first: libc::c_uint, last: libc::c_uint) -> libc::c_long {
 }
 
 /// `pidfd_send_signal(pidfd, sig, NULL, 0)`.
-pub(super) fn pidfd_send_signal(pidfd: &Fd, sig: i32) -> Result<(), i32> {
-    // SAFETY: a plain system call on a pidfd we own.
+pub(super) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> Result<(), i32> {
+    // SAFETY: a plain system call on an open pidfd, with no siginfo.
     let r = unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,
-            pidfd.raw(),
+            pidfd.as_raw_fd(),
             sig,
             std::ptr::null::<libc::siginfo_t>(),
             0,
@@ -157,30 +164,32 @@ pub(super) fn pidfd_send_signal(pidfd: &Fd, sig: i32) -> Result<(), i32> {
 
 /// An eventfd that wakes a thread blocked in `poll`: readable from the first [`Waker::wake`]
 /// until [`Waker::clear`].
-pub(crate) struct Waker(Fd);
+pub(crate) struct Waker(OwnedFd);
 
 impl Waker {
     /// `None` when the system refuses the descriptor.
     pub(crate) fn new() -> Option<Waker> {
-        // SAFETY: a plain system call.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        (fd >= 0).then(|| Waker(Fd(fd)))
+        // SAFETY: a plain system call; `take` owns the new descriptor.
+        unsafe { take(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)) }
+            .ok()
+            .map(Waker)
     }
 
     pub(crate) fn wake(&self) {
         let one: u64 = 1;
         // SAFETY: writing 8 bytes to our eventfd (it cannot overflow: at most 2^64-2 wakes).
-        unsafe { libc::write(self.0.raw(), &one as *const u64 as *const libc::c_void, 8) };
+        unsafe { libc::write(self.0.as_raw_fd(), (&raw const one).cast(), 8) };
     }
 
     pub(super) fn clear(&self) {
         let mut v: u64 = 0;
-        // SAFETY: reading 8 bytes from our non-blocking eventfd.
-        unsafe { libc::read(self.0.raw(), &mut v as *mut u64 as *mut libc::c_void, 8) };
+        // SAFETY: reading 8 bytes from our non-blocking eventfd into `v`.
+        unsafe { libc::read(self.0.as_raw_fd(), (&raw mut v).cast(), 8) };
     }
 
-    pub(super) fn raw(&self) -> i32 {
-        self.0.raw()
+    /// The descriptor a waiting thread polls (readable once woken).
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
     }
 }
 

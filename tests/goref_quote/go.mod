@@ -1,0 +1,3 @@
+module processcreds.test/goref_quote
+
+go 1.21
