@@ -233,7 +233,9 @@ fn to_sdk_error(e: Error, timeout: Duration) -> CredentialsError {
         Status::Execution | Status::Parse | Status::Version | Status::Required => {
             CredentialsError::provider_error(e)
         }
-        Status::Internal | Status::Ok => CredentialsError::unhandled(e),
+        Status::Internal | Status::Canceled | Status::NotCached | Status::Ok => {
+            CredentialsError::unhandled(e)
+        }
     }
 }
 

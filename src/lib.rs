@@ -119,6 +119,8 @@ mod ini;
 #[doc(hidden)]
 pub mod output;
 mod provider;
+mod reactor;
+mod request;
 #[doc(hidden)]
 pub mod runner;
 pub mod shared_cache;
@@ -134,6 +136,7 @@ pub use credentials::{Credentials, CredentialsSource, PROVIDER_NAME};
 pub use defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 pub use error::{Error, Result, Status};
 pub use provider::{Options, ProcessProvider};
+pub use request::{Request, Retrieval};
 pub use runner::{StderrMode, StdinMode};
 pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;

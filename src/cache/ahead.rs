@@ -157,6 +157,11 @@ pub(super) struct Ahead {
 }
 
 impl Ahead {
+    /// Whether the provider was freed.
+    pub(super) fn closed(&self) -> bool {
+        self.closed
+    }
+
     pub(super) fn may_start(&self, now: UnixTime) -> bool {
         !self.closed && self.not_before.is_none_or(|t| t <= now)
     }

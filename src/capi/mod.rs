@@ -260,7 +260,9 @@ mod tests {
     #[test]
     fn status_constants_and_names_come_from_the_table() {
         assert_eq!(PC_STATUS_TIMEOUT, 3);
-        assert_eq!(Status::ALL.len(), 9);
+        assert_eq!(Status::ALL.len(), 11);
+        assert_eq!(PC_STATUS_CANCELED, 9);
+        assert_eq!(PC_STATUS_NOT_CACHED, 10);
         for (i, &s) in Status::ALL.iter().enumerate() {
             assert_eq!(s as usize, i);
             assert_eq!(Status::from_u32(s as u32), Some(s));
@@ -271,6 +273,6 @@ mod tests {
         // SAFETY: as above.
         let unknown = unsafe { CStr::from_ptr(pc_status_name(Status::ALL.len() as u32)) };
         assert_eq!(unknown.to_str(), Ok("PC_STATUS_UNKNOWN"));
-        assert_eq!(Status::from_u32(9), None);
+        assert_eq!(Status::from_u32(11), None);
     }
 }

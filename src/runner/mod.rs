@@ -27,6 +27,11 @@ pub(crate) use quote::go_quote;
 
 mod capture;
 mod drive;
+/// For a reactor that drives runs itself (`drive` describes how).
+pub(crate) use drive::{Driven, Interest, Ready, Source, WaitObject};
+/// Wakes a thread waiting in the platform's wait (an eventfd or a pipe on POSIX, an event on
+/// Windows).
+pub(crate) use sys::Waker;
 mod quote;
 mod rules;
 #[cfg(unix)]

@@ -55,6 +55,7 @@
 //! crate builds for POSIX systems and Windows only, as its runner does.)
 
 mod entry;
+pub(crate) mod flow;
 mod key;
 mod location;
 mod sha256;
@@ -254,81 +255,29 @@ fn open_dir(warn: &mut dyn FnMut(Warning)) -> Option<sys::Dir> {
 
 /// The credentials for `req`: from a valid entry, or from `run` (given the time left of the
 /// timeout), whose success is then written for the other processes. `warn` hears about anything
-/// bypassed.
+/// bypassed. The steps are [`flow::Fetch`]'s; this loop sleeps through the waits for another
+/// process's lock and looks at `req.cancelled` before each.
 pub(crate) fn fetch(
     req: &Request<'_>,
     run: &mut dyn FnMut(Duration) -> Result<Credentials>,
     warn: &mut dyn FnMut(Warning),
 ) -> Result<Credentials> {
-    let start = Instant::now();
-    let Some(dir) = open_dir(warn) else {
-        return run(req.timeout);
-    };
-    let key = req.key;
-    match look(&dir, key) {
-        Look::Hit(c) if req.serves(&c) => return Ok(c),
-        Look::Untrusted(w) => {
-            warn(w);
-            return run(req.timeout);
-        }
-        _ => {}
-    }
-
-    // Single flight: wait for the key's lock, or for an entry written meanwhile.
-    let deadline = start.checked_add(req.timeout);
-    let mut pause = Duration::from_millis(1);
-    let lock = loop {
-        match dir.try_lock(key) {
-            Ok(Some(lock)) => break lock,
-            Ok(None) => {}
-            Err(w) => {
-                warn(w);
-                return run(remaining(deadline));
+    let mut flow = flow::Fetch::new(req);
+    loop {
+        match flow.step(warn) {
+            flow::Step::Done(result) => return result,
+            flow::Step::Run(timeout) => {
+                let result = run(timeout);
+                return flow.ran(result, warn);
             }
-        }
-        if let Look::Hit(c) = look(&dir, key) {
-            if req.serves(&c) {
-                return Ok(c);
-            }
-        }
-        if (req.cancelled)() {
-            return Err(Error::internal(crate::runner::CANCELLED));
-        }
-        let left = remaining(deadline);
-        if left.is_zero() {
-            return Err(Error::timeout());
-        }
-        std::thread::sleep(pause.min(left));
-        pause = (pause * 2).min(POLL_MAX);
-    };
-
-    // Locked: another process may have written the entry just before we got the lock.
-    let replaceable = match look(&dir, key) {
-        Look::Hit(c) if req.serves(&c) => return Ok(c),
-        Look::Hit(c) => {
-            if is_expired(&c) {
-                // Expired for everyone: it goes now, whatever the run gives.
-                dir.remove_entry(key, &lock);
-            }
-            true
-        }
-        Look::Untrusted(w) => {
-            warn(w);
-            false
-        }
-        Look::Miss => true,
-    };
-    let result = run(remaining(deadline));
-    if let Ok(c) = &result {
-        if replaceable && worth_writing(c) {
-            match dir.write(key, &entry::encode(key, c)) {
-                Ok(()) => dir.sweep(key),
-                Err(w) => warn(w),
+            flow::Step::Wait(until) => {
+                if (req.cancelled)() {
+                    return Err(Error::internal(crate::runner::CANCELLED));
+                }
+                std::thread::sleep(until.saturating_duration_since(Instant::now()));
             }
         }
     }
-    drop(lock);
-    result
 }
 
 /// A valid entry for `req`, read without taking a lock, creating anything or running anything:
