@@ -16,7 +16,9 @@
 //! undefined behaviour; cbindgen writes `Option<&T>` as `const T *` and cannot be told to keep
 //! `T *`. So the setters take `*mut pc_provider`, and one function of the provider module,
 //! `setter_target`, turns it into a shared reference (every setter, in any module, goes through
-//! it); the options change behind the provider's lock. A test checks that no module but
+//! it); the options change behind the provider's lock. `pc_request` (`request.rs`), the handle of
+//! an asynchronous retrieve, is boxed like `pc_provider`; `pc_request_cancel` takes its
+//! `pc_request *` through `request_target` in the same way. A test checks that no module but
 //! `arc_handle.rs` casts a pointer with `as`.
 //!
 //! Out-parameters (`pc_provider **out`, `pc_error **err`, `int64_t *`) stay raw pointers: they may
@@ -52,6 +54,7 @@ mod credentials;
 mod error;
 mod options;
 mod provider;
+mod request;
 mod shared_cache;
 
 pub use arc_handle::pc_credentials;
@@ -59,6 +62,7 @@ pub use credentials::*;
 pub use error::*;
 pub use options::*;
 pub use provider::*;
+pub use request::*;
 pub use shared_cache::*;
 
 /// Defines the `PC_STATUS_*` constants from the rows of `error::status_table!` (cbindgen does not
@@ -163,6 +167,12 @@ mod tests {
             "a cached retrieve reads memory and the clock; a refresh defers cancellation itself \
              (ProcessProvider::fetch_observed) around the helper's run and the shared cache",
         ),
+        (
+            "pc_retrieve_cached",
+            "reads the cache and the clock (inside the refresh window it starts the background \
+             refresh as a cached pc_retrieve does)",
+        ),
+        ("pc_request_free", "frees memory"),
         ("pc_is_expired", "reads the cache and the clock"),
         ("pc_expires_at", "reads the cache"),
     ];

@@ -285,10 +285,23 @@ impl ProcessProvider {
         &self,
         callback: impl FnOnce(Result<Arc<Credentials>>) + Send + 'static,
     ) -> Request {
-        let pending = Pending::new(Deliver::Callback(Box::new(callback)));
-        if let Some(result) = pending.start(self.core()) {
-            pending.complete(result);
+        self.retrieve_with_then(callback, |_| {})
+    }
+
+    /// [`retrieve_with`](Self::retrieve_with), with `before` given the request before it starts
+    /// (so that what it does happens before the callback runs).
+    pub(crate) fn retrieve_with_then(
+        &self,
+        callback: impl FnOnce(Result<Arc<Credentials>>) + Send + 'static,
+        before: impl FnOnce(&Request),
+    ) -> Request {
+        let request = Request {
+            pending: Pending::new(Deliver::Callback(Box::new(callback))),
+        };
+        before(&request);
+        if let Some(result) = request.pending.start(self.core()) {
+            request.pending.complete(result);
         }
-        Request { pending }
+        request
     }
 }
