@@ -56,6 +56,8 @@ def expected_ctype(ctype: str) -> Any:
         "const char*": c_char_p,
         "int64_t*": POINTER(c_int64),
         "const char*const*": POINTER(c_char_p),
+        "void*": ctypes.c_void_p,
+        "pc_retrieve_cb": _lib.RETRIEVE_CB,
     }
     if t in scalars:
         return scalars[t]

@@ -6,14 +6,17 @@ aws-sdk-go v1's ``aws/credentials/processcreds``, through the libprocesscreds C 
     ...     creds = provider.retrieve()
 
 The library is found through ``PROCESSCREDS_LIB`` (its path), next to this package, or the
-system's library path. botocore/boto3 integration: :mod:`processcreds.botocore`.
+system's library path. botocore/boto3 integration: :mod:`processcreds.botocore`; asyncio:
+``await provider.retrieve_async()``, and aiobotocore: :mod:`processcreds.aiobotocore`.
 """
 
 from ._errors import (
+    CanceledError,
     ConfigError,
     ExecutionError,
     InternalError,
     InvalidArgumentError,
+    NotCachedError,
     ParseError,
     ProcessCredentialsError,
     ProcessTimeoutError,
@@ -27,11 +30,13 @@ from ._provider import Credentials, ProcessProvider, StderrMode, StdinMode
 __version__ = "0.1.0"
 
 __all__ = [
+    "CanceledError",
     "ConfigError",
     "Credentials",
     "ExecutionError",
     "InternalError",
     "InvalidArgumentError",
+    "NotCachedError",
     "ParseError",
     "ProcessCredentialsError",
     "ProcessProvider",

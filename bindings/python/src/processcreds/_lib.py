@@ -18,7 +18,17 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from ctypes import POINTER, c_bool, c_char_p, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    c_bool,
+    c_char_p,
+    c_int64,
+    c_size_t,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from ._constants import PC_STATUS_INTERNAL
@@ -94,12 +104,21 @@ class ErrorPtr(c_void_p):
     """A ``pc_error *``."""
 
 
+class RequestPtr(c_void_p):
+    """A ``pc_request *``."""
+
+
 # The C type of each opaque handle, for the declaration check.
 OPAQUE: Dict[str, Any] = {
     "pc_provider": ProviderPtr,
     "pc_credentials": CredentialsPtr,
     "pc_error": ErrorPtr,
+    "pc_request": RequestPtr,
 }
+
+# `pc_retrieve_cb`: (user_data, status, creds, err). The pointers come as plain integers (None
+# for NULL); the callback wraps them in their handle types.
+RETRIEVE_CB = CFUNCTYPE(None, c_void_p, c_uint32, c_void_p, c_void_p)
 
 # name -> (restype, argtypes), as declared below.
 SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
@@ -178,6 +197,12 @@ pc_set_shared_cache_env = _bind(
 )
 
 pc_retrieve = _bind("pc_retrieve", c_uint32, (ProviderPtr, P_CREDENTIALS, P_ERROR))
+pc_retrieve_async = _bind(
+    "pc_retrieve_async", c_uint32, (ProviderPtr, RETRIEVE_CB, c_void_p, POINTER(RequestPtr))
+)
+pc_request_cancel = _bind("pc_request_cancel", None, (RequestPtr,))
+pc_request_free = _bind("pc_request_free", None, (RequestPtr,))
+pc_retrieve_cached = _bind("pc_retrieve_cached", c_uint32, (ProviderPtr, P_CREDENTIALS))
 pc_is_expired = _bind("pc_is_expired", c_bool, (ProviderPtr,))
 pc_expire = _bind("pc_expire", None, (ProviderPtr,))
 pc_expires_at = _bind("pc_expires_at", c_bool, (ProviderPtr, POINTER(c_int64)))
