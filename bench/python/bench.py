@@ -4,6 +4,9 @@
 - cached: ``ProcessProvider.retrieve()`` on valid cached credentials, against
   ``RefreshableCredentials.get_frozen_credentials()`` on credentials loaded by botocore's own
   ``ProcessProvider`` (Expiration an hour ahead). Target: ratio <= 0.2.
+- async cached: ``await ProcessProvider.retrieve_async()`` on valid cached credentials (answered on
+  the loop's thread through ``pc_retrieve_cached``), against its blocking twin ``retrieve()``,
+  both called from a coroutine on a running asyncio loop.
 - fresh: ``expire()`` then ``retrieve()`` (the helper runs each time), against botocore's
   ``ProcessProvider.load()``. botocore runs the command split into words with no shell, so the
   first fresh row uses ``ProcessProvider.from_argv`` on the same words; the second row runs the
@@ -17,6 +20,7 @@ misses its target.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -26,7 +30,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Awaitable, Callable, Dict, List, Sequence, Tuple, cast
 
 import botocore
 import botocore.credentials
@@ -62,20 +66,47 @@ def per_call(fn: Callable[[], object], n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
+def per_await(fn: Callable[[], Awaitable[object]], n: int) -> float:
+    """Seconds per ``await fn()`` on a running loop, over n calls."""
+
+    async def calls() -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            await fn()
+        return (time.perf_counter() - start) / n
+
+    return asyncio.run(calls())
+
+
+def per_call_in_loop(fn: Callable[[], object], n: int) -> float:
+    """Seconds per call of fn from a coroutine on a running loop, over n calls."""
+
+    async def calls() -> float:
+        return per_call(fn, n)
+
+    return asyncio.run(calls())
+
+
 def interleaved(
-    a: Callable[[], object], b: Callable[[], object], n: int, rounds: int
+    a: Callable[[], object],
+    b: Callable[[], object],
+    n: int,
+    rounds: int,
+    time_a: Callable[[Callable[[], object], int], float] = per_call,
+    time_b: Callable[[Callable[[], object], int], float] = per_call,
 ) -> Tuple[float, float, float]:
-    """Median seconds per call of a and b, and the median of the per-round ratios a/b."""
+    """Median seconds per call of a and b (timed by time_a and time_b), and the median of the
+    per-round ratios a/b."""
     ta: List[float] = []
     tb: List[float] = []
     for r in range(rounds):
         gc.collect()
         if r % 2:
-            tb.append(per_call(b, n))
-            ta.append(per_call(a, n))
+            tb.append(time_b(b, n))
+            ta.append(time_a(a, n))
         else:
-            ta.append(per_call(a, n))
-            tb.append(per_call(b, n))
+            ta.append(time_a(a, n))
+            tb.append(time_b(b, n))
     ratios = [x / y for x, y in zip(ta, tb)]
     return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
 
@@ -125,6 +156,15 @@ def main(argv: Sequence[str]) -> int:
                 ours.retrieve, boto_creds.get_frozen_credentials, args.cached_calls, args.rounds
             )
 
+            async_cached = interleaved(
+                ours.retrieve_async,
+                ours.retrieve,
+                args.cached_calls,
+                args.rounds,
+                time_a=lambda f, n: per_await(cast(Callable[[], Awaitable[object]], f), n),
+                time_b=per_call_in_loop,
+            )
+
             def fresh() -> object:
                 ours.expire()
                 return ours.retrieve()
@@ -138,9 +178,11 @@ def main(argv: Sequence[str]) -> int:
 
     ok = cached[2] <= CACHED_TARGET
     rows = [
-        ["measurement", "processcreds", "botocore", "ratio", "target"],
+        ["measurement", "processcreds", "baseline", "ratio", "target"],
         ["cached retrieve() vs get_frozen_credentials()", fmt(cached[0]), fmt(cached[1]),
          f"{cached[2]:.3f}", f"<= {CACHED_TARGET} {'ok' if ok else 'MISSED'}"],
+        ["cached await retrieve_async() vs retrieve()", fmt(async_cached[0]),
+         fmt(async_cached[1]), f"{async_cached[2]:.3f}", "-"],
         ["fresh retrieve(), argv vs ProcessProvider.load()", fmt(fresh_argv[0]),
          fmt(fresh_argv[1]), f"{fresh_argv[2]:.3f}", "-"],
         ["fresh retrieve(), sh -c vs ProcessProvider.load()", fmt(fresh_shell[0]),

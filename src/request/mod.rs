@@ -213,6 +213,16 @@ impl Future for Retrieval {
     }
 }
 
+impl Retrieval {
+    /// Lets the request run on without this future: unlike dropping it, which cancels, the
+    /// request stays interested in its run until the run ends (its credentials are then cached
+    /// as usual), and its result goes nowhere. A future never polled started nothing: detaching
+    /// it does nothing.
+    pub fn detach(mut self) {
+        self.state = State::Done;
+    }
+}
+
 impl Drop for Retrieval {
     fn drop(&mut self) {
         if let State::Waiting(pending, _) = &self.state {

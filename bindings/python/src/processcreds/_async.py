@@ -105,10 +105,7 @@ def _cancel(key: int) -> None:
 
 
 async def retrieve(provider: ProcessProvider) -> Credentials:
-    """See :meth:`ProcessProvider.retrieve_async`."""
-    cached = provider.retrieve_cached()
-    if cached is not None:
-        return cached
+    """:meth:`ProcessProvider.retrieve_async` when nothing valid is cached."""
     handle = provider._live_handle()
     waiter = _Waiter(asyncio.get_running_loop())
     key = next(_ids)

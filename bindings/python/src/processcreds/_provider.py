@@ -591,17 +591,23 @@ class ProcessProvider:
         request: when no other caller waits for the run, the helper's process tree is killed.
         Errors are those of :meth:`retrieve`; :class:`CanceledError` if the provider is freed
         meanwhile. The provider is kept alive while the call waits."""
+        cached = self.retrieve_cached()
+        if cached is not None:
+            return cached
         return await _async.retrieve(self)
 
     def retrieve_cached(self) -> Optional[Credentials]:
         """The cached credentials while they are valid, else ``None``: never runs the helper
         nor waits for a run. Within ``refresh_window`` of the expiry it starts the background
         refresh, as :meth:`retrieve` does."""
+        h = self._handle
+        if h is None:
+            raise _closed()
         out = CredentialsPtr()
-        status = int(_lib.pc_retrieve_cached(self._live_handle(), out))
-        if status == C.PC_STATUS_NOT_CACHED:
-            return None
+        status = _lib.pc_retrieve_cached(h, out)
         if status:
+            if status == C.PC_STATUS_NOT_CACHED:
+                return None
             raise _bare_error(status, "pc_retrieve_cached")
         return self._take(out)
 
