@@ -18,8 +18,8 @@ enum Stage {
     Begin,
     /// Waiting for another process's lock on the shared cache's key until then.
     Waiting(Instant),
-    /// The helper runs.
-    Running(Driven),
+    /// The helper runs (boxed: a run is large, the other stages small).
+    Running(Box<Driven>),
     /// Landed.
     Over,
 }
@@ -82,7 +82,7 @@ impl FetchJob {
         };
         match Driven::start(program, &run_options(opts, timeout)) {
             Ok(run) => {
-                self.stage = Stage::Running(run);
+                self.stage = Stage::Running(Box::new(run));
                 false
             }
             Err(e) => self.ran(Err(e)),
