@@ -292,7 +292,7 @@ impl ProcessProvider {
     /// background refresh starts unless one is running.
     ///
     /// Blocks the calling thread while the helper runs (at most [`Options::timeout`]). In async
-    /// code, run it where blocking is allowed, or use the `aws-sdk` feature's provider.
+    /// code, use [`retrieve_async`](Self::retrieve_async).
     ///
     /// # Errors
     ///
