@@ -412,3 +412,30 @@ case!(shared_cache_lock_is_released_when_cancelled, {
     assert_eq!(runs(&dir.join("runs")), 2);
     std::env::remove_var("PROCESSCREDS_CACHE_DIR");
 });
+
+case!(a_forked_child_has_no_library_thread_and_starts_its_own, {
+    let dir = TempDir::new("fork");
+    let p = sleeper(&dir, 30.0);
+    let wakes = Arc::new(Count(AtomicUsize::new(0)));
+    let mut f = Box::pin(p.retrieve_async());
+    assert!(poll_once(&mut f, &wakes).is_pending());
+    let pid = read_pid(&dir.join("pid"));
+    let fast_dir = TempDir::new("fork-child");
+    let fast = sleeper(&fast_dir, 0.0);
+    // SAFETY: the child only retrieves (threads of its own start there) and exits with _exit.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        let ok = library_threads().is_empty()
+            && block_on(fast.retrieve_async()).is_ok_and(|c| c.access_key_id() == "AKIDASYNC");
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our child.
+    assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{status}");
+    // The parent's request is untouched by the child.
+    assert!(alive(pid));
+    drop(f);
+    assert!(gone_within(pid, Duration::from_millis(100)));
+});
