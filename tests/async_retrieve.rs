@@ -433,7 +433,10 @@ case!(a_forked_child_has_no_library_thread_and_starts_its_own, {
     let mut status = 0;
     // SAFETY: waiting for our child.
     assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{status}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{status}"
+    );
     // The parent's request is untouched by the child.
     assert!(alive(pid));
     drop(f);

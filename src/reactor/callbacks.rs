@@ -19,8 +19,11 @@ pub(crate) type Call = Box<dyn FnOnce() + Send>;
 #[derive(Default)]
 struct Inner {
     calls: VecDeque<Call>,
-    /// The thread is running (it empties the queue before it ends).
+    /// A thread runs, or is being started (it empties the queue before it ends).
     running: bool,
+    /// The last thread started: joined before the next one starts, so that one ending never
+    /// runs beside its replacement.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Queue {
@@ -55,14 +58,17 @@ pub(crate) fn run_later(call: Call) {
     if inner.running {
         return;
     }
+    // This caller starts the thread; the calls queued meanwhile wait for it.
+    inner.running = true;
+    let ended = inner.thread.take();
+    drop(inner);
+    thread::join_ended(ended);
     for _ in 0..SPAWN_TRIES {
-        if thread::spawn_quiet("pc-callback", move || drain(q)).is_ok() {
-            inner.running = true;
+        if let Ok(h) = thread::spawn_quiet("pc-callback", move || drain(q)) {
+            q.inner.lock().thread = Some(h);
             return;
         }
     }
-    inner.running = true;
-    drop(inner);
     drain(q);
 }
 

@@ -84,8 +84,11 @@ struct Entry {
 #[derive(Default)]
 struct Inbox {
     jobs: Vec<Entry>,
-    /// Set while the thread runs: wakes it.
+    /// Set while the thread runs or is being started: wakes it.
     waker: Option<Arc<Waker>>,
+    /// The last thread started: joined before the next one starts, so that one ending never
+    /// runs beside its replacement.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Reactor {
@@ -118,9 +121,10 @@ impl Reactor {
     }
 }
 
-/// Hands `job` to the reactor, starting its thread if it is not running. `Err` gives the job
-/// back when the system refuses the thread or the descriptor that wakes it.
-pub(crate) fn submit(job: Box<dyn Job>, ctl: JobCtl) -> Result<(), Box<dyn Job>> {
+/// Hands `job` to the reactor, starting its thread if it is not running. When the system refuses
+/// the thread or the descriptor that wakes it, the jobs waiting for it end at once with that
+/// failure (each delivers it).
+pub(crate) fn submit(job: Box<dyn Job>, ctl: JobCtl) {
     let r = reactor();
     let mut inbox = r.inbox.lock();
     inbox.jobs.push(Entry {
@@ -130,17 +134,42 @@ pub(crate) fn submit(job: Box<dyn Job>, ctl: JobCtl) -> Result<(), Box<dyn Job>>
     });
     if let Some(w) = &inbox.waker {
         w.wake();
-        return Ok(());
+        return;
     }
     let Some(waker) = Waker::new().map(Arc::new) else {
-        return Err(inbox.jobs.pop().map(|e| e.job).expect("just pushed"));
+        let jobs = std::mem::take(&mut inbox.jobs);
+        drop(inbox);
+        return fail(
+            jobs,
+            "cannot make the descriptor that wakes the library's thread",
+        );
     };
+    // This caller starts the thread; jobs submitted meanwhile wait for it (the waker is set).
     inbox.waker = Some(waker.clone());
-    if thread::spawn_quiet("pc-async", move || run(r, waker)).is_err() {
-        inbox.waker = None;
-        return Err(inbox.jobs.pop().map(|e| e.job).expect("just pushed"));
+    let ended = inbox.thread.take();
+    drop(inbox);
+    thread::join_ended(ended);
+    let started = thread::spawn_quiet("pc-async", move || run(r, waker));
+    let mut inbox = r.inbox.lock();
+    match started {
+        Ok(h) => inbox.thread = Some(h),
+        Err(_) => {
+            inbox.waker = None;
+            let jobs = std::mem::take(&mut inbox.jobs);
+            drop(inbox);
+            fail(
+                jobs,
+                "cannot start the library's thread for asynchronous retrieves",
+            );
+        }
     }
-    Ok(())
+}
+
+/// Ends jobs that no thread will drive (outside the inbox's lock: they deliver their end).
+fn fail(jobs: Vec<Entry>, why: &str) {
+    for mut e in jobs {
+        cancel(&mut e, Some(Error::internal(why)));
+    }
 }
 
 /// The reactor's thread: takes new jobs, ends the cancelled ones, advances the new ones, waits

@@ -2,6 +2,7 @@
 //! this process starts afresh), and threads started with every signal blocked.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::thread::JoinHandle;
 
 /// A per-process state, which knows the process it belongs to.
 pub(super) trait Owned {
@@ -37,10 +38,13 @@ pub(super) fn per_process<T: Owned>(
     }
 }
 
-/// Starts a detached thread named `name` with every signal blocked (it inherits the mask set
-/// around its creation, so no signal can reach it before it runs), so that the host's signal
-/// handlers run on the host's threads.
-pub(super) fn spawn_quiet(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+/// Starts a thread named `name` with every signal blocked (it inherits the mask set around its
+/// creation, so no signal can reach it before it runs), so that the host's signal handlers run on
+/// the host's threads.
+pub(super) fn spawn_quiet(
+    name: &str,
+    f: impl FnOnce() + Send + 'static,
+) -> std::io::Result<JoinHandle<()>> {
     let builder = std::thread::Builder::new().name(name.into());
     #[cfg(unix)]
     {
@@ -53,11 +57,22 @@ pub(super) fn spawn_quiet(name: &str, f: impl FnOnce() + Send + 'static) -> std:
             libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
             let started = builder.spawn(f);
             libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            started.map(drop)
+            started
         }
     }
     #[cfg(not(unix))]
     {
-        builder.spawn(f).map(drop)
+        builder.spawn(f)
+    }
+}
+
+/// Waits for a thread of ours that has said it is ending (it ends at once: it holds nothing any
+/// more), so that its replacement never runs beside it. A handle of the calling thread itself
+/// (a thread-local destructor of that thread starting the replacement) is left alone.
+pub(super) fn join_ended(ended: Option<JoinHandle<()>>) {
+    if let Some(h) = ended {
+        if h.thread().id() != std::thread::current().id() {
+            let _ = h.join();
+        }
     }
 }

@@ -76,12 +76,7 @@ impl Pending {
             Joined::Start(m, launch) => {
                 *self.membership.lock() = Some(m);
                 let ctl = launch.job().clone();
-                let job = Box::new(job::FetchJob::new(core.clone(), launch));
-                if let Err(mut job) = reactor::submit(job, ctl) {
-                    job.cancel(Some(Error::internal(
-                        "cannot start the library's thread for asynchronous retrieves",
-                    )));
-                }
+                reactor::submit(Box::new(job::FetchJob::new(core.clone(), launch)), ctl);
                 None
             }
         }
