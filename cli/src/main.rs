@@ -481,19 +481,23 @@ fn cmd_check(m: &ArgMatches) -> ExitCode {
 /// The command's entry point on POSIX systems, called by the C runtime (see start.rs).
 #[cfg(all(unix, not(test)))]
 #[no_mangle]
-pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+// The C runtime's entry point: its pointers are the runtime's argv, trusted as C trusts them.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     start::prepare();
-    std::process::exit(i32::from(run().0))
+    // SAFETY: the C runtime's argc and argv: argc NUL-terminated strings.
+    let args = unsafe { start::args(argc, argv) };
+    std::process::exit(i32::from(run(args).0))
 }
 
 #[cfg(any(not(unix), test))]
 #[allow(dead_code)]
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(run().0)
+    std::process::ExitCode::from(run(std::env::args_os().collect()).0)
 }
 
-fn run() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().collect();
+/// Runs the command line `args` (the program's name first).
+fn run(args: Vec<OsString>) -> ExitCode {
     let first = args.get(1).and_then(|a| a.to_str());
     let m = match cli_for(first.filter(|f| SUBCOMMANDS.contains(f))).try_get_matches_from(args) {
         Ok(m) => m,
