@@ -55,6 +55,7 @@
 //! crate builds for POSIX systems and Windows only, as its runner does.)
 
 mod entry;
+mod files;
 mod key;
 mod location;
 mod sha256;

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use super::files::{
+    directory_not_used, entry_not_used, entry_not_written, file_name, split_name, ENTRY, LOCK,
+    MAX_ENTRY, TMP,
+};
 use super::location::Location;
 use super::{Key, Reason, Warning};
 
@@ -19,14 +23,8 @@ mod create;
 mod lock;
 mod sweep;
 
+pub(super) use super::files::Read;
 pub(super) use lock::Lock;
-
-/// Entries larger than this are not read (a miss).
-const MAX_ENTRY: usize = 1 << 20;
-
-const ENTRY: &str = ".entry";
-const LOCK: &str = ".lock";
-const TMP: &str = ".tmp";
 
 /// The shared cache works here.
 pub(super) fn supported() -> Result<(), Warning> {
@@ -36,12 +34,6 @@ pub(super) fn supported() -> Result<(), Warning> {
 pub(super) struct Dir {
     fd: OwnedFd,
     path: PathBuf,
-}
-
-pub(super) enum Read {
-    Absent,
-    Found(Zeroizing<Vec<u8>>),
-    Untrusted(Warning),
 }
 
 fn errno() -> i32 {
@@ -102,16 +94,7 @@ fn distrust(
 
 fn c_name(key: &Key, suffix: &str) -> CString {
     // Hex digits and a suffix: never a NUL.
-    CString::new(format!("{}{suffix}", key.as_str())).unwrap_or_default()
-}
-
-/// A name of the cache directory split into its key and suffix (`.entry`, `.lock`, `.tmp`).
-fn split_name(name: &str) -> Option<(Key, &str)> {
-    let (stem, suffix) = name.split_at_checked(64)?;
-    let key = Key::from_hex(stem)?;
-    [ENTRY, LOCK, TMP]
-        .contains(&suffix)
-        .then_some((key, suffix))
+    CString::new(file_name(key, suffix)).unwrap_or_default()
 }
 
 impl Dir {
@@ -166,25 +149,15 @@ impl Dir {
             ),
             _ => (Reason::DirectoryUnusable, os_text(e)),
         };
-        Dir::not_used(path, reason, why)
-    }
-
-    fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
-        Warning::new(
-            reason,
-            format!(
-                "shared cache: the directory {} is not used: {why}",
-                path.display()
-            ),
-        )
+        directory_not_used(path, reason, why)
     }
 
     /// The directory, if the opened `fd` is one this user alone may use.
     fn checked(path: &Path, fd: OwnedFd) -> Result<Dir, Warning> {
         let st = fstat(&fd)
-            .ok_or_else(|| Dir::not_used(path, Reason::DirectoryUnusable, os_text(errno())))?;
+            .ok_or_else(|| directory_not_used(path, Reason::DirectoryUnusable, os_text(errno())))?;
         if !is_type(&st, libc::S_IFDIR) {
-            return Err(Dir::not_used(
+            return Err(directory_not_used(
                 path,
                 Reason::DirectoryUntrusted,
                 "it is not a directory".into(),
@@ -196,7 +169,7 @@ impl Dir {
             |m| m & 0o077 == 0,
             "which gives access to group or others (it must be 0700)",
         ) {
-            return Err(Dir::not_used(path, Reason::DirectoryUntrusted, why));
+            return Err(directory_not_used(path, Reason::DirectoryUntrusted, why));
         }
         Ok(Dir {
             fd,
@@ -222,21 +195,14 @@ impl Dir {
         }
     }
 
-    fn file_path(&self, key: &Key, suffix: &str) -> PathBuf {
-        self.path.join(format!("{}{suffix}", key.as_str()))
+    /// The directory's path.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
-        let untrusted = |why: String| {
-            Read::Untrusted(Warning::new(
-                Reason::EntryUntrusted,
-                format!(
-                    "shared cache: the entry {} is not used: {why}",
-                    self.file_path(key, ENTRY).display()
-                ),
-            ))
-        };
+        let untrusted = |why: String| entry_not_used(&self.file_path(key, ENTRY), why);
         // O_NONBLOCK: a FIFO in its place must not block the open.
         let fd = match self.openat(&c_name(key, ENTRY), libc::O_RDONLY | libc::O_NONBLOCK) {
             Ok(fd) => fd,
@@ -294,22 +260,18 @@ impl Dir {
                 libc::ENOSPC | libc::EDQUOT => Reason::NoSpace,
                 _ => Reason::NotWritten,
             };
-            Warning::new(
+            entry_not_written(
+                &self.file_path(key, ENTRY),
                 reason,
-                format!(
-                    "shared cache: the entry {} was not written: {what}: {}",
-                    self.file_path(key, ENTRY).display(),
-                    os_text(e)
-                ),
+                format!("{what}: {}", os_text(e)),
             )
         };
         if let Some(limit) = file_size_limit().filter(|&l| (bytes.len() as u64) > l) {
-            return Err(Warning::new(
+            return Err(entry_not_written(
+                &self.file_path(key, ENTRY),
                 Reason::FileSizeLimit,
                 format!(
-                    "shared cache: the entry {} was not written: the file size limit \
-                     (RLIMIT_FSIZE, {limit} bytes) is below its {} bytes",
-                    self.file_path(key, ENTRY).display(),
+                    "the file size limit (RLIMIT_FSIZE, {limit} bytes) is below its {} bytes",
                     bytes.len()
                 ),
             ));
@@ -324,7 +286,7 @@ impl Dir {
             Err(libc::EEXIST) => {
                 // Left by a writer that died (only the lock holder writes it): removed if it is
                 // one of ours, else left alone and nothing is written.
-                if !self.is_ours(&tmp) {
+                if !self.is_ours(key, TMP) {
                     return Err(fail(
                         "a temporary file that is not ours is in the way",
                         libc::EEXIST,
@@ -387,14 +349,6 @@ impl Dir {
         Ok(())
     }
 
-    /// Removes the entry of `key` (the caller holds `_lock`, its lock), if it is one of ours.
-    pub(super) fn remove_entry(&self, key: &Key, _lock: &Lock) {
-        let name = c_name(key, ENTRY);
-        if self.is_ours(&name) {
-            self.unlink(&name);
-        }
-    }
-
     /// The stat of a name (not following a symlink).
     fn stat_name(&self, name: &CString) -> Option<libc::stat> {
         // SAFETY: `stat` is plain data (integers), for which zeros are valid.
@@ -411,10 +365,22 @@ impl Dir {
         (r == 0).then_some(st)
     }
 
-    /// A regular file owned by the effective uid (not following a symlink).
-    fn is_ours(&self, name: &CString) -> bool {
+    /// Whether `<key><suffix>` is a regular file owned by the effective uid (not following a
+    /// symlink).
+    pub(super) fn is_ours(&self, key: &Key, suffix: &str) -> bool {
+        self.is_ours_name(&c_name(key, suffix))
+    }
+
+    fn is_ours_name(&self, name: &CString) -> bool {
         self.stat_name(name)
             .is_some_and(|st| is_type(&st, libc::S_IFREG) && st.st_uid == euid())
+    }
+
+    /// Removes `<key><suffix>` if it is a regular file owned by the effective uid; true when
+    /// removed.
+    pub(super) fn remove_if_ours(&self, key: &Key, suffix: &str) -> bool {
+        let name = c_name(key, suffix);
+        self.is_ours_name(&name) && self.unlink(&name)
     }
 
     fn unlink(&self, name: &CString) -> bool {
@@ -423,7 +389,7 @@ impl Dir {
     }
 
     /// The names in the directory, read through its descriptor.
-    fn names(&self) -> Result<Vec<String>, Warning> {
+    pub(super) fn names(&self) -> Result<Vec<String>, Warning> {
         let cannot = |e: i32| {
             Warning::new(
                 Reason::DirectoryUnusable,
@@ -477,7 +443,7 @@ impl Dir {
         };
         let remove = |name: &str, out: &mut super::Cleared| {
             let Ok(c) = CString::new(name) else { return };
-            if self.is_ours(&c) && self.unlink(&c) {
+            if self.is_ours_name(&c) && self.unlink(&c) {
                 out.removed.push(name.to_owned());
             }
         };

@@ -28,7 +28,7 @@ impl Dir {
             }
             let stale = match suffix {
                 ENTRY => self.expired_entry(&key),
-                TMP => self.is_ours(&c_name(&key, TMP)) && self.older(&c_name(&key, TMP)),
+                TMP => self.is_ours(&key, TMP) && self.older(&c_name(&key, TMP)),
                 LOCK => !self.has(&key, ENTRY) && self.older(&c_name(&key, LOCK)),
                 _ => false,
             };
@@ -49,7 +49,7 @@ impl Dir {
             self.remove_entry(key, &lock);
         }
         let tmp = c_name(key, TMP);
-        if self.is_ours(&tmp) && self.older(&tmp) {
+        if self.is_ours(key, TMP) && self.older(&tmp) {
             self.unlink(&tmp);
         }
         if !self.has(key, ENTRY) && !self.has(key, TMP) {

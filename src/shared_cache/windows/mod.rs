@@ -47,6 +47,9 @@ use windows_sys::Win32::Storage::FileSystem::{
 };
 use zeroize::Zeroizing;
 
+use super::files::{
+    directory_not_used, entry_not_used, entry_not_written, split_name, ENTRY, LOCK, MAX_ENTRY, TMP,
+};
 use super::location::Location;
 use super::{Key, Reason, Warning};
 
@@ -55,14 +58,8 @@ mod lock;
 mod security;
 mod sweep;
 
+pub(super) use super::files::Read;
 pub(super) use lock::Lock;
-
-/// Entries larger than this are not read (a miss).
-const MAX_ENTRY: usize = 1 << 20;
-
-const ENTRY: &str = ".entry";
-const LOCK: &str = ".lock";
-const TMP: &str = ".tmp";
 
 /// Every sharing mode.
 const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
@@ -84,12 +81,6 @@ pub(super) struct Dir {
     path: PathBuf,
     /// The path the directory resolves to ([`final_path`]), if the system tells it.
     resolved: Option<String>,
-}
-
-pub(super) enum Read {
-    Absent,
-    Found(Zeroizing<Vec<u8>>),
-    Untrusted(Warning),
 }
 
 fn last_error() -> u32 {
@@ -247,15 +238,6 @@ fn dispose(h: &impl AsRawHandle) -> bool {
     }
 }
 
-/// A name of the cache directory split into its key and suffix (`.entry`, `.lock`, `.tmp`).
-fn split_name(name: &str) -> Option<(Key, &str)> {
-    let (stem, suffix) = name.split_at_checked(64)?;
-    let key = Key::from_hex(stem)?;
-    [ENTRY, LOCK, TMP]
-        .contains(&suffix)
-        .then_some((key, suffix))
-}
-
 impl Dir {
     /// Opens and checks the cache directory, creating it (with the private DACL) where that is
     /// allowed.
@@ -291,23 +273,14 @@ impl Dir {
     }
 
     fn unusable(path: &Path, e: u32) -> Warning {
-        Dir::not_used(path, Reason::DirectoryUnusable, os_text(e))
-    }
-
-    fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
-        Warning::new(
-            reason,
-            format!(
-                "shared cache: the directory {} is not used: {why}",
-                path.display()
-            ),
-        )
+        directory_not_used(path, Reason::DirectoryUnusable, os_text(e))
     }
 
     /// The directory, if the opened handle is one this user alone may use.
     fn checked(path: &Path, h: OwnedHandle) -> Result<Dir, Warning> {
-        let i = info(&h).map_err(|e| Dir::not_used(path, Reason::DirectoryUnusable, os_text(e)))?;
-        let untrusted = |why: String| Dir::not_used(path, Reason::DirectoryUntrusted, why);
+        let i = info(&h)
+            .map_err(|e| directory_not_used(path, Reason::DirectoryUnusable, os_text(e)))?;
+        let untrusted = |why: String| directory_not_used(path, Reason::DirectoryUntrusted, why);
         if is_reparse(&i) {
             return Err(untrusted(
                 "it is a reparse point (a symbolic link or a junction)".into(),
@@ -363,22 +336,15 @@ impl Dir {
         Ok(i)
     }
 
-    fn file_path(&self, key: &Key, suffix: &str) -> PathBuf {
-        self.path.join(format!("{}{suffix}", key.as_str()))
+    /// The directory's path.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
         let path = self.file_path(key, ENTRY);
-        let untrusted = |why: String| {
-            Read::Untrusted(Warning::new(
-                Reason::EntryUntrusted,
-                format!(
-                    "shared cache: the entry {} is not used: {why}",
-                    path.display()
-                ),
-            ))
-        };
+        let untrusted = |why: String| entry_not_used(&path, why);
         let opened = retrying(|| {
             create_file(
                 &path,
@@ -441,24 +407,10 @@ impl Dir {
                 ERROR_FILE_TOO_LARGE => Reason::FileSizeLimit,
                 _ => Reason::NotWritten,
             };
-            Warning::new(
-                reason,
-                format!(
-                    "shared cache: the entry {} was not written: {what}: {}",
-                    entry.display(),
-                    os_text(e)
-                ),
-            )
+            entry_not_written(&entry, reason, format!("{what}: {}", os_text(e)))
         };
-        let sd = security::PrivateSd::new(false).map_err(|why| {
-            Warning::new(
-                Reason::NotWritten,
-                format!(
-                    "shared cache: the entry {} was not written: {why}",
-                    entry.display()
-                ),
-            )
-        })?;
+        let sd = security::PrivateSd::new(false)
+            .map_err(|why| entry_not_written(&entry, Reason::NotWritten, why))?;
         let create = || {
             create_file(
                 &tmp,
@@ -473,7 +425,7 @@ impl Dir {
             Err(e @ (ERROR_FILE_EXISTS | ERROR_ALREADY_EXISTS)) => {
                 // Left by a writer that died (only the lock holder writes it): removed if it is
                 // one of ours, else left alone and nothing is written.
-                if !self.remove_if_ours(&tmp) {
+                if !self.remove_if_ours(key, TMP) {
                     return Err(fail("a temporary file that is not ours is in the way", e));
                 }
                 retrying(create).map_err(|e| fail("cannot create the temporary file", e))?
@@ -501,14 +453,9 @@ impl Dir {
                 std::thread::sleep(PAUSE);
                 continue;
             }
-            self.remove_if_ours(&tmp);
+            self.remove_if_ours(key, TMP);
             return Err(fail("cannot rename the temporary file", e));
         }
-    }
-
-    /// Removes the entry of `key` (the caller holds `_lock`, its lock), if it is one of ours.
-    pub(super) fn remove_entry(&self, key: &Key, _lock: &Lock) {
-        self.remove_if_ours(&self.file_path(key, ENTRY));
     }
 
     /// Opens `path` (not following a reparse point) with `access`, sharing everything.
@@ -529,16 +476,19 @@ impl Dir {
         self.plain_file(h, path).is_ok() && security::distrust(raw(h), true).is_none()
     }
 
-    fn is_ours(&self, path: &Path) -> bool {
-        self.open_any(path, READ_CONTROL | FILE_READ_ATTRIBUTES)
-            .is_ok_and(|h| self.is_ours_handle(&h, path))
+    /// Whether `<key><suffix>` is a plain file owned by the current user.
+    pub(super) fn is_ours(&self, key: &Key, suffix: &str) -> bool {
+        let path = self.file_path(key, suffix);
+        self.open_any(&path, READ_CONTROL | FILE_READ_ATTRIBUTES)
+            .is_ok_and(|h| self.is_ours_handle(&h, &path))
     }
 
-    /// Removes `path` if it is a plain file owned by the current user (checked and removed
-    /// through one handle); true when removed.
-    fn remove_if_ours(&self, path: &Path) -> bool {
-        match self.open_any(path, DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES) {
-            Ok(h) => self.is_ours_handle(&h, path) && dispose(&h),
+    /// Removes `<key><suffix>` if it is a plain file owned by the current user (checked and
+    /// removed through one handle); true when removed.
+    pub(super) fn remove_if_ours(&self, key: &Key, suffix: &str) -> bool {
+        let path = self.file_path(key, suffix);
+        match self.open_any(&path, DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES) {
+            Ok(h) => self.is_ours_handle(&h, &path) && dispose(&h),
             Err(_) => false,
         }
     }
@@ -550,7 +500,7 @@ impl Dir {
     }
 
     /// The names in the directory.
-    fn names(&self) -> Result<Vec<String>, Warning> {
+    pub(super) fn names(&self) -> Result<Vec<String>, Warning> {
         let cannot = |e: std::io::Error| {
             Warning::new(
                 Reason::DirectoryUnusable,
@@ -574,17 +524,17 @@ impl Dir {
             directory: self.path.clone(),
             ..Default::default()
         };
-        let remove = |name: &str, out: &mut super::Cleared| {
-            if self.remove_if_ours(&self.path.join(name)) {
-                out.removed.push(name.to_owned());
+        let remove = |key: &Key, suffix: &str, out: &mut super::Cleared| {
+            if self.remove_if_ours(key, suffix) {
+                out.removed.push(format!("{}{suffix}", key.as_str()));
             }
         };
         let mut locks: Vec<Key> = Vec::new();
         match keys {
             Some(keys) => {
                 for k in keys {
-                    remove(&format!("{}{ENTRY}", k.as_str()), &mut out);
-                    remove(&format!("{}{TMP}", k.as_str()), &mut out);
+                    remove(k, ENTRY, &mut out);
+                    remove(k, TMP, &mut out);
                     if self.stat(&self.file_path(k, LOCK)).is_some() && !locks.contains(k) {
                         locks.push(k.clone());
                     }
@@ -595,7 +545,7 @@ impl Dir {
                 names.sort();
                 for name in names {
                     match split_name(&name) {
-                        Some((_, ENTRY | TMP)) => remove(&name, &mut out),
+                        Some((k, suffix @ (ENTRY | TMP))) => remove(&k, suffix, &mut out),
                         Some((k, _)) => locks.push(k),
                         None => {}
                     }

@@ -33,7 +33,7 @@ impl Dir {
             let tmp = self.file_path(&key, TMP);
             let stale = match suffix {
                 ENTRY => self.expired_entry(&key),
-                TMP => self.is_ours(&tmp) && self.older(&tmp),
+                TMP => self.is_ours(&key, TMP) && self.older(&tmp),
                 LOCK => !self.has(&key, ENTRY) && self.older(&self.file_path(&key, LOCK)),
                 _ => false,
             };
@@ -55,7 +55,7 @@ impl Dir {
         }
         let tmp = self.file_path(key, TMP);
         if self.older(&tmp) {
-            self.remove_if_ours(&tmp);
+            self.remove_if_ours(key, TMP);
         }
         if !self.has(key, ENTRY) && !self.has(key, TMP) {
             self.remove_lock_file(key, lock);
