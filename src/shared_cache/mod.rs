@@ -54,6 +54,7 @@
 //! locks; `MoveFileExW` replaces. The key's platform parts are in `key/` (`Dialect`). (The
 //! crate builds for POSIX systems and Windows only, as its runner does.)
 
+mod clear;
 mod entry;
 mod files;
 mod key;

@@ -365,6 +365,11 @@ impl Dir {
         (r == 0).then_some(st)
     }
 
+    /// Whether `<key><suffix>` exists (of any kind, not following a symlink).
+    pub(super) fn has(&self, key: &Key, suffix: &str) -> bool {
+        self.stat_name(&c_name(key, suffix)).is_some()
+    }
+
     /// Whether `<key><suffix>` is a regular file owned by the effective uid (not following a
     /// symlink).
     pub(super) fn is_ours(&self, key: &Key, suffix: &str) -> bool {
@@ -431,58 +436,6 @@ impl Dir {
         // SAFETY: the stream we opened.
         unsafe { libc::closedir(dirp) };
         Ok(names)
-    }
-
-    /// Removes the files of `keys` (entries, temporary files, lock files no helper holds), or
-    /// of every key; only regular files owned by the effective uid. A lock file held by a
-    /// running helper stays (its key's single flight must hold).
-    pub(super) fn clear(&self, keys: Option<&[Key]>) -> Result<super::Cleared, Warning> {
-        let mut out = super::Cleared {
-            directory: self.path.clone(),
-            ..Default::default()
-        };
-        let remove = |name: &str, out: &mut super::Cleared| {
-            let Ok(c) = CString::new(name) else { return };
-            if self.is_ours_name(&c) && self.unlink(&c) {
-                out.removed.push(name.to_owned());
-            }
-        };
-        let mut locks: Vec<Key> = Vec::new();
-        match keys {
-            Some(keys) => {
-                for k in keys {
-                    remove(&format!("{}{ENTRY}", k.as_str()), &mut out);
-                    remove(&format!("{}{TMP}", k.as_str()), &mut out);
-                    if self.stat_name(&c_name(k, LOCK)).is_some() && !locks.contains(k) {
-                        locks.push(k.clone());
-                    }
-                }
-            }
-            None => {
-                let mut names = self.names()?;
-                names.sort();
-                for name in names {
-                    match split_name(&name) {
-                        Some((_, ENTRY | TMP)) => remove(&name, &mut out),
-                        Some((k, _)) => locks.push(k),
-                        None => {}
-                    }
-                }
-            }
-        }
-        for k in locks {
-            let name = format!("{}{LOCK}", k.as_str());
-            match self.try_lock(&k) {
-                Ok(Some(lock)) => {
-                    if self.remove_lock_file(&k, lock) {
-                        out.removed.push(name);
-                    }
-                }
-                Ok(None) => out.held.push(name),
-                Err(_) => {}
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -65,10 +65,6 @@ impl Dir {
         }
     }
 
-    fn has(&self, key: &Key, suffix: &str) -> bool {
-        self.stat_name(&c_name(key, suffix)).is_some()
-    }
-
     /// Last modified more than [`STALE`] ago.
     fn older(&self, name: &std::ffi::CString) -> bool {
         let Some(st) = self.stat_name(name) else {

@@ -476,6 +476,11 @@ impl Dir {
         self.plain_file(h, path).is_ok() && security::distrust(raw(h), true).is_none()
     }
 
+    /// Whether `<key><suffix>` exists (of any kind, not following a reparse point).
+    pub(super) fn has(&self, key: &Key, suffix: &str) -> bool {
+        self.stat(&self.file_path(key, suffix)).is_some()
+    }
+
     /// Whether `<key><suffix>` is a plain file owned by the current user.
     pub(super) fn is_ours(&self, key: &Key, suffix: &str) -> bool {
         let path = self.file_path(key, suffix);
@@ -514,56 +519,5 @@ impl Dir {
             }
         }
         Ok(names)
-    }
-
-    /// Removes the files of `keys` (entries, temporary files, lock files no helper holds), or
-    /// of every key; only regular files owned by the current user. A lock file held by a
-    /// running helper stays (its key's single flight must hold).
-    pub(super) fn clear(&self, keys: Option<&[Key]>) -> Result<super::Cleared, Warning> {
-        let mut out = super::Cleared {
-            directory: self.path.clone(),
-            ..Default::default()
-        };
-        let remove = |key: &Key, suffix: &str, out: &mut super::Cleared| {
-            if self.remove_if_ours(key, suffix) {
-                out.removed.push(format!("{}{suffix}", key.as_str()));
-            }
-        };
-        let mut locks: Vec<Key> = Vec::new();
-        match keys {
-            Some(keys) => {
-                for k in keys {
-                    remove(k, ENTRY, &mut out);
-                    remove(k, TMP, &mut out);
-                    if self.stat(&self.file_path(k, LOCK)).is_some() && !locks.contains(k) {
-                        locks.push(k.clone());
-                    }
-                }
-            }
-            None => {
-                let mut names = self.names()?;
-                names.sort();
-                for name in names {
-                    match split_name(&name) {
-                        Some((k, suffix @ (ENTRY | TMP))) => remove(&k, suffix, &mut out),
-                        Some((k, _)) => locks.push(k),
-                        None => {}
-                    }
-                }
-            }
-        }
-        for k in locks {
-            let name = format!("{}{LOCK}", k.as_str());
-            match self.try_lock(&k) {
-                Ok(Some(lock)) => {
-                    if self.remove_lock_file(&k, lock) {
-                        out.removed.push(name);
-                    }
-                }
-                Ok(None) => out.held.push(name),
-                Err(_) => {}
-            }
-        }
-        Ok(out)
     }
 }

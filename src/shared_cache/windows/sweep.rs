@@ -70,10 +70,6 @@ impl Dir {
         }
     }
 
-    fn has(&self, key: &Key, suffix: &str) -> bool {
-        self.stat(&self.file_path(key, suffix)).is_some()
-    }
-
     /// Last written more than [`STALE`] ago.
     fn older(&self, path: &Path) -> bool {
         let Some(i) = self.stat(path) else {
