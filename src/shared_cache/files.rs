@@ -1,5 +1,5 @@
 //! The cache directory's files as every platform names them, and what is done with them on top
-//! of the platform's primitives.
+//! of the platform's primitives: `clear.rs` and `sweep.rs` are written once over these.
 //!
 //! Each platform's `Dir` (`unix/`, `windows/`) provides the system calls, each on one file of
 //! the checked directory and never following a link:

@@ -61,6 +61,7 @@ mod key;
 mod location;
 mod sha256;
 mod share;
+mod sweep;
 
 #[cfg(unix)]
 mod unix;

@@ -1,8 +1,8 @@
 //! The shared cache's files on POSIX systems: the trusted directory (and the rules for creating
 //! it, `create.rs`), entries read with `O_NOFOLLOW` and checked with `fstat`, per-key locks
-//! (`lock.rs`), atomic writes (temporary file and `renameat`), and the removal of what has
-//! expired (`sweep.rs`). Every file is opened relative to the checked directory's descriptor and
-//! is close-on-exec.
+//! (`lock.rs`), atomic writes (temporary file and `renameat`), and the primitives over which the
+//! shared `clear.rs` and `sweep.rs` are written (see `files.rs`). Every file is opened relative
+//! to the checked directory's descriptor and is close-on-exec.
 
 use std::ffi::CString;
 use std::io;
@@ -13,15 +13,13 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::files::{
-    directory_not_used, entry_not_used, entry_not_written, file_name, split_name, ENTRY, LOCK,
-    MAX_ENTRY, TMP,
+    directory_not_used, entry_not_used, entry_not_written, file_name, ENTRY, LOCK, MAX_ENTRY, TMP,
 };
 use super::location::Location;
 use super::{Key, Reason, Warning};
 
 mod create;
 mod lock;
-mod sweep;
 
 pub(super) use super::files::Read;
 pub(super) use lock::Lock;
@@ -368,6 +366,15 @@ impl Dir {
     /// Whether `<key><suffix>` exists (of any kind, not following a symlink).
     pub(super) fn has(&self, key: &Key, suffix: &str) -> bool {
         self.stat_name(&c_name(key, suffix)).is_some()
+    }
+
+    /// When `<key><suffix>` was last modified, in seconds since the Unix epoch (not following a
+    /// symlink).
+    pub(super) fn modified(&self, key: &Key, suffix: &str) -> Option<i64> {
+        let st = self.stat_name(&c_name(key, suffix))?;
+        // time_t is i64 on the supported systems.
+        #[allow(clippy::unnecessary_cast)]
+        Some(st.st_mtime as i64)
     }
 
     /// Whether `<key><suffix>` is a regular file owned by the effective uid (not following a

@@ -2,7 +2,7 @@
 //! `create.rs`), entries opened without following a reparse point and checked by owner and
 //! DACL (`security.rs`), per-key locks (`LockFileEx`, `lock.rs`), atomic writes (a temporary
 //! file created with a private DACL, then `MoveFileExW` with `MOVEFILE_REPLACE_EXISTING`), and
-//! the removal of what has expired (`sweep.rs`).
+//! the primitives over which the shared `clear.rs` and `sweep.rs` are written (see `files.rs`).
 //!
 //! The directory is opened once per use, without following a final reparse point (symbolic
 //! link, junction), checked, and kept open without `FILE_SHARE_DELETE`: while its handle is open
@@ -48,7 +48,7 @@ use windows_sys::Win32::Storage::FileSystem::{
 use zeroize::Zeroizing;
 
 use super::files::{
-    directory_not_used, entry_not_used, entry_not_written, split_name, ENTRY, LOCK, MAX_ENTRY, TMP,
+    directory_not_used, entry_not_used, entry_not_written, ENTRY, LOCK, MAX_ENTRY, TMP,
 };
 use super::location::Location;
 use super::{Key, Reason, Warning};
@@ -56,7 +56,6 @@ use super::{Key, Reason, Warning};
 mod create;
 mod lock;
 mod security;
-mod sweep;
 
 pub(super) use super::files::Read;
 pub(super) use lock::Lock;
@@ -68,6 +67,9 @@ const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 /// the pause between two tries.
 const TRIES: u32 = 50;
 const PAUSE: Duration = Duration::from_millis(2);
+
+/// Seconds between 1601-01-01 (a FILETIME's epoch) and 1970-01-01.
+const FILETIME_TO_UNIX: u64 = 11_644_473_600;
 
 /// The shared cache works here.
 pub(super) fn supported() -> Result<(), Warning> {
@@ -479,6 +481,14 @@ impl Dir {
     /// Whether `<key><suffix>` exists (of any kind, not following a reparse point).
     pub(super) fn has(&self, key: &Key, suffix: &str) -> bool {
         self.stat(&self.file_path(key, suffix)).is_some()
+    }
+
+    /// When `<key><suffix>` was last written, in seconds since the Unix epoch (not following a
+    /// reparse point).
+    pub(super) fn modified(&self, key: &Key, suffix: &str) -> Option<i64> {
+        let t = self.stat(&self.file_path(key, suffix))?.ftLastWriteTime;
+        let ticks = (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+        Some((ticks / 10_000_000).saturating_sub(FILETIME_TO_UNIX) as i64)
     }
 
     /// Whether `<key><suffix>` is a plain file owned by the current user.

@@ -2,13 +2,15 @@
 //! other keys' expired entries, temporary files older than a minute (left by a writer that was
 //! killed), and lock files older than a minute whose key has no entry. Each goes under its key's
 //! lock, taken without waiting: a key whose lock is held (a helper runs for it) is left alone,
-//! and so is anything that is not a regular file owned by the effective uid. An entry of a format
-//! this version does not read (a newer version's) is left too.
+//! and so is anything that is not a regular file owned by the effective uid (Windows: the
+//! current user). An entry of a format this version does not read (a newer version's) is left
+//! too. Written over the platform's primitives (`files.rs`).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{c_name, split_name, Dir, Lock, Read, ENTRY, LOCK, TMP};
-use crate::shared_cache::{entry, is_expired, Key};
+use super::files::{split_name, Read, ENTRY, LOCK, TMP};
+use super::sys::{Dir, Lock};
+use super::{entry, is_expired, Key};
 
 /// How old a temporary file or an orphan lock file must be to be removed.
 const STALE: Duration = Duration::from_secs(60);
@@ -16,7 +18,7 @@ const STALE: Duration = Duration::from_secs(60);
 impl Dir {
     /// Sweeps the directory (see the module's documentation); `own` is the caller's key, whose
     /// lock it holds.
-    pub(in crate::shared_cache) fn sweep(&self, own: &Key) {
+    pub(super) fn sweep(&self, own: &Key) {
         let Ok(names) = self.names() else { return };
         let mut seen: Vec<Key> = Vec::new();
         for name in names {
@@ -28,8 +30,8 @@ impl Dir {
             }
             let stale = match suffix {
                 ENTRY => self.expired_entry(&key),
-                TMP => self.is_ours(&key, TMP) && self.older(&c_name(&key, TMP)),
-                LOCK => !self.has(&key, ENTRY) && self.older(&c_name(&key, LOCK)),
+                TMP => self.is_ours(&key, TMP) && self.older(&key, TMP),
+                LOCK => !self.has(&key, ENTRY) && self.older(&key, LOCK),
                 _ => false,
             };
             if !stale {
@@ -48,9 +50,8 @@ impl Dir {
         if self.expired_entry(key) {
             self.remove_entry(key, &lock);
         }
-        let tmp = c_name(key, TMP);
-        if self.is_ours(key, TMP) && self.older(&tmp) {
-            self.unlink(&tmp);
+        if self.older(key, TMP) {
+            self.remove_if_ours(key, TMP);
         }
         if !self.has(key, ENTRY) && !self.has(key, TMP) {
             self.remove_lock_file(key, lock);
@@ -65,17 +66,14 @@ impl Dir {
         }
     }
 
-    /// Last modified more than [`STALE`] ago.
-    fn older(&self, name: &std::ffi::CString) -> bool {
-        let Some(st) = self.stat_name(name) else {
+    /// `<key><suffix>` was last written more than [`STALE`] ago.
+    fn older(&self, key: &Key, suffix: &str) -> bool {
+        let Some(modified) = self.modified(key, suffix) else {
             return false;
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        // time_t is i64 on the supported systems.
-        #[allow(clippy::unnecessary_cast)]
-        let mtime = st.st_mtime as i64;
-        now.saturating_sub(mtime) > STALE.as_secs() as i64
+        now.saturating_sub(modified) > STALE.as_secs() as i64
     }
 }
