@@ -38,6 +38,13 @@ mod windows;
 #[cfg(windows)]
 use windows as sys;
 
+/// The POSIX runner's tree primitives, for the `processcreds` command's worker (which kills
+/// what it started when the command is killed): the children of a set of processes, and the
+/// freeze of a process's descendants that the runner's tree kill makes (D1).
+#[cfg(unix)]
+#[doc(hidden)]
+pub use unix::{children_of, freeze_descendants};
+
 /// Defers the calling thread's cancellation (`pthread_cancel`) while alive; see
 /// `unix::NoCancel`. Where threads are not cancelled that way, it does nothing.
 #[cfg(unix)]

@@ -154,7 +154,7 @@ const MAX_CHILDREN: usize = 1 << 16;
 
 /// The processes whose parent is one of `parents`: `proc_listchildpids` for each. A process
 /// that has exited (or may not be listed) has none.
-pub(super) fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
+pub fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     let mut buf: Vec<libc::pid_t> = vec![0; 64];
     for &parent in parents {

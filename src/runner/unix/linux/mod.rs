@@ -26,7 +26,7 @@ use super::plan::{posix_spawn, Plan, Unavailable};
 mod children;
 mod fallback;
 
-pub(super) use children::children_of;
+pub use children::children_of;
 
 /// `PTHREAD_CANCEL_DISABLE` in glibc and musl.
 pub(super) const PTHREAD_CANCEL_DISABLE: libc::c_int = 1;
