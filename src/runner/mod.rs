@@ -47,6 +47,11 @@ use windows as sys;
 #[doc(hidden)]
 pub use unix::{children_of, freeze_descendants};
 
+/// The process's environment block, as the POSIX runner passes it to `posix_spawn` (the shared
+/// cache's key reads its `AWS_*` variables from it).
+#[cfg(unix)]
+pub(crate) use unix::environ;
+
 /// Defers the calling thread's cancellation (`pthread_cancel`) while alive; see
 /// `unix::NoCancel`. Where threads are not cancelled that way, it does nothing.
 #[cfg(unix)]

@@ -46,7 +46,7 @@ extern "C" {
 /// # Safety
 /// Reads the environment pointer, which a concurrent `setenv` may replace (as for every caller
 /// of `posix_spawn`).
-pub(super) unsafe fn environ() -> *const *mut c_char {
+pub(crate) unsafe fn environ() -> *const *mut c_char {
     // SAFETY: `_NSGetEnviron` returns the address of the process's environment pointer, which
     // is read once (the caller accepts the race with `setenv`).
     unsafe { *libc::_NSGetEnviron() as *const *mut c_char }

@@ -62,7 +62,7 @@ pub use os::children_of;
 pub use tree::freeze_descendants;
 
 pub(crate) use cancel_state::NoCancel;
-pub(crate) use os::Waker;
+pub(crate) use os::{environ, Waker};
 pub(crate) use run::{wait, Run};
 pub(crate) use status::errno_text;
 
