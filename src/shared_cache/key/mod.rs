@@ -74,6 +74,7 @@
 
 mod cmd;
 mod facts;
+mod scan;
 mod sh;
 
 use std::ffi::{OsStr, OsString};
