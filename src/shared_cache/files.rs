@@ -28,13 +28,39 @@ pub(super) const LOCK: &str = ".lock";
 pub(super) const TMP: &str = ".tmp";
 
 /// Entries larger than this are not read (a miss).
-pub(super) const MAX_ENTRY: usize = 1 << 20;
+const MAX_ENTRY: usize = 1 << 20;
 
 /// What reading an entry found.
 pub(super) enum Read {
     Absent,
     Found(Zeroizing<Vec<u8>>),
     Untrusted(Warning),
+}
+
+/// The entry at `path`, trusted and open as `file`, `size` bytes long when opened. One buffer,
+/// sized once (one byte more, to see a file that grew), never reallocated, so no copy of the
+/// secret is left unwiped. Larger than [`MAX_ENTRY`], or changed while being read (our writers
+/// rename whole files): an empty entry, a miss that is replaced.
+pub(super) fn read_entry(path: &Path, size: usize, mut file: impl std::io::Read) -> Read {
+    if size > MAX_ENTRY {
+        return Read::Found(Zeroizing::new(Vec::new()));
+    }
+    let mut buf = Zeroizing::new(vec![0u8; size + 1]);
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(r) => n += r,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return entry_not_used(path, format!("cannot read it: {e}")),
+        }
+    }
+    if n > size {
+        buf.clear();
+    } else {
+        buf.truncate(n);
+    }
+    Read::Found(buf)
 }
 
 /// The name of a key's file: `<key><suffix>`.

@@ -10,10 +10,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use super::files::{
-    directory_not_used, entry_not_used, entry_not_written, file_name, ENTRY, LOCK, MAX_ENTRY, TMP,
+    directory_not_used, entry_not_used, entry_not_written, file_name, read_entry, ENTRY, LOCK, TMP,
 };
 use super::location::Location;
 use super::{Key, Reason, Warning};
@@ -218,32 +216,7 @@ impl Dir {
             return untrusted(why);
         }
         let size = usize::try_from(st.st_size).unwrap_or(usize::MAX);
-        if size > MAX_ENTRY {
-            // Trusted but not an entry of ours: a miss, replaced.
-            return Read::Found(Zeroizing::new(Vec::new()));
-        }
-        // One buffer, sized once (one byte more, to see a file that grew), never reallocated,
-        // so no copy of the secret is left unwiped.
-        let mut buf = Zeroizing::new(vec![0u8; size + 1]);
-        let mut n = 0;
-        while n < buf.len() {
-            // SAFETY: reading into the unfilled part of our buffer.
-            let r =
-                unsafe { libc::read(fd.as_raw_fd(), buf[n..].as_mut_ptr().cast(), buf.len() - n) };
-            match r {
-                0 => break,
-                r if r > 0 => n += r as usize,
-                _ if errno() == libc::EINTR => {}
-                _ => return untrusted(format!("cannot read it: {}", os_text(errno()))),
-            }
-        }
-        if n > size {
-            // Changed while being read (our writers rename whole files): a miss.
-            buf.clear();
-        } else {
-            buf.truncate(n);
-        }
-        Read::Found(buf)
+        read_entry(&self.file_path(key, ENTRY), size, std::fs::File::from(fd))
     }
 
     /// Writes `bytes` as the entry of `key` (the caller holds its lock): a temporary file, then

@@ -26,12 +26,17 @@
 //! a while before the cache is bypassed.
 
 use std::ffi::OsStr;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::files::{
+    directory_not_used, entry_not_used, entry_not_written, read_entry, ENTRY, LOCK, TMP,
+};
+use super::location::Location;
+use super::{Key, Reason, Warning};
 use windows_sys::Win32::Foundation::{
     GetLastError, ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_DISK_FULL, ERROR_FILE_EXISTS,
     ERROR_FILE_NOT_FOUND, ERROR_FILE_TOO_LARGE, ERROR_HANDLE_DISK_FULL, ERROR_PATH_NOT_FOUND,
@@ -45,13 +50,6 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
     FILE_SHARE_WRITE, MOVEFILE_REPLACE_EXISTING, OPEN_EXISTING, READ_CONTROL, SYNCHRONIZE,
 };
-use zeroize::Zeroizing;
-
-use super::files::{
-    directory_not_used, entry_not_used, entry_not_written, ENTRY, LOCK, MAX_ENTRY, TMP,
-};
-use super::location::Location;
-use super::{Key, Reason, Warning};
 
 mod create;
 mod lock;
@@ -371,30 +369,7 @@ impl Dir {
         }
         let size = (u64::from(i.nFileSizeHigh) << 32) | u64::from(i.nFileSizeLow);
         let size = usize::try_from(size).unwrap_or(usize::MAX);
-        if size > MAX_ENTRY {
-            // Trusted but not an entry of ours: a miss, replaced.
-            return Read::Found(Zeroizing::new(Vec::new()));
-        }
-        // One buffer, sized once (one byte more, to see a file that grew), never reallocated,
-        // so no copy of the secret is left unwiped.
-        let mut buf = Zeroizing::new(vec![0u8; size + 1]);
-        let mut file = std::fs::File::from(h);
-        let mut n = 0;
-        while n < buf.len() {
-            match file.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(r) => n += r,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return untrusted(format!("cannot read it: {e}")),
-            }
-        }
-        if n > size {
-            // Changed while being read (our writers rename whole files): a miss.
-            buf.clear();
-        } else {
-            buf.truncate(n);
-        }
-        Read::Found(buf)
+        read_entry(&path, size, std::fs::File::from(h))
     }
 
     /// Writes `bytes` as the entry of `key` (the caller holds its lock): a temporary file
