@@ -328,11 +328,16 @@ fn clear_removes_what_the_profile_recipe_uses() {
 #[test]
 fn clear_says_what_it_removed_and_where_it_looked() {
     let w = World::new("cli-clear-says");
-    let out = pc(&w)
-        .args(["clear", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    // `processcreds clear ARGS HELPER`.
+    let clear = |args: &[&str]| {
+        pc(&w)
+            .arg("clear")
+            .args(args)
+            .arg(&w.helper)
+            .output()
+            .unwrap()
+    };
+    let out = clear(&["--"]);
     assert_eq!(
         text(&out.stdout),
         format!(
@@ -341,11 +346,7 @@ fn clear_says_what_it_removed_and_where_it_looked() {
         )
     );
     akid(&cache_argv(&w, &[&w.command()]).output().unwrap());
-    let out = pc(&w)
-        .args(["clear", "--command"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--command"]);
     assert_eq!(
         text(&out.stdout),
         format!(
@@ -353,11 +354,7 @@ fn clear_says_what_it_removed_and_where_it_looked() {
             w.cache.display()
         )
     );
-    let out = pc(&w)
-        .args(["clear", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--"]);
     let said = text(&out.stdout);
     let entry = w.cache_files().into_keys().find(|n| n.ends_with(".lock"));
     assert!(entry.is_none(), "the lock file went too");
@@ -372,17 +369,9 @@ fn clear_says_what_it_removed_and_where_it_looked() {
         .arg(&w.helper)
         .env("PCT_EXP", "none");
     akid(&c.output().unwrap());
-    let out = pc(&w)
-        .args(["clear", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--"]);
     assert!(text(&out.stdout).starts_with("nothing removed"));
-    let out = pc(&w)
-        .args(["clear", "--duration", "1h", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--duration", "1h", "--"]);
     assert!(text(&out.stdout).starts_with("removed 1 entry"));
     assert_eq!(w.entries(), 0);
 }
