@@ -386,6 +386,9 @@ fn var_field(h: &mut Sha256, tag: u8, value: Option<OsString>) {
 }
 
 #[cfg(test)]
+mod test_world;
+
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]
