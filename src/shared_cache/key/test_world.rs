@@ -5,7 +5,6 @@
 //! both make.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use super::*;
 
@@ -63,17 +62,28 @@ impl World {
         self.files.get(path).map(PathBuf::from)
     }
 
-    /// POSIX: a name with a `/` relative to the working directory, else on `PATH`.
+    /// POSIX: a name with a `/` (relative to the working directory unless absolute), else on
+    /// `PATH`. Paths are joined as text, with `/`, whatever the platform the tests run on.
     fn posix_program(&self, name: &str) -> Option<PathBuf> {
-        if name.contains('/') {
-            let p = Path::new(&self.cwd).join(name);
+        let join = |dir: &str| {
+            let p = if name.starts_with('/') {
+                name.to_owned()
+            } else {
+                format!("{dir}/{name}")
+            };
             // Lexical normalisation is enough for these paths (no `..`).
-            let p: PathBuf = p.components().filter(|c| c.as_os_str() != ".").collect();
-            return self.found(p.to_str()?);
+            let parts: Vec<&str> = p
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            let root = if p.starts_with('/') { "/" } else { "" };
+            format!("{root}{}", parts.join("/"))
+        };
+        if name.contains('/') {
+            return self.found(&join(&self.cwd));
         }
         let path = self.vars.get("PATH")?;
-        path.split(':')
-            .find_map(|d| self.found(Path::new(d).join(name).to_str()?))
+        path.split(':').find_map(|d| self.found(&join(d)))
     }
 
     /// Windows: the file `path` (absolute, or relative to the working directory) names, trying
