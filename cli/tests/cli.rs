@@ -31,24 +31,7 @@ fn sh(w: &World, script: &str) -> Command {
 }
 
 fn with_env(mut c: Command, w: &World) -> Command {
-    c.env("PROCESSCREDS_CACHE_DIR", &w.cache)
-        .env("PCT_COUNT", &w.count)
-        .env("PCT_EXP", in_an_hour())
-        .env_remove("PCT_SLEEP")
-        .env_remove("PCT_FAIL")
-        .env_remove("PCT_STARTED")
-        .stdin(Stdio::null());
-    for k in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-    ] {
-        c.env_remove(k);
-    }
+    w.command_env(&mut c);
     c
 }
 
@@ -226,19 +209,7 @@ fn bypassed_cache_warns_once_and_still_succeeds() {
     // A full disk (file size limit): the credentials, one warning, no secret in it.
     let w = World::new("cli-full");
     let mut c = cache(&w);
-    // SAFETY: async-signal-safe calls only.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        c.pre_exec(|| {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let lim = libc::rlimit {
-                rlim_cur: 100,
-                rlim_max: 100,
-            };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
-            Ok(())
-        });
-    }
+    limit_file_size(&mut c, 100, libc::SIG_IGN);
     let out = c.output().unwrap();
     let v = creds(&out);
     let err = text(&out.stderr);

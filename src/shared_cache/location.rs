@@ -109,18 +109,20 @@ pub(crate) fn none() -> Warning {
     )
 }
 
+/// A test's environment: these variables and no others.
+#[cfg(test)]
+fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| OsString::from(v))
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| OsString::from(v))
-        }
-    }
 
     fn path(pairs: &'static [(&'static str, &'static str)]) -> Option<PathBuf> {
         locate(&env(pairs)).0.map(|l| l.path)
@@ -180,15 +182,6 @@ mod tests {
 #[cfg(all(test, windows))]
 mod windows_tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| OsString::from(v))
-        }
-    }
 
     #[test]
     fn directory_rules() {

@@ -54,11 +54,14 @@
 //! locks; `MoveFileExW` replaces. The key's platform parts are in `key/` (`Dialect`). (The
 //! crate builds for POSIX systems and Windows only, as its runner does.)
 
+mod clear;
 mod entry;
+mod files;
 mod key;
 mod location;
 mod sha256;
 mod share;
+mod sweep;
 
 #[cfg(unix)]
 mod unix;
