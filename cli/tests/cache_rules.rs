@@ -8,7 +8,6 @@
 #[path = "../../tests/shared_support/mod.rs"]
 mod shared_support;
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -412,16 +411,14 @@ fn clear_all_never_breaks_single_flight() {
 /// A helper whose tree is two processes: it starts a grandchild, writes both pids, sleeps.
 fn tree_helper(w: &World) -> PathBuf {
     let h = w.root.join("tree.sh");
-    std::fs::write(
+    write_executable(
         &h,
         format!(
             "#!/bin/sh\necho run >> '{count}'\nsleep 300 &\necho $! > '{root}/grandchild'\necho $$ > '{root}/helper.tmp'\nmv '{root}/helper.tmp' '{root}/helper'\nsleep 300\n",
             count = w.count.display(),
             root = w.root.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&h, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     h
 }
 

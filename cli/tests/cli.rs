@@ -297,8 +297,7 @@ fn get_env_is_safe_to_eval() {
     )
     .unwrap();
     let helper = dir.join("emit.sh");
-    std::fs::write(&helper, format!("#!/bin/sh\ncat {}\n", quote(&out_json))).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&helper, format!("#!/bin/sh\ncat {}\n", quote(&out_json)));
     let out = pc(&w)
         .args(["get", "--format", "env", "--"])
         .arg(&helper)
@@ -485,8 +484,7 @@ fn emitting(w: &World, name: &str, body: &str) -> std::path::PathBuf {
     let data = w.root.join(format!("{name}.out"));
     std::fs::write(&data, body).unwrap();
     let helper = w.root.join(format!("{name}.sh"));
-    std::fs::write(&helper, format!("#!/bin/sh\ncat {}\n", quote(&data))).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&helper, format!("#!/bin/sh\ncat {}\n", quote(&data)));
     helper
 }
 

@@ -6,6 +6,9 @@
 
 #[path = "../c_abi/mod.rs"]
 pub mod c_abi;
+#[path = "../executable/mod.rs"]
+mod executable;
+pub use executable::write_executable;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -72,8 +75,7 @@ impl World {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
         let helper = root.join("helper.sh");
-        std::fs::write(&helper, HELPER).unwrap();
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_executable(&helper, HELPER);
         let count = root.join("count");
         std::fs::write(&count, "").unwrap();
         std::fs::set_permissions(&count, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -102,8 +104,7 @@ impl World {
         let dir = self.root.join(name);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
         let h = dir.join("bin/creds");
-        std::fs::copy(&self.helper, &h).unwrap();
-        std::fs::set_permissions(&h, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_executable(&h, std::fs::read(&self.helper).unwrap());
         dir
     }
 

@@ -53,7 +53,9 @@ impl Local {
 fn local_zone(secs: i64) -> Option<Local> {
     let zone_at = |t: i64| -> Option<(libc::tm, String)> {
         // `localtime_r`'s own argument type, whatever the C library calls it (the libc crate
-        // marks musl's `time_t` alias deprecated while it moves to 64 bits).
+        // marks musl's `time_t` alias deprecated while it moves to 64 bits); the same type as
+        // `t` on most systems.
+        #[allow(clippy::useless_conversion)]
         let t = match t.try_into() {
             Ok(t) => t,
             Err(_) => return None,
