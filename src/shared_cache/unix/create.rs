@@ -18,6 +18,7 @@ use crate::shared_cache::{Reason, Warning};
 fn not_created(path: &Path, why: String) -> Warning {
     Warning::new(
         Reason::DirectoryNotCreated,
+        Some(path),
         format!(
             "shared cache: the directory {} was not created: {why}",
             path.display()

@@ -172,6 +172,7 @@ impl Dir {
     fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
         Warning::new(
             reason,
+            Some(path),
             format!(
                 "shared cache: the directory {} is not used: {why}",
                 path.display()
@@ -226,11 +227,22 @@ impl Dir {
         self.path.join(format!("{}{suffix}", key.as_str()))
     }
 
+    /// The path of the entry of `key` (for what the cache tells its caller).
+    pub(super) fn entry_path(&self, key: &Key) -> PathBuf {
+        self.file_path(key, ENTRY)
+    }
+
+    /// The path of the lock file of `key`.
+    pub(super) fn lock_path(&self, key: &Key) -> PathBuf {
+        self.file_path(key, LOCK)
+    }
+
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
         let untrusted = |why: String| {
             Read::Untrusted(Warning::new(
                 Reason::EntryUntrusted,
+                Some(&self.file_path(key, ENTRY)),
                 format!(
                     "shared cache: the entry {} is not used: {why}",
                     self.file_path(key, ENTRY).display()
@@ -296,6 +308,7 @@ impl Dir {
             };
             Warning::new(
                 reason,
+                Some(&self.file_path(key, ENTRY)),
                 format!(
                     "shared cache: the entry {} was not written: {what}: {}",
                     self.file_path(key, ENTRY).display(),
@@ -306,6 +319,7 @@ impl Dir {
         if let Some(limit) = file_size_limit().filter(|&l| (bytes.len() as u64) > l) {
             return Err(Warning::new(
                 Reason::FileSizeLimit,
+                Some(&self.file_path(key, ENTRY)),
                 format!(
                     "shared cache: the entry {} was not written: the file size limit \
                      (RLIMIT_FSIZE, {limit} bytes) is below its {} bytes",
@@ -427,6 +441,7 @@ impl Dir {
         let cannot = |e: i32| {
             Warning::new(
                 Reason::DirectoryUnusable,
+                Some(&self.path),
                 format!(
                     "shared cache: cannot list {}: {}",
                     self.path.display(),

@@ -59,6 +59,7 @@ impl Dir {
         let bad = |reason: Reason, why: String| {
             Warning::new(
                 reason,
+                Some(&path),
                 format!(
                     "shared cache: the lock file {} is not used: {why}",
                     path.display()

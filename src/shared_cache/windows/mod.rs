@@ -297,6 +297,7 @@ impl Dir {
     fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
         Warning::new(
             reason,
+            Some(path),
             format!(
                 "shared cache: the directory {} is not used: {why}",
                 path.display()
@@ -367,12 +368,23 @@ impl Dir {
         self.path.join(format!("{}{suffix}", key.as_str()))
     }
 
+    /// The path of the entry of `key` (for what the cache tells its caller).
+    pub(super) fn entry_path(&self, key: &Key) -> PathBuf {
+        self.file_path(key, ENTRY)
+    }
+
+    /// The path of the lock file of `key`.
+    pub(super) fn lock_path(&self, key: &Key) -> PathBuf {
+        self.file_path(key, LOCK)
+    }
+
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
         let path = self.file_path(key, ENTRY);
         let untrusted = |why: String| {
             Read::Untrusted(Warning::new(
                 Reason::EntryUntrusted,
+                Some(&path),
                 format!(
                     "shared cache: the entry {} is not used: {why}",
                     path.display()
@@ -443,6 +455,7 @@ impl Dir {
             };
             Warning::new(
                 reason,
+                Some(&entry),
                 format!(
                     "shared cache: the entry {} was not written: {what}: {}",
                     entry.display(),
@@ -453,6 +466,7 @@ impl Dir {
         let sd = security::PrivateSd::new(false).map_err(|why| {
             Warning::new(
                 Reason::NotWritten,
+                Some(&entry),
                 format!(
                     "shared cache: the entry {} was not written: {why}",
                     entry.display()
@@ -554,6 +568,7 @@ impl Dir {
         let cannot = |e: std::io::Error| {
             Warning::new(
                 Reason::DirectoryUnusable,
+                Some(&self.path),
                 format!("shared cache: cannot list {}: {e}", self.path.display()),
             )
         };
