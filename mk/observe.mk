@@ -1,6 +1,6 @@
 # Observability (README.md, "Observability"), included by the top-level Makefile.
 #
-#   make test-observe   (part of `make test`)
+#   make test-observe   (part of `make test-c`)
 #       the C ABI tests of the events and counters (bindings/c/tests/test_observe.c) against the
 #       static library, natively and under valgrind. The Rust tests (tests/observe.rs, the
 #       secrets suite) run in test-rust, the bindings' in test-python and test-go, the
@@ -20,8 +20,6 @@ PC_BENCH_BASELINE ?= main
 BASELINE_COMMIT := $(if $(PC_BENCH_BASELINE),$(shell git rev-parse --verify --quiet '$(PC_BENCH_BASELINE)^{commit}' 2>/dev/null))
 BASELINE_DIR := $(BUILD)/baseline/$(BASELINE_COMMIT)
 BASELINE_SO := $(if $(BASELINE_COMMIT),$(BASELINE_DIR)/target/release/libprocesscreds.so)
-
-TEST_TARGETS += test-observe
 
 # Rules here must not become the default goal of the top-level Makefile (which includes this
 # file before its own `all`): the goal is saved here and restored at the end.
@@ -60,5 +58,6 @@ bench-observe: $(BUILD)/bench-observe $(BUILD)/bench-helper lib $(BASELINE_SO)
 	./$(BUILD)/bench-observe $(CURDIR)/$(LIB_SO) "$(CURDIR)/$(BUILD)/bench-helper" $(if $(BASELINE_SO),$(CURDIR)/$(BASELINE_SO))
 
 bench-c: bench-observe
+test-c: test-observe
 
 .DEFAULT_GOAL := $(OBSERVE_SAVED_GOAL)
