@@ -720,3 +720,41 @@ case!(events_reach_tracing, {
     assert_eq!(got[0].2, "helper.start: program=obs-helper");
     assert_eq!(got[1].1, "helper.exit");
 });
+
+/// The README's event table is the library's: name, level, fields, in the same order.
+#[test]
+fn the_readme_event_table_is_the_library_table() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Observability")
+        .expect("an Observability section")..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let rows: Vec<Vec<String>> = section
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.contains('.'))
+        .filter(|l| !l.contains("pc_set_logger"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), EVENTS.len(), "{rows:?}");
+    for (row, e) in rows.iter().zip(EVENTS) {
+        assert_eq!(row[0], format!("`{}`", e.name));
+        let level = match e.failure_level {
+            Some(f) => format!("{} ({f} on failure)", e.level),
+            None => e.level.to_string(),
+        };
+        assert_eq!(row[1], level, "{}", e.name);
+        let fields = e.fields[1..].join(" ");
+        let want = if fields.is_empty() {
+            "—".to_owned()
+        } else {
+            format!("`{fields}`")
+        };
+        assert_eq!(row[2], want, "{}", e.name);
+    }
+}
