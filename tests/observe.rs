@@ -585,6 +585,50 @@ case!(loggers_may_panic_call_the_library_and_be_replaced, {
     assert_eq!(p2.stats().helper_runs, 1);
 });
 
+case!(a_child_forked_during_a_logger_call_does_not_wait_for_it, {
+    // A call in progress on another thread of the parent does not exist in a child: removing
+    // the logger there returns at once.
+    let h = Helper::new("obs-fork");
+    let p = Arc::new(h.provider());
+    let in_call = Arc::new(AtomicBool::new(false));
+    let i = in_call.clone();
+    p.set_logger(Level::Info, move |_, event, _| {
+        if event == "helper.start" {
+            i.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+    });
+    let t = {
+        let p = p.clone();
+        std::thread::spawn(move || p.retrieve().map(|_| ()))
+    };
+    while !in_call.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // SAFETY: the child only removes the logger and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let start = Instant::now();
+        p.remove_logger();
+        let code = if start.elapsed() < Duration::from_millis(500) {
+            0
+        } else {
+            1
+        };
+        // SAFETY: ending the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    assert!(pid > 0);
+    let mut status = 0;
+    // SAFETY: reaping our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child waited for a call of the parent's thread ({status})"
+    );
+    t.join().unwrap().unwrap();
+});
+
 case!(a_dropped_provider_never_calls_its_logger, {
     // A background refresh outlives the provider by a little: its events go nowhere once the
     // provider is dropped.

@@ -39,7 +39,7 @@ mod facade;
 
 use std::fmt::{self, Display, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -408,6 +408,47 @@ pub(crate) type Sink = Arc<dyn Fn(Level, Event, &Message) + Send + Sync>;
 struct Installed {
     sink: Sink,
     min: Level,
+    calls: Arc<Calls>,
+}
+
+/// The calls of one installed logger in progress in this process: the process id (high 32 bits)
+/// and their number (low 32 bits). Calls counted before a `fork()`, by threads the child does not
+/// have, do not count in the child.
+#[derive(Default)]
+struct Calls(AtomicU64);
+
+const COUNT: u64 = 0xffff_ffff;
+
+impl Calls {
+    fn update(&self, f: impl Fn(u64, u64) -> u64) {
+        let pid = u64::from(std::process::id());
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(f(v, pid)));
+    }
+
+    fn enter(&self) {
+        self.update(|v, pid| if v >> 32 == pid { v + 1 } else { pid << 32 | 1 });
+    }
+
+    fn leave(&self) {
+        self.update(|v, pid| {
+            if v >> 32 == pid && v & COUNT > 0 {
+                v - 1
+            } else {
+                v
+            }
+        });
+    }
+
+    fn in_progress(&self) -> u64 {
+        let v = self.0.load(Ordering::Acquire);
+        if v >> 32 == u64::from(std::process::id()) {
+            v & COUNT
+        } else {
+            0
+        }
+    }
 }
 
 thread_local! {
@@ -415,8 +456,8 @@ thread_local! {
     static CALLING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn sink_id(s: &Sink) -> usize {
-    Arc::as_ptr(s).cast::<()>() as usize
+fn calls_id(c: &Arc<Calls>) -> usize {
+    Arc::as_ptr(c) as usize
 }
 
 /// A provider's observer: its logger, with the level read on hot paths, the program name its
@@ -455,11 +496,15 @@ impl Observer {
         let min = sink.as_ref().map_or(0, |(_, l)| *l as u32);
         let old = std::mem::replace(
             &mut *self.slot.write(),
-            sink.map(|(sink, min)| Installed { sink, min }),
+            sink.map(|(sink, min)| Installed {
+                sink,
+                min,
+                calls: Arc::default(),
+            }),
         );
         self.min.store(min, Ordering::Relaxed);
         if let Some(old) = old {
-            wait_for_calls(old.sink);
+            wait_for_calls(&old.calls);
         }
     }
 
@@ -472,8 +517,11 @@ impl Observer {
             .fields
             .iter()
             .any(|f| f.trim_matches(['[', ']']) == *k)));
-        let sink = match &*self.slot.read() {
-            Some(i) if level <= i.min => i.sink.clone(),
+        let (sink, calls) = match &*self.slot.read() {
+            Some(i) if level <= i.min => {
+                i.calls.enter();
+                (i.sink.clone(), i.calls.clone())
+            }
             _ => return,
         };
         let mut text = String::with_capacity(96);
@@ -490,11 +538,12 @@ impl Observer {
         }
         text.push('\0');
         let message = Message(text);
-        let id = sink_id(&sink);
+        let id = calls_id(&calls);
         CALLING.with(|c| c.borrow_mut().push(id));
         // A panicking logger loses its event; it never unwinds into the library.
         let _ = catch_unwind(AssertUnwindSafe(|| sink(level, event, &message)));
         CALLING.with(|c| c.borrow_mut().pop());
+        calls.leave();
     }
 
     /// A run of the helper starts: `helper.start`, counted. Returns its start time.
@@ -571,11 +620,11 @@ impl Observer {
 }
 
 /// Waits until no thread but this one (in the frames calling it) calls `old`.
-fn wait_for_calls(old: Sink) {
-    let id = sink_id(&old);
-    let mine = CALLING.with(|c| c.borrow().iter().filter(|&&x| x == id).count());
+fn wait_for_calls(old: &Arc<Calls>) {
+    let id = calls_id(old);
+    let mine = CALLING.with(|c| c.borrow().iter().filter(|&&x| x == id).count()) as u64;
     let mut spins = 0u32;
-    while Arc::strong_count(&old) > 1 + mine {
+    while old.in_progress() > mine {
         spins += 1;
         if spins < 100 {
             std::thread::yield_now();
