@@ -364,7 +364,8 @@ void pc_error_free(pc_error *e);
  *  - helper.start (info): a run of the helper starts.
  *  - helper.exit (info; warn when the run gave no credentials): status ([exit] [signal])
  *    duration_ms bytes.
- *  - helper.timeout (warn; the helper's tree was killed): timeout_ms duration_ms.
+ *  - helper.timeout (warn; the helper's tree was killed; its helper.exit follows): timeout_ms
+ *    duration_ms.
  *  - cache.hit (debug): [ahead].
  *  - cache.miss (debug).
  *  - shared_cache.hit (debug): path.

@@ -316,14 +316,20 @@ case!(failed_runs_and_timeouts, {
     assert_eq!(value(&bad.message, "status"), "parse");
     assert!(value(&bad.message, "bytes").parse::<usize>().unwrap() > 40);
     h.remove("bad");
-    // A timeout: helper.timeout (not helper.exit), the helper's tree killed.
+    // A timeout: helper.timeout (the helper's tree killed), then its helper.exit.
     h.file("sleep", "5");
     p.update_options(|o| o.timeout = Duration::from_millis(300));
     assert_eq!(p.retrieve().unwrap_err().status(), Status::Timeout);
     assert_eq!(
         log.names(),
-        ["helper.exit", "helper.exit", "helper.timeout"]
+        [
+            "helper.exit",
+            "helper.exit",
+            "helper.timeout",
+            "helper.exit"
+        ]
     );
+    assert_eq!(value(&log.all()[3].message, "status"), "timeout");
     let t = log.first("helper.timeout");
     assert_eq!(t.level, Level::Warn);
     assert_eq!(value(&t.message, "timeout_ms"), "300");

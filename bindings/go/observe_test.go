@@ -237,6 +237,9 @@ func TestLoggerEventsAndLevels(t *testing.T) {
 	if to.level != slog.LevelWarn || to.attrs["timeout_ms"] != "300" {
 		t.Fatalf("helper.timeout: %v %v", to.level, to.attrs)
 	}
+	if last := c.all()[len(c.all())-1]; last.msg != "helper.exit" || last.attrs["status"] != "timeout" {
+		t.Fatalf("after helper.timeout: %v %v", last.msg, last.attrs)
+	}
 	c.check(t)
 	s := p.Stats()
 	if s.HelperRuns != 4 || s.HelperFailures != 2 || s.HelperTimeouts != 1 || s.CacheMisses != 4 ||

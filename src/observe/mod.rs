@@ -170,8 +170,8 @@ pub const EVENTS: &[EventInfo] = &[
             "bytes",
         ],
         doc: "the run ended (warn when it gave no credentials): status ok or the failure's \
-              (execution, parse, version, required, internal), the exit code or signal of a \
-              failed exit, how long it ran, how many bytes it printed on stdout",
+              (execution, timeout, parse, version, required, internal), the exit code or signal \
+              of a failed exit, how long it ran, how many bytes it printed on stdout",
     },
     EventInfo {
         event: Event::HelperTimeout,
@@ -179,7 +179,8 @@ pub const EVENTS: &[EventInfo] = &[
         level: Level::Warn,
         failure_level: None,
         fields: &["program", "timeout_ms", "duration_ms"],
-        doc: "the run passed its timeout: the helper and its descendants were killed",
+        doc: "the run passed its timeout: the helper and its descendants were killed (its \
+              helper.exit follows, status timeout)",
     },
     EventInfo {
         event: Event::CacheHit,
@@ -574,13 +575,16 @@ impl Observer {
                 "duration_ms" = ms,
                 "bytes" = bytes
             ),
-            Err(e) if e.status() == Status::Timeout => event!(
-                self,
-                Event::HelperTimeout,
-                "timeout_ms" = timeout.as_millis(),
-                "duration_ms" = ms,
-            ),
             Err(e) => {
+                if e.status() == Status::Timeout {
+                    event!(
+                        self,
+                        Event::HelperTimeout,
+                        "timeout_ms" = timeout.as_millis(),
+                        "duration_ms" = ms,
+                    );
+                }
+                // Every helper.start has its helper.exit (after helper.timeout, status=timeout).
                 if self.enabled(Level::Warn) {
                     let cause = e.cause().unwrap_or("");
                     let status = status_name(e.status());

@@ -348,7 +348,9 @@ static void test_timeout(void) {
     CHECK_STATUS(retrieve(p), PC_STATUS_TIMEOUT);
     at = find("helper.timeout", 0);
     CHECK(at == 0);
-    CHECK_INT(events_log.n, 1);
+    CHECK_INT(events_log.n, 2);
+    CHECK(find("helper.exit", 0) == 1);
+    CHECK_CONTAINS(events_log.r[1].message, "program=obs-helper status=timeout duration_ms=");
     CHECK_INT(events_log.r[at].level, PC_LOG_WARN);
     CHECK_CONTAINS(events_log.r[at].message, "program=obs-helper timeout_ms=300 duration_ms=");
     s = stats_of(p);

@@ -189,7 +189,9 @@ def test_timeout(make_helper: HelperFactory, records: Records) -> None:
         s = p.stats()
         assert (s.helper_runs, s.helper_failures, s.helper_timeouts) == (1, 1, 1)
         assert s.last_run_duration_us >= 300_000
-    assert "helper.exit" not in records.names()
+    names = records.names()
+    assert names.index("helper.timeout") < names.index("helper.exit")
+    assert getattr(records.first("helper.exit"), "fields")["status"] == "timeout"
 
 
 def test_shared_cache_write_hit_lock_wait_and_bypass(
