@@ -530,16 +530,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    // The subcommand: the first argument but -v/-vv/--verbose.
-    let is_verbose = |a: &str| {
-        a == "--verbose" || (a.len() > 1 && a.starts_with('-') && a[1..].bytes().all(|b| b == b'v'))
-    };
-    let first = args
-        .iter()
-        .skip(1)
-        .map(|a| a.to_str())
-        .find(|a| !a.is_some_and(is_verbose))
-        .flatten();
+    let first = args.get(1).and_then(|a| a.to_str());
     let m = match cli_for(first.filter(|f| SUBCOMMANDS.contains(f))).try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
