@@ -362,19 +362,19 @@ void pc_error_free(pc_error *e);
  * The events (name, level, the message's keys after `program`; keys in brackets only when they
  * apply; the README's "Observability" describes each):
  *  - helper.start (info): a run of the helper starts.
- *  - helper.exit (info; warn when the run gave no credentials): status ([exit] [signal])
- *    duration_ms bytes.
- *  - helper.timeout (warn; the helper's tree was killed; its helper.exit follows): timeout_ms
- *    duration_ms.
- *  - cache.hit (debug): [ahead].
+ *  - helper.exit (info; warn when the run gave no credentials): `status [exit] [signal]
+ *    duration_ms bytes`.
+ *  - helper.timeout (warn; the helper's tree was killed; its helper.exit follows): `timeout_ms
+ *    duration_ms`.
+ *  - cache.hit (debug): `[ahead]`.
  *  - cache.miss (debug).
- *  - shared_cache.hit (debug): path.
- *  - shared_cache.write (info): path.
- *  - shared_cache.bypass (warn): reason [path] detail.
- *  - shared_cache.lock_wait (debug): path waited_ms outcome.
- *  - refresh.start (info): [expires_in_ms].
- *  - refresh.ok (info): duration_ms.
- *  - refresh.fail (warn): status failures backoff_ms.
+ *  - shared_cache.hit (debug): `path`.
+ *  - shared_cache.write (info): `path`.
+ *  - shared_cache.bypass (warn): `reason [path] detail`.
+ *  - shared_cache.lock_wait (debug): `path waited_ms outcome`.
+ *  - refresh.start (info): `[expires_in_ms]`.
+ *  - refresh.ok (info): `duration_ms`.
+ *  - refresh.fail (warn): `status failures backoff_ms`.
  *  - request.cancel (debug).
  *
  * No message holds a secret key, a session token, the helper's output or its arguments:

@@ -99,19 +99,19 @@ fn event_c_name(event: Event) -> *const c_char {
 /// The events (name, level, the message's keys after `program`; keys in brackets only when they
 /// apply; the README's "Observability" describes each):
 ///  - helper.start (info): a run of the helper starts.
-///  - helper.exit (info; warn when the run gave no credentials): status ([exit] [signal])
-///    duration_ms bytes.
-///  - helper.timeout (warn; the helper's tree was killed; its helper.exit follows): timeout_ms
-///    duration_ms.
-///  - cache.hit (debug): [ahead].
+///  - helper.exit (info; warn when the run gave no credentials): `status [exit] [signal]
+///    duration_ms bytes`.
+///  - helper.timeout (warn; the helper's tree was killed; its helper.exit follows): `timeout_ms
+///    duration_ms`.
+///  - cache.hit (debug): `[ahead]`.
 ///  - cache.miss (debug).
-///  - shared_cache.hit (debug): path.
-///  - shared_cache.write (info): path.
-///  - shared_cache.bypass (warn): reason [path] detail.
-///  - shared_cache.lock_wait (debug): path waited_ms outcome.
-///  - refresh.start (info): [expires_in_ms].
-///  - refresh.ok (info): duration_ms.
-///  - refresh.fail (warn): status failures backoff_ms.
+///  - shared_cache.hit (debug): `path`.
+///  - shared_cache.write (info): `path`.
+///  - shared_cache.bypass (warn): `reason [path] detail`.
+///  - shared_cache.lock_wait (debug): `path waited_ms outcome`.
+///  - refresh.start (info): `[expires_in_ms]`.
+///  - refresh.ok (info): `duration_ms`.
+///  - refresh.fail (warn): `status failures backoff_ms`.
 ///  - request.cancel (debug).
 ///
 /// No message holds a secret key, a session token, the helper's output or its arguments:
@@ -184,10 +184,7 @@ mod tests {
             }
             let keys = e.fields[1..].join(" ");
             assert!(
-                keys.is_empty()
-                    || entry
-                        .replace(['(', ')'], "")
-                        .contains(&keys.replace(['(', ')'], "")),
+                keys.is_empty() || entry.contains(&format!("`{keys}`")),
                 "{}: keys {keys} not in {entry}",
                 e.name
             );

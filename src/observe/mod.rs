@@ -27,10 +27,9 @@
 //! the previous one in progress on other threads: once it returns, the previous logger is never
 //! called again. A logger must therefore not wait for a thread that is changing the logger.
 //!
-//! With the feature `log`, [`ProcessProvider::log_to_facade`](crate::ProcessProvider::log_to_facade)
-//! sends the events to the `log` crate (target `processcreds`); with the feature `tracing`,
-//! [`ProcessProvider::log_to_tracing`](crate::ProcessProvider::log_to_tracing) sends them to
-//! `tracing`, as aws-sdk-rust logs.
+//! With the feature `log`, `ProcessProvider::log_to_facade` sends the events to the `log` crate
+//! (target `processcreds`); with the feature `tracing`, `ProcessProvider::log_to_tracing` sends
+//! them to `tracing`, as aws-sdk-rust logs.
 
 mod stats;
 

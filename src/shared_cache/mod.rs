@@ -29,7 +29,7 @@
 //!   held by a running helper is never removed). So secrets on disk live no longer than their
 //!   credentials, as long as anything writes.
 //! - A provider's `expire()` remembers a fingerprint of the credentials it expired
-//!   ([`Fingerprint`]: a hash, never the secret): its next fetch does not accept an entry holding
+//!   (`Fingerprint`: a hash, never the secret): its next fetch does not accept an entry holding
 //!   them, runs the helper under the lock and replaces the entry, unless another process already
 //!   replaced it with different credentials, which are then served.
 //!
