@@ -31,12 +31,14 @@
 //! (target `processcreds`); with the feature `tracing`, `ProcessProvider::log_to_tracing` sends
 //! them to `tracing`, as aws-sdk-rust logs.
 
+mod events;
+mod message;
 mod stats;
 
 #[cfg(any(feature = "log", feature = "tracing"))]
 mod facade;
 
-use std::fmt::{self, Display, Write as _};
+use std::fmt::{Display, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -44,363 +46,18 @@ use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
+pub use events::{Event, EventInfo, Level, EVENTS};
+pub use message::fields;
+pub(crate) use message::{status_name, Message, Millis};
 pub(crate) use stats::Counters;
 pub use stats::Stats;
+
+use message::write_value;
 
 #[cfg(any(feature = "log", feature = "tracing"))]
 pub(crate) use facade::*;
 
 use crate::error::{Error, Status};
-
-/// How important an event is. The numbers are the C ABI's `PC_LOG_*` (0 there means off).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u32)]
-pub enum Level {
-    /// Something failed (no event has this level today; kept for the loggers' mapping).
-    Error = 1,
-    /// Something went wrong and was worked around, or will soon matter: a failed run, a
-    /// timeout, the shared cache bypassed, a failed refresh ahead.
-    Warn = 2,
-    /// What a service would want in its logs: each run of the helper, entries written, refreshes.
-    Info = 3,
-    /// Every retrieve (cache hits and misses), shared-cache hits, lock waits.
-    Debug = 4,
-}
-
-impl Level {
-    /// Every level, most important first.
-    pub const ALL: [Level; 4] = [Level::Error, Level::Warn, Level::Info, Level::Debug];
-
-    /// The level's name: `error`, `warn`, `info` or `debug`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
-        }
-    }
-
-    /// The level with this number (1 to 4); `None` otherwise (0 is "off" in the C ABI).
-    pub fn from_u32(n: u32) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| *l as u32 == n)
-    }
-}
-
-impl Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The events, in the order of [`EVENTS`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Event {
-    /// `helper.start`
-    HelperStart,
-    /// `helper.exit`
-    HelperExit,
-    /// `helper.timeout`
-    HelperTimeout,
-    /// `cache.hit`
-    CacheHit,
-    /// `cache.miss`
-    CacheMiss,
-    /// `shared_cache.hit`
-    SharedCacheHit,
-    /// `shared_cache.write`
-    SharedCacheWrite,
-    /// `shared_cache.bypass`
-    SharedCacheBypass,
-    /// `shared_cache.lock_wait`
-    SharedCacheLockWait,
-    /// `refresh.start`
-    RefreshStart,
-    /// `refresh.ok`
-    RefreshOk,
-    /// `refresh.fail`
-    RefreshFail,
-    /// `request.cancel`
-    RequestCancel,
-}
-
-/// One row of the event table.
-#[derive(Debug)]
-pub struct EventInfo {
-    /// The event.
-    pub event: Event,
-    /// Its stable name, e.g. `helper.exit`.
-    pub name: &'static str,
-    /// Its level (of a success, for `helper.exit`).
-    pub level: Level,
-    /// Its level when it reports a failure (`helper.exit` of a failed run); `None`: always
-    /// [`level`](Self::level).
-    pub failure_level: Option<Level>,
-    /// The keys of its message, in order (`program` first). Keys in brackets are given only
-    /// when they apply.
-    pub fields: &'static [&'static str],
-    /// When it is emitted.
-    pub doc: &'static str,
-}
-
-/// The events: name, level, fields and meaning. The C header's comment of `pc_set_logger`, the
-/// README's event table and the bindings' tests are checked against this table.
-pub const EVENTS: &[EventInfo] = &[
-    EventInfo {
-        event: Event::HelperStart,
-        name: "helper.start",
-        level: Level::Info,
-        failure_level: None,
-        fields: &["program"],
-        doc: "a run of the helper starts",
-    },
-    EventInfo {
-        event: Event::HelperExit,
-        name: "helper.exit",
-        level: Level::Info,
-        failure_level: Some(Level::Warn),
-        fields: &[
-            "program",
-            "status",
-            "[exit]",
-            "[signal]",
-            "duration_ms",
-            "bytes",
-        ],
-        doc: "the run ended (warn when it gave no credentials): status ok or the failure's \
-              (execution, timeout, parse, version, required, internal), the exit code or signal \
-              of a failed exit, how long it ran, how many bytes it printed on stdout",
-    },
-    EventInfo {
-        event: Event::HelperTimeout,
-        name: "helper.timeout",
-        level: Level::Warn,
-        failure_level: None,
-        fields: &["program", "timeout_ms", "duration_ms"],
-        doc: "the run passed its timeout: the helper and its descendants were killed (its \
-              helper.exit follows, status timeout)",
-    },
-    EventInfo {
-        event: Event::CacheHit,
-        name: "cache.hit",
-        level: Level::Debug,
-        failure_level: None,
-        fields: &["program", "[ahead]"],
-        doc: "a retrieve was answered from the cache (ahead=true: inside the refresh window)",
-    },
-    EventInfo {
-        event: Event::CacheMiss,
-        name: "cache.miss",
-        level: Level::Debug,
-        failure_level: None,
-        fields: &["program"],
-        doc: "a retrieve found nothing valid cached: it runs the helper or waits for the run \
-              in flight",
-    },
-    EventInfo {
-        event: Event::SharedCacheHit,
-        name: "shared_cache.hit",
-        level: Level::Debug,
-        failure_level: None,
-        fields: &["program", "path"],
-        doc: "a valid entry of the shared cache was served: no helper ran",
-    },
-    EventInfo {
-        event: Event::SharedCacheWrite,
-        name: "shared_cache.write",
-        level: Level::Info,
-        failure_level: None,
-        fields: &["program", "path"],
-        doc: "the helper's credentials were written to the shared cache",
-    },
-    EventInfo {
-        event: Event::SharedCacheBypass,
-        name: "shared_cache.bypass",
-        level: Level::Warn,
-        failure_level: None,
-        fields: &["program", "reason", "[path]", "detail"],
-        doc: "the shared cache was bypassed or not written, or a setting ignored: the reason \
-              (directory_untrusted, entry_untrusted, lock_unusable, lock_unsupported, no_space, \
-              not_written, file_size_limit, ...), the path and what was wrong",
-    },
-    EventInfo {
-        event: Event::SharedCacheLockWait,
-        name: "shared_cache.lock_wait",
-        level: Level::Debug,
-        failure_level: None,
-        fields: &["program", "path", "waited_ms", "outcome"],
-        doc: "another process held the key's lock: how long this one waited, and how the wait \
-              ended (locked, entry, timeout, cancelled)",
-    },
-    EventInfo {
-        event: Event::RefreshStart,
-        name: "refresh.start",
-        level: Level::Info,
-        failure_level: None,
-        fields: &["program", "[expires_in_ms]"],
-        doc: "a refresh ahead started in the background (time left before the cached \
-              credentials expire)",
-    },
-    EventInfo {
-        event: Event::RefreshOk,
-        name: "refresh.ok",
-        level: Level::Info,
-        failure_level: None,
-        fields: &["program", "duration_ms"],
-        doc: "a refresh ahead replaced the cached credentials",
-    },
-    EventInfo {
-        event: Event::RefreshFail,
-        name: "refresh.fail",
-        level: Level::Warn,
-        failure_level: None,
-        fields: &["program", "status", "failures", "backoff_ms"],
-        doc: "a refresh ahead failed: the cached credentials are kept; its status, the \
-              consecutive failures, and the back-off before the next attempt",
-    },
-    EventInfo {
-        event: Event::RequestCancel,
-        name: "request.cancel",
-        level: Level::Debug,
-        failure_level: None,
-        fields: &["program"],
-        doc: "an asynchronous request was cancelled",
-    },
-];
-
-impl Event {
-    /// The event's row of [`EVENTS`].
-    pub fn info(self) -> &'static EventInfo {
-        &EVENTS[self as usize]
-    }
-
-    /// The event's stable name, e.g. `helper.exit`.
-    pub fn name(self) -> &'static str {
-        self.info().name
-    }
-
-    /// The event's level (of a success, for `helper.exit`).
-    pub fn level(self) -> Level {
-        self.info().level
-    }
-
-    /// The event named `name`.
-    pub fn from_name(name: &str) -> Option<Event> {
-        EVENTS.iter().find(|e| e.name == name).map(|e| e.event)
-    }
-}
-
-impl Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The `key=value` fields of an event's message, values unquoted, in order. Text that is not a
-/// field is skipped.
-///
-/// ```
-/// use processcreds::observe::fields;
-///
-/// let f = fields(r#"program=helper status=ok duration_ms=1.250 detail="a b\"c""#);
-/// assert_eq!(f[0], ("program".to_owned(), "helper".to_owned()));
-/// assert_eq!(f[3], ("detail".to_owned(), "a b\"c".to_owned()));
-/// ```
-pub fn fields(message: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = message.trim_start();
-    while !rest.is_empty() {
-        let Some(eq) = rest.find('=') else { break };
-        let key = rest[..eq].trim().to_owned();
-        rest = &rest[eq + 1..];
-        let value;
-        if let Some(quoted) = rest.strip_prefix('"') {
-            let (v, used) = unquote(quoted);
-            value = v;
-            rest = &quoted[used..];
-        } else {
-            let end = rest.find(' ').unwrap_or(rest.len());
-            value = rest[..end].to_owned();
-            rest = &rest[end..];
-        }
-        out.push((key, value));
-        rest = rest.trim_start();
-    }
-    out
-}
-
-/// The text of a quoted value (after its opening quote) and the bytes used, closing quote
-/// included.
-fn unquote(s: &str) -> (String, usize) {
-    let mut out = String::new();
-    let mut chars = s.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return (out, i + 1),
-            '\\' => match chars.next() {
-                Some((_, 'n')) => out.push('\n'),
-                Some((_, 't')) => out.push('\t'),
-                Some((_, 'r')) => out.push('\r'),
-                Some((_, 'x')) => {
-                    let hex: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
-                    if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                        out.push(c);
-                    }
-                }
-                Some((_, c)) => out.push(c),
-                None => break,
-            },
-            c => out.push(c),
-        }
-    }
-    (out, s.len())
-}
-
-/// Writes `value` as a logfmt value: bare when it needs no quoting, else quoted with Go's
-/// `strconv.Quote` escapes.
-fn write_value(out: &mut String, value: &str) {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| !c.is_control() && c != ' ' && c != '"' && c != '=' && c != '\\');
-    if plain {
-        out.push_str(value);
-        return;
-    }
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// An event's message as given to a logger: its text followed by a NUL byte (for the C ABI,
-/// which passes it without copying).
-pub(crate) struct Message(String);
-
-impl Message {
-    /// The text.
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0[..self.0.len() - 1]
-    }
-
-    /// The text as a NUL-terminated C string, valid while `self` lives.
-    pub(crate) fn as_c_ptr(&self) -> *const std::ffi::c_char {
-        self.0.as_ptr().cast()
-    }
-}
-
 /// What a provider's events are given to (the C ABI's callback, a Rust closure, `log`).
 pub(crate) type Sink = Arc<dyn Fn(Level, Event, &Message) + Send + Sync>;
 
@@ -637,24 +294,6 @@ fn wait_for_calls(old: &Arc<Calls>) {
     }
 }
 
-/// A status as an event gives it: `execution`, `timeout`, ... (its C name, lower case, without
-/// `PC_STATUS_`).
-pub(crate) fn status_name(s: Status) -> String {
-    s.name()
-        .trim_start_matches("PC_STATUS_")
-        .to_ascii_lowercase()
-}
-
-/// A duration as milliseconds with three decimals.
-pub(crate) struct Millis(pub Duration);
-
-impl Display for Millis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let us = self.0.as_micros();
-        write!(f, "{}.{:03}", us / 1000, us % 1000)
-    }
-}
-
 /// Emits `event` through an [`Observer`] if its logger wants the event's level (or `level`):
 /// `event!(obs, Event::X, "key" = value, ...)`; the values are formatted only then.
 macro_rules! event {
@@ -672,54 +311,6 @@ pub(crate) use event;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_table_is_in_the_enum_order_with_distinct_names() {
-        for (i, e) in EVENTS.iter().enumerate() {
-            assert_eq!(e.event as usize, i, "{}", e.name);
-            assert_eq!(Event::from_name(e.name), Some(e.event));
-            assert_eq!(e.fields[0], "program", "{}", e.name);
-        }
-        let mut names: Vec<_> = EVENTS.iter().map(|e| e.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), EVENTS.len());
-        assert_eq!(Event::RequestCancel.name(), "request.cancel");
-    }
-
-    #[test]
-    fn levels_have_the_c_numbers() {
-        assert_eq!(Level::Error as u32, 1);
-        assert_eq!(Level::Debug as u32, 4);
-        assert_eq!(Level::from_u32(0), None);
-        assert_eq!(Level::from_u32(3), Some(Level::Info));
-        assert_eq!(Level::from_u32(5), None);
-        assert!(Level::Error < Level::Debug);
-    }
-
-    #[test]
-    fn values_are_quoted_when_they_must_be_and_parse_back() {
-        let mut s = String::new();
-        for v in [
-            "plain",
-            "",
-            "a b",
-            "q\"uote",
-            "k=v",
-            "back\\slash",
-            "nl\nx",
-            "\u{1}",
-        ] {
-            s.clear();
-            s.push_str("k=");
-            write_value(&mut s, v);
-            let parsed = fields(&s);
-            assert_eq!(parsed, vec![("k".to_owned(), v.to_owned())], "{s}");
-        }
-        let mut s = String::new();
-        write_value(&mut s, "plain/path.entry");
-        assert_eq!(s, "plain/path.entry");
-    }
 
     #[test]
     fn messages_start_with_the_program_and_follow_the_table() {
@@ -757,14 +348,5 @@ mod tests {
         )));
         event!(&obs, Event::CacheMiss);
         obs.set(None);
-    }
-
-    #[test]
-    fn millis_have_three_decimals() {
-        assert_eq!(
-            Millis(Duration::from_micros(1_234_567)).to_string(),
-            "1234.567"
-        );
-        assert_eq!(Millis(Duration::from_micros(5)).to_string(), "0.005");
     }
 }
