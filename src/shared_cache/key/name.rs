@@ -52,9 +52,7 @@ fn first_sh_word(cmd: &str) -> Option<String> {
     for t in scan.tokens {
         match t {
             sh::Token::Word(w) if w.assignment => continue,
-            sh::Token::Word(w) if w.is_command_word() && w.literal && !w.tilde => {
-                return Some(w.text)
-            }
+            sh::Token::Word(w) if w.is_command_word() && w.literal => return Some(w.text),
             _ => return None,
         }
     }
@@ -91,7 +89,7 @@ mod tests {
         assert_eq!(sh("$HELPER --x"), "sh");
         assert_eq!(sh("2>/dev/null helper"), "sh");
         assert_eq!(sh("$(cat s3cr3t)"), "sh");
-        assert_eq!(sh("~/bin/helper"), "sh");
+        assert_eq!(sh("~/bin/helper --x"), "helper");
         assert_eq!(sh("TOKEN=s3cr3t"), "sh");
         assert_eq!(sh(""), "sh");
         assert_eq!(sh("echo 'unterminated"), "sh");
