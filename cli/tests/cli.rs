@@ -604,3 +604,141 @@ fn every_bypass_warns_once_without_the_secret() {
         assert_secret_hidden(got["SecretAccessKey"].as_str().unwrap(), &w.root, &[&err]);
     }
 }
+
+/// The lines of stderr that are events, as (level, event, fields).
+fn event_lines(err: &str) -> Vec<(String, String, String)> {
+    err.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("processcreds: ")?;
+            let (level, rest) = rest.split_once(' ')?;
+            let (event, fields) = rest.split_once(": ")?;
+            ["error", "warn", "info", "debug"]
+                .contains(&level)
+                .then(|| (level.to_owned(), event.to_owned(), fields.to_owned()))
+        })
+        .collect()
+}
+
+fn names(events: &[(String, String, String)]) -> Vec<String> {
+    events.iter().map(|(l, e, _)| format!("{l} {e}")).collect()
+}
+
+#[test]
+fn verbose_shows_the_events_on_stderr() {
+    let w = World::new("cli-verbose");
+    // -v (info): the run, its exit and the entry written; the worker's lines reach stderr.
+    let out = pc(&w)
+        .args(["cache", "-v", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    let v = creds(&out);
+    let err = text(&out.stderr);
+    let ev = event_lines(&err);
+    assert_eq!(err.lines().count(), ev.len(), "only event lines: {err}");
+    assert_eq!(
+        names(&ev),
+        [
+            "info helper.start",
+            "info helper.exit",
+            "info shared_cache.write"
+        ],
+        "{err}"
+    );
+    assert_eq!(ev[0].2, "program=helper.sh");
+    assert!(
+        ev[1]
+            .2
+            .starts_with("program=helper.sh status=ok duration_ms="),
+        "{err}"
+    );
+    assert!(
+        ev[2].2.contains(&format!("path={}", w.entry().display())),
+        "{err}"
+    );
+    let secret = v["SecretAccessKey"].as_str().unwrap().to_owned();
+    assert_secret_hidden(&secret, &w.root, &[&err]);
+
+    // Warm, -v before the subcommand: nothing at info; -vv: the shared-cache hit.
+    let out = pc(&w)
+        .args(["-v", "cache", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    assert_eq!(creds(&out)["AccessKeyId"], "AKIDRUN1");
+    assert_eq!(text(&out.stderr), "");
+    let out = pc(&w)
+        .args(["-vv", "cache", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    assert_eq!(creds(&out)["AccessKeyId"], "AKIDRUN1");
+    let err = text(&out.stderr);
+    assert_eq!(
+        names(&event_lines(&err)),
+        ["debug shared_cache.hit"],
+        "{err}"
+    );
+    // Without -v, a success prints nothing on stderr.
+    let out = cache(&w).output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+
+    // A failed run: helper.exit at warn, then Go's error text; the helper's stderr is not in
+    // the event.
+    let w = World::new("cli-verbose-fail");
+    let out = pc(&w)
+        .args(["get", "-v", "--"])
+        .arg(&w.helper)
+        .env("PCT_FAIL", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let ev = event_lines(&err);
+    assert_eq!(
+        names(&ev),
+        ["info helper.start", "warn helper.exit"],
+        "{err}"
+    );
+    assert!(
+        ev[1]
+            .2
+            .starts_with("program=helper.sh status=execution exit=3 "),
+        "{err}"
+    );
+    assert!(!ev[1].2.contains("on purpose"), "{err}");
+    assert!(err.contains("ProcessProviderExecutionError"), "{err}");
+
+    // A 0777 directory: with -v the bypass is a warn event (reason and path), and the plain
+    // warning is not repeated; -vv adds nothing else for `get` (it fetches, with no cache).
+    let w = World::new("cli-verbose-bypass");
+    std::fs::create_dir(&w.cache).unwrap();
+    std::fs::set_permissions(&w.cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = pc(&w)
+        .args(["cache", "-vv", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    let v = creds(&out);
+    let err = text(&out.stderr);
+    let ev = event_lines(&err);
+    assert_eq!(err.lines().count(), ev.len(), "only event lines: {err}");
+    assert_eq!(
+        names(&ev),
+        [
+            "warn shared_cache.bypass",
+            "info helper.start",
+            "info helper.exit"
+        ],
+        "{err}"
+    );
+    assert!(
+        ev[0].2.starts_with(&format!(
+            "program=helper.sh reason=directory_untrusted path={} detail=",
+            w.cache.display()
+        )),
+        "{err}"
+    );
+    assert!(ev[0].2.contains("mode 0777"), "{err}");
+    assert_secret_hidden(v["SecretAccessKey"].as_str().unwrap(), &w.root, &[&err]);
+}

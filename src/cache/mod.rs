@@ -18,6 +18,10 @@
 //!   from then until E, a retrieve still returns it at once and starts a background refresh
 //!   ([`ahead`]) unless one runs or the back-off has not passed. The background refresh is a
 //!   flight like any other: a caller finding the value expired meanwhile waits for it.
+//! - Events and counters (`observe`): `cache.hit`/`cache.miss` are emitted after the shard's
+//!   lock is let go, and cost one relaxed load when no logger wants them; hits are counted in
+//!   the shard (under its lock, which the hot path holds anyway: no shared cache line), misses
+//!   and refreshes ahead in the provider's counters.
 
 mod ahead;
 mod flight;
@@ -36,6 +40,7 @@ use flight::Flight;
 
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::observe::{event, Event, Observer};
 use crate::runner::Cancel;
 use crate::time::UnixTime;
 
@@ -101,9 +106,22 @@ impl Entry {
     }
 }
 
-/// One shard per group of threads, on its own cache lines.
+/// One shard per group of threads, on its own cache lines: its reference to the value, and the
+/// cache hits of its threads (written under the shard's lock, read without it).
 #[repr(align(128))]
-struct Shard(Mutex<Option<Entry>>);
+struct Shard {
+    slot: Mutex<Option<Entry>>,
+    hits: AtomicU64,
+}
+
+impl Shard {
+    /// Counts a hit; the caller holds `slot`'s lock (so a load and a store suffice).
+    #[inline(always)]
+    fn hit(&self) {
+        self.hits
+            .store(self.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+}
 
 const SHARDS: usize = 16;
 
@@ -147,7 +165,12 @@ impl Default for Cache {
             gate: AtomicI64::new(0),
             gate_pid: AtomicU32::new(0),
             state: Mutex::new(State::default()),
-            shards: (0..SHARDS).map(|_| Shard(Mutex::new(None))).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Shard {
+                    slot: Mutex::new(None),
+                    hits: AtomicU64::new(0),
+                })
+                .collect(),
         }
     }
 }
@@ -162,13 +185,14 @@ impl Cache {
     /// make the job of a background refresh when one is to start.
     pub fn get(
         &self,
+        obs: &Observer,
         fetch: impl FnOnce() -> Result<Fresh, Error>,
         ahead: impl FnOnce() -> AheadJob,
     ) -> Result<Arc<Credentials>, Error> {
-        match self.lookup() {
+        match self.lookup(obs) {
             Lookup::Fresh(c) => Ok(c),
             Lookup::Ahead(c) => {
-                self.start_ahead(ahead);
+                self.start_ahead(obs, ahead);
                 Ok(c)
             }
             Lookup::Miss => self.refresh(fetch),
@@ -177,28 +201,60 @@ impl Cache {
 
     /// The cached credentials if valid, without running anything or waiting for a run; inside
     /// the refresh window, `ahead` is called as by [`get`](Self::get).
-    pub fn cached(&self, ahead: impl FnOnce() -> AheadJob) -> Option<Arc<Credentials>> {
-        match self.lookup() {
+    pub fn cached(
+        &self,
+        obs: &Observer,
+        ahead: impl FnOnce() -> AheadJob,
+    ) -> Option<Arc<Credentials>> {
+        match self.lookup(obs) {
             Lookup::Fresh(c) => Some(c),
             Lookup::Ahead(c) => {
-                self.start_ahead(ahead);
+                self.start_ahead(obs, ahead);
                 Some(c)
             }
             Lookup::Miss => None,
         }
     }
 
-    /// The hot path.
-    fn lookup(&self) -> Lookup {
+    /// The hot path, counted and told to `obs` (after the shard's lock is let go).
+    #[inline(always)]
+    fn lookup(&self, obs: &Observer) -> Lookup {
+        let found = self.lookup_counted();
+        match &found {
+            Lookup::Fresh(_) => event!(obs, Event::CacheHit),
+            Lookup::Ahead(_) => event!(obs, Event::CacheHit, "ahead" = true),
+            Lookup::Miss => {
+                obs.counters.cache_miss();
+                event!(obs, Event::CacheMiss);
+            }
+        }
+        found
+    }
+
+    /// Cache hits so far (the shards' counts).
+    pub fn hits(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.hits.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// The lookup; a hit is counted in the shard, under its lock.
+    #[inline(always)]
+    fn lookup_counted(&self) -> Lookup {
         let gen = self.gen.load(Ordering::Acquire);
         if gen == 0 {
             return Lookup::Miss;
         }
         let shard = &self.shards[THREAD_SHARD.with(|s| *s)];
-        let mut slot = shard.0.lock();
+        let mut slot = shard.slot.lock();
         if let Some(e) = slot.as_ref() {
             if e.gen == gen {
-                return e.lookup();
+                let found = e.lookup();
+                if !matches!(found, Lookup::Miss) {
+                    shard.hit();
+                }
+                return found;
             }
         }
         // Refill this shard with its own reference to the current value (its fields are shared).
@@ -215,6 +271,9 @@ impl Cache {
         drop(st);
         let found = own.lookup();
         *slot = Some(own);
+        if !matches!(found, Lookup::Miss) {
+            shard.hit();
+        }
         found
     }
 
@@ -242,7 +301,7 @@ impl Cache {
 
     /// Inside the refresh window: starts a background refresh unless one runs, the back-off
     /// has not passed, or the value is no longer in its window.
-    fn start_ahead(&self, job: impl FnOnce() -> AheadJob) {
+    fn start_ahead(&self, obs: &Observer, job: impl FnOnce() -> AheadJob) {
         let now = UnixTime::now();
         let pid = std::process::id();
         if (now.as_nanos() < i128::from(self.gate.load(Ordering::Acquire)))
@@ -267,19 +326,27 @@ impl Cache {
         st.flight = Some(flight.clone());
         self.close_gate(i64::MAX);
         let starting = st.ahead.prepare(flight);
+        let expires_in = st.current.as_ref().and_then(|c| c.expires_at);
         // The thread starts outside the lock: retrieves that reach the lock meanwhile (those
         // that saw the gate open) do not wait for it. The flight stays ours, so no second
         // refresh starts; the provider cannot be freed during this call.
         drop(st);
+        obs.counters.refresh_started();
+        match expires_in {
+            Some(e) => event!(
+                obs,
+                Event::RefreshStart,
+                "expires_in_ms" = e.as_nanos().saturating_sub(now.as_nanos()).max(0) / 1_000_000
+            ),
+            None => event!(obs, Event::RefreshStart),
+        }
         match starting.spawn(job()) {
             Ok(worker) => self.state.lock().ahead.install(worker),
             Err(flight) => {
                 // No thread: counts as a failed refresh (the back-off applies).
-                let _ = self.land(
-                    &flight,
-                    Err(Error::internal("cannot start a background refresh thread")),
-                    true,
-                );
+                let started = std::time::Instant::now();
+                let result = Err(Error::internal("cannot start a background refresh thread"));
+                self.land_ahead(obs, &flight, result, started);
             }
         }
     }
@@ -291,10 +358,57 @@ impl Cache {
 
     /// Runs a background refresh's `fetch` and lands its result; called by the job on the
     /// refresh thread.
-    pub fn run_ahead(&self, run: AheadRun, fetch: impl FnOnce(&Cancel) -> Result<Fresh, Error>) {
+    pub fn run_ahead(
+        &self,
+        obs: &Observer,
+        run: AheadRun,
+        fetch: impl FnOnce(&Cancel) -> Result<Fresh, Error>,
+    ) {
+        let started = std::time::Instant::now();
         let fetched = catch_unwind(AssertUnwindSafe(|| fetch(run.cancel())))
             .unwrap_or_else(|_| Err(panicked()));
-        let _ = self.land(&run.flight, fetched, true);
+        self.land_ahead(obs, &run.flight, fetched, started);
+    }
+
+    /// Lands a background refresh's result, counted and told to `obs` (`refresh.ok`, or
+    /// `refresh.fail` with the back-off now in force).
+    fn land_ahead(
+        &self,
+        obs: &Observer,
+        flight: &Arc<Flight>,
+        result: Result<Fresh, Error>,
+        started: std::time::Instant,
+    ) {
+        let landed = self.land(flight, result, true);
+        obs.counters.refresh_ended(landed.is_ok());
+        match landed {
+            Ok(_) => event!(
+                obs,
+                Event::RefreshOk,
+                "duration_ms" = crate::observe::Millis(started.elapsed())
+            ),
+            Err(e) => {
+                if obs.enabled(Event::RefreshFail.level()) {
+                    let (failures, not_before) = {
+                        let st = self.state.lock();
+                        (st.ahead.failures(), st.ahead.not_before)
+                    };
+                    let backoff_ms = not_before.map_or(0, |t| {
+                        t.as_nanos()
+                            .saturating_sub(UnixTime::now().as_nanos())
+                            .max(0)
+                            / 1_000_000
+                    });
+                    event!(
+                        obs,
+                        Event::RefreshFail,
+                        "status" = crate::observe::status_name(e.status()),
+                        "failures" = failures,
+                        "backoff_ms" = backoff_ms,
+                    );
+                }
+            }
+        }
     }
 
     /// Ends `flight` with `result`: a success replaces the cached value; a failure leaves it.
@@ -347,7 +461,7 @@ impl Cache {
     /// then the state's).
     fn clear_shards(&self) {
         for shard in self.shards.iter() {
-            shard.0.lock().take();
+            shard.slot.lock().take();
         }
     }
 

@@ -50,16 +50,20 @@ use crate::error::{Error, Status};
 mod arc_handle;
 mod credentials;
 mod error;
+mod log;
 mod options;
 mod provider;
 mod shared_cache;
+mod stats;
 
 pub use arc_handle::pc_credentials;
 pub use credentials::*;
 pub use error::*;
+pub use log::*;
 pub use options::*;
 pub use provider::*;
 pub use shared_cache::*;
+pub use stats::*;
 
 /// Defines the `PC_STATUS_*` constants from the rows of `error::status_table!` (cbindgen does not
 /// see them: `tests/header.rs` writes the header's from the same table).
@@ -164,6 +168,7 @@ mod tests {
              (ProcessProvider::fetch_observed) around the helper's run and the shared cache",
         ),
         ("pc_is_expired", "reads the cache and the clock"),
+        ("pc_provider_stats", "reads atomic counters"),
         ("pc_expires_at", "reads the cache"),
     ];
 

@@ -83,6 +83,16 @@ impl Dir {
         self.path().join(file_name(key, suffix))
     }
 
+    /// The path of the entry of `key` (for what the cache tells its caller).
+    pub(super) fn entry_path(&self, key: &Key) -> PathBuf {
+        self.file_path(key, ENTRY)
+    }
+
+    /// The path of the lock file of `key`.
+    pub(super) fn lock_path(&self, key: &Key) -> PathBuf {
+        self.file_path(key, LOCK)
+    }
+
     /// Removes the entry of `key` (the caller holds `_lock`, its lock), if it is one of ours.
     pub(super) fn remove_entry(&self, key: &Key, _lock: &Lock) {
         self.remove_if_ours(key, ENTRY);
@@ -93,6 +103,7 @@ impl Dir {
 pub(super) fn directory_not_used(path: &Path, reason: Reason, why: String) -> Warning {
     Warning::new(
         reason,
+        Some(path),
         format!(
             "shared cache: the directory {} is not used: {why}",
             path.display()
@@ -104,6 +115,7 @@ pub(super) fn directory_not_used(path: &Path, reason: Reason, why: String) -> Wa
 pub(super) fn directory_not_created(path: &Path, why: String) -> Warning {
     Warning::new(
         Reason::DirectoryNotCreated,
+        Some(path),
         format!(
             "shared cache: the directory {} was not created: {why}",
             path.display()
@@ -115,6 +127,7 @@ pub(super) fn directory_not_created(path: &Path, why: String) -> Warning {
 pub(super) fn entry_not_used(path: &Path, why: String) -> Read {
     Read::Untrusted(Warning::new(
         Reason::EntryUntrusted,
+        Some(path),
         format!(
             "shared cache: the entry {} is not used: {why}",
             path.display()
@@ -126,6 +139,7 @@ pub(super) fn entry_not_used(path: &Path, why: String) -> Read {
 pub(super) fn entry_not_written(path: &Path, reason: Reason, why: String) -> Warning {
     Warning::new(
         reason,
+        Some(path),
         format!(
             "shared cache: the entry {} was not written: {why}",
             path.display()
@@ -137,6 +151,7 @@ pub(super) fn entry_not_written(path: &Path, reason: Reason, why: String) -> War
 pub(super) fn lock_not_used(path: &Path, reason: Reason, why: String) -> Warning {
     Warning::new(
         reason,
+        Some(path),
         format!(
             "shared cache: the lock file {} is not used: {why}",
             path.display()

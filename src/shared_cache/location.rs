@@ -52,6 +52,7 @@ pub(crate) fn locate(env: &dyn Fn(&str) -> Option<OsString>) -> (Option<Location
         }
         warnings.push(Warning::new(
             Reason::RelativeDirectory,
+            Some(&p),
             format!(
                 "shared cache: {name} is ignored: {} is not an absolute path",
                 p.display()
@@ -99,6 +100,7 @@ pub(crate) fn locate(env: &dyn Fn(&str) -> Option<OsString>) -> (Option<Location
 pub(crate) fn none() -> Warning {
     Warning::new(
         Reason::NoDirectory,
+        None,
         if cfg!(windows) {
             "shared cache: no directory (neither PROCESSCREDS_CACHE_DIR nor LOCALAPPDATA is set \
              to an absolute path)"

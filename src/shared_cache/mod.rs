@@ -43,7 +43,8 @@
 //! read-only directory, `EACCES`) removes its temporary file. Locks the file system refuses
 //! (`ENOLCK`, NFS) bypass the cache. The library prints nothing: what was bypassed and why is
 //! given to the caller's observer as a [`Warning`], with a [`Reason`] (paths and reasons only,
-//! never a secret).
+//! never a secret), among the other [`Note`]s of a fetch (an entry served or written, a wait
+//! for the lock), which the provider turns into its events and counters.
 //!
 //! # Platforms
 //! The files section above is the POSIX implementation (`unix/`: `fcntl` record locks, `openat`,
@@ -74,13 +75,14 @@ mod windows;
 use windows as sys;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
 
+pub(crate) use key::program_name;
 pub use key::{simple_command_words, Key, KeyInput};
 pub use share::check_env_names;
 pub(crate) use share::Share;
@@ -152,18 +154,20 @@ impl Reason {
     }
 }
 
-/// Why the shared cache was bypassed or not written: a [`Reason`] and a text. Holds paths and
-/// reasons, never a secret.
+/// Why the shared cache was bypassed or not written: a [`Reason`], the path concerned and a
+/// text. Holds paths and reasons, never a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
     reason: Reason,
+    path: Option<PathBuf>,
     text: String,
 }
 
 impl Warning {
-    pub(crate) fn new(reason: Reason, text: impl Into<String>) -> Warning {
+    pub(crate) fn new(reason: Reason, path: Option<&Path>, text: impl Into<String>) -> Warning {
         Warning {
             reason,
+            path: path.map(Path::to_owned),
             text: text.into(),
         }
     }
@@ -172,11 +176,70 @@ impl Warning {
     pub fn reason(&self) -> Reason {
         self.reason
     }
+
+    /// The directory or file concerned (for [`Reason::RelativeDirectory`], the variable's
+    /// value); `None` when there is none ([`Reason::NoDirectory`]).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// What a fetch tells its caller, as it happens: the provider's events and counters come from
+/// these. Paths and reasons only, never a secret.
+#[derive(Debug)]
+pub enum Note<'a> {
+    /// Something was bypassed or not written, or a setting ignored.
+    Bypass(Warning),
+    /// A valid entry was served (no helper ran in this process).
+    Hit {
+        /// The entry's file.
+        path: &'a Path,
+    },
+    /// The helper's credentials were written for the other processes.
+    Written {
+        /// The entry's file.
+        path: &'a Path,
+    },
+    /// The key's lock was held by another thread or process: how long this fetch waited, and
+    /// how the wait ended.
+    LockWait {
+        /// The lock file.
+        path: &'a Path,
+        /// The time spent waiting.
+        waited: Duration,
+        /// How the wait ended.
+        outcome: WaitOutcome,
+    },
+}
+
+/// How a wait for a key's lock ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// The lock was taken.
+    Locked,
+    /// Another process wrote a valid entry meanwhile, which was served.
+    Entry,
+    /// The caller's timeout passed.
+    Timeout,
+    /// The fetch was cancelled.
+    Cancelled,
+}
+
+impl WaitOutcome {
+    /// A stable name, e.g. `"locked"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitOutcome::Locked => "locked",
+            WaitOutcome::Entry => "entry",
+            WaitOutcome::Timeout => "timeout",
+            WaitOutcome::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -241,37 +304,50 @@ const POLL_MAX: Duration = Duration::from_millis(10);
 
 /// Opens (creating it where allowed) the cache directory; `None`, with warnings, when it cannot
 /// be used. Warnings about ignored settings are given too.
-fn open_dir(warn: &mut dyn FnMut(Warning)) -> Option<sys::Dir> {
+fn open_dir(note: &mut dyn FnMut(Note<'_>)) -> Option<sys::Dir> {
     let (found, warnings) = location::locate(&|k| std::env::var_os(k));
     if let Err(w) = sys::supported() {
-        warn(w);
+        note(Note::Bypass(w));
         return None;
     }
-    warnings.into_iter().for_each(&mut *warn);
+    warnings.into_iter().for_each(|w| note(Note::Bypass(w)));
     let Some(loc) = found else {
-        warn(location::none());
+        note(Note::Bypass(location::none()));
         return None;
     };
-    sys::Dir::open(&loc).map_err(warn).ok()
+    sys::Dir::open(&loc).map_err(|w| note(Note::Bypass(w))).ok()
+}
+
+/// `c`, served from the entry of `key` (told to `note`).
+fn served(
+    dir: &sys::Dir,
+    key: &Key,
+    c: Credentials,
+    note: &mut dyn FnMut(Note<'_>),
+) -> Credentials {
+    note(Note::Hit {
+        path: &dir.entry_path(key),
+    });
+    c
 }
 
 /// The credentials for `req`: from a valid entry, or from `run` (given the time left of the
-/// timeout), whose success is then written for the other processes. `warn` hears about anything
-/// bypassed.
+/// timeout), whose success is then written for the other processes. `note` hears about
+/// anything bypassed, the entry served or written, and a wait for the lock.
 pub(crate) fn fetch(
     req: &Request<'_>,
     run: &mut dyn FnMut(Duration) -> Result<Credentials>,
-    warn: &mut dyn FnMut(Warning),
+    note: &mut dyn FnMut(Note<'_>),
 ) -> Result<Credentials> {
     let start = Instant::now();
-    let Some(dir) = open_dir(warn) else {
+    let Some(dir) = open_dir(note) else {
         return run(req.timeout);
     };
     let key = req.key;
     match look(&dir, key) {
-        Look::Hit(c) if req.serves(&c) => return Ok(c),
+        Look::Hit(c) if req.serves(&c) => return Ok(served(&dir, key, c, note)),
         Look::Untrusted(w) => {
-            warn(w);
+            note(Note::Bypass(w));
             return run(req.timeout);
         }
         _ => {}
@@ -280,25 +356,42 @@ pub(crate) fn fetch(
     // Single flight: wait for the key's lock, or for an entry written meanwhile.
     let deadline = start.checked_add(req.timeout);
     let mut pause = Duration::from_millis(1);
+    let mut waiting: Option<Instant> = None;
+    let waited = |since: Option<Instant>, outcome: WaitOutcome, note: &mut dyn FnMut(Note<'_>)| {
+        if let Some(since) = since {
+            note(Note::LockWait {
+                path: &dir.lock_path(key),
+                waited: since.elapsed(),
+                outcome,
+            });
+        }
+    };
     let lock = loop {
         match dir.try_lock(key) {
-            Ok(Some(lock)) => break lock,
+            Ok(Some(lock)) => {
+                waited(waiting, WaitOutcome::Locked, note);
+                break lock;
+            }
             Ok(None) => {}
             Err(w) => {
-                warn(w);
+                note(Note::Bypass(w));
                 return run(remaining(deadline));
             }
         }
+        waiting.get_or_insert_with(Instant::now);
         if let Look::Hit(c) = look(&dir, key) {
             if req.serves(&c) {
-                return Ok(c);
+                waited(waiting, WaitOutcome::Entry, note);
+                return Ok(served(&dir, key, c, note));
             }
         }
         if (req.cancelled)() {
+            waited(waiting, WaitOutcome::Cancelled, note);
             return Err(Error::internal(crate::runner::CANCELLED));
         }
         let left = remaining(deadline);
         if left.is_zero() {
+            waited(waiting, WaitOutcome::Timeout, note);
             return Err(Error::timeout());
         }
         std::thread::sleep(pause.min(left));
@@ -307,7 +400,7 @@ pub(crate) fn fetch(
 
     // Locked: another process may have written the entry just before we got the lock.
     let replaceable = match look(&dir, key) {
-        Look::Hit(c) if req.serves(&c) => return Ok(c),
+        Look::Hit(c) if req.serves(&c) => return Ok(served(&dir, key, c, note)),
         Look::Hit(c) => {
             if is_expired(&c) {
                 // Expired for everyone: it goes now, whatever the run gives.
@@ -316,7 +409,7 @@ pub(crate) fn fetch(
             true
         }
         Look::Untrusted(w) => {
-            warn(w);
+            note(Note::Bypass(w));
             false
         }
         Look::Miss => true,
@@ -325,8 +418,13 @@ pub(crate) fn fetch(
     if let Ok(c) = &result {
         if replaceable && worth_writing(c) {
             match dir.write(key, &entry::encode(key, c)) {
-                Ok(()) => dir.sweep(key),
-                Err(w) => warn(w),
+                Ok(()) => {
+                    note(Note::Written {
+                        path: &dir.entry_path(key),
+                    });
+                    dir.sweep(key);
+                }
+                Err(w) => note(Note::Bypass(w)),
             }
         }
     }
@@ -335,16 +433,16 @@ pub(crate) fn fetch(
 }
 
 /// A valid entry for `req`, read without taking a lock, creating anything or running anything:
-/// the fast path of a process that would otherwise prepare a run. `warn` hears only about
-/// ignored settings (a relative directory variable); anything else is a plain `None`, and the
-/// fetch that follows reports it.
-pub(crate) fn peek(req: &Request<'_>, warn: &mut dyn FnMut(Warning)) -> Option<Credentials> {
+/// the fast path of a process that would otherwise prepare a run. `note` hears only about
+/// ignored settings (a relative directory variable) and the entry served; anything else is a
+/// plain `None`, and the fetch that follows reports it.
+pub(crate) fn peek(req: &Request<'_>, note: &mut dyn FnMut(Note<'_>)) -> Option<Credentials> {
     sys::supported().ok()?;
     let (found, warnings) = location::locate(&|k| std::env::var_os(k));
-    warnings.into_iter().for_each(&mut *warn);
+    warnings.into_iter().for_each(|w| note(Note::Bypass(w)));
     let dir = sys::Dir::open_existing(&found?.path).ok()?;
     match look(&dir, req.key) {
-        Look::Hit(c) if req.serves(&c) => Some(c),
+        Look::Hit(c) if req.serves(&c) => Some(served(&dir, req.key, c, note)),
         _ => None,
     }
 }

@@ -56,6 +56,9 @@ def expected_ctype(ctype: str) -> Any:
         "const char*": c_char_p,
         "int64_t*": POINTER(c_int64),
         "const char*const*": POINTER(c_char_p),
+        "void*": ctypes.c_void_p,
+        "pc_log_cb": _lib.LOG_CB,
+        "pc_stats*": POINTER(_lib.PcStats),
     }
     if t in scalars:
         return scalars[t]

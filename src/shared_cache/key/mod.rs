@@ -74,6 +74,7 @@
 
 mod cmd;
 mod facts;
+mod name;
 mod scan;
 mod sh;
 
@@ -87,6 +88,7 @@ pub use facts::simple_command_words;
 use facts::Facts;
 #[cfg(test)]
 use facts::{relative_path, windows_program_name, windows_relative_path};
+pub(crate) use name::program_name;
 
 const FORMAT: &[u8] = b"processcreds shared cache key v2";
 

@@ -378,6 +378,7 @@ impl Dir {
         let cannot = |e: i32| {
             Warning::new(
                 Reason::DirectoryUnusable,
+                Some(&self.path),
                 format!(
                     "shared cache: cannot list {}: {}",
                     self.path.display(),

@@ -494,6 +494,7 @@ impl Dir {
         let cannot = |e: std::io::Error| {
             Warning::new(
                 Reason::DirectoryUnusable,
+                Some(&self.path),
                 format!("shared cache: cannot list {}: {e}", self.path.display()),
             )
         };
