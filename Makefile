@@ -66,11 +66,13 @@ test-demo: $(BUILD)/demo
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --quiet --all-targets -- -D warnings
+	$(CARGO) clippy --quiet -p processcreds --lib --test observe --features log,tracing -- -D warnings
 	python3 tools/module-cycles --self-test
 	python3 tools/module-cycles src
 
 test-rust:
 	$(CARGO) test --quiet
+	$(CARGO) test --quiet --features log,tracing --test observe
 
 # The profile vectors checked against the real aws-sdk-go v1 session (the processcreds vectors are
 # checked against aws-sdk-go v1 by the Go binding's differential suite, in test-go); the quoting

@@ -147,6 +147,27 @@
 #define PC_STATUS_NOT_CACHED 10
 
 /**
+ * `pc_set_logger`: failures (no event has this level today).
+ */
+#define PC_LOG_ERROR 1
+
+/**
+ * `pc_set_logger`: a failed run of the helper, a timeout, the shared cache bypassed, a failed
+ * refresh ahead.
+ */
+#define PC_LOG_WARN 2
+
+/**
+ * `pc_set_logger`: each run of the helper, shared-cache entries written, refreshes ahead.
+ */
+#define PC_LOG_INFO 3
+
+/**
+ * `pc_set_logger`: every retrieve (cache hits and misses), shared-cache hits and lock waits.
+ */
+#define PC_LOG_DEBUG 4
+
+/**
  * `pc_provider_from_profile`: shared config as `AWS_SDK_LOAD_CONFIG` says.
  */
 #define PC_SHARED_CONFIG_ENV 0
@@ -236,6 +257,17 @@ typedef struct pc_provider pc_provider;
 typedef struct pc_request pc_request;
 
 /**
+ * A logger: called with the `user_data` given to `pc_set_logger`, the event's level
+ * (`PC_LOG_*`), its name (e.g. `"helper.exit"`) and its message (`key=value` fields, the first
+ * `program=`). Both strings are valid for the call only. Called on the thread that emits the
+ * event (a caller's, or the library's refresh-ahead thread), possibly from several threads at
+ * once, never while the library holds one of its locks (it may call the library, e.g.
+ * `pc_provider_stats`); the calling thread's cancellation is deferred meanwhile. It must not
+ * unwind (throw) into the library.
+ */
+typedef void (*pc_log_cb)(void *user_data, uint32_t level, const char *event, const char *message);
+
+/**
  * The callback of `pc_retrieve_async`: called exactly once per accepted request, on the
  * library's callback thread, with the request's `user_data`. On `PC_STATUS_OK`, `creds` holds
  * the credentials (the callback owns them: free them with `pc_credentials_free`, from any
@@ -244,6 +276,67 @@ typedef struct pc_request pc_request;
  * free it with `pc_error_free`).
  */
 typedef void (*pc_retrieve_cb)(void *user_data, uint32_t status, pc_credentials *creds, pc_error *err);
+
+/**
+ * A provider's counters (`pc_provider_stats`). The caller sets `size` to `sizeof(pc_stats)`;
+ * the library fills the fields that fit in `size` and writes back the size it filled. Later
+ * versions only append fields. Each counter only grows; they are read one by one, so a read
+ * during activity may see one counter updated and not yet another.
+ */
+typedef struct {
+  /**
+   * The size of the struct the caller gives, then of the part the library filled.
+   */
+  uint32_t size;
+  /**
+   * Runs of the helper started (helper.start).
+   */
+  uint64_t helper_runs;
+  /**
+   * Runs that gave no credentials: a failed exit, bad output, a timeout, a failed spawn.
+   */
+  uint64_t helper_failures;
+  /**
+   * Runs that passed their timeout (counted in helper_failures too).
+   */
+  uint64_t helper_timeouts;
+  /**
+   * Retrieves answered from the cache (cache.hit).
+   */
+  uint64_t cache_hits;
+  /**
+   * Retrieves that found nothing valid cached (cache.miss).
+   */
+  uint64_t cache_misses;
+  /**
+   * Fetches served by an entry of the shared cache (shared_cache.hit).
+   */
+  uint64_t shared_cache_hits;
+  /**
+   * Entries written to the shared cache (shared_cache.write).
+   */
+  uint64_t shared_cache_writes;
+  /**
+   * Times the shared cache was bypassed or not written (shared_cache.bypass).
+   */
+  uint64_t shared_cache_bypasses;
+  /**
+   * Refreshes ahead started (refresh.start).
+   */
+  uint64_t refreshes_started;
+  /**
+   * Refreshes ahead that replaced the credentials (refresh.ok).
+   */
+  uint64_t refreshes_succeeded;
+  /**
+   * Refreshes ahead that failed (refresh.fail).
+   */
+  uint64_t refreshes_failed;
+  /**
+   * How long the last run of the helper took, in microseconds (0 before the first).
+   */
+  uint64_t last_run_duration_us;
+} pc_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -320,6 +413,39 @@ const char *pc_error_message(const pc_error *e);
  * Frees an error object. NULL is a no-op.
  */
 void pc_error_free(pc_error *e);
+
+/**
+ * Gives the provider's events of level `min_level` and more important ones to `cb` (see
+ * `pc_log_cb`), replacing the logger set before; NULL `cb` or `min_level` 0 removes it. No event
+ * is formatted for a level no logger wants: with no logger, a cached `pc_retrieve` costs what it
+ * did without one. Returns once the calls of the previous logger in progress on other threads
+ * have returned (so its `user_data` may then be freed); `pc_free` does the same, so the logger is
+ * never called once `pc_free` returns. A logger must not wait for a thread that is calling
+ * `pc_set_logger` or `pc_free` on its provider. `PC_STATUS_INVALID_ARGUMENT` for a NULL provider
+ * or a `min_level` above `PC_LOG_DEBUG`.
+ *
+ * The events (name, level, the message's keys after `program`; keys in brackets only when they
+ * apply; the README's "Observability" describes each):
+ *  - helper.start (info): a run of the helper starts.
+ *  - helper.exit (info; warn when the run gave no credentials): `status [exit] [signal]
+ *    duration_ms bytes`.
+ *  - helper.timeout (warn; the helper's tree was killed; its helper.exit follows): `timeout_ms
+ *    duration_ms`.
+ *  - cache.hit (debug): `[ahead]`.
+ *  - cache.miss (debug).
+ *  - shared_cache.hit (debug): `path`.
+ *  - shared_cache.write (info): `path`.
+ *  - shared_cache.bypass (warn): `reason [path] detail`.
+ *  - shared_cache.lock_wait (debug): `path waited_ms outcome`.
+ *  - refresh.start (info): `[expires_in_ms]`.
+ *  - refresh.ok (info): `duration_ms`.
+ *  - refresh.fail (warn): `status failures backoff_ms`.
+ *  - request.cancel (debug).
+ *
+ * No message holds a secret key, a session token, the helper's output or its arguments:
+ * `program` is the file name of the program run.
+ */
+uint32_t pc_set_logger(pc_provider *p, pc_log_cb cb, void *user_data, uint32_t min_level);
 
 /**
  * A provider that runs `sh -c <command>` (`sh` looked up on `PATH` at each run); on Windows
@@ -537,6 +663,16 @@ uint32_t pc_set_shared_cache_key(pc_provider *p, const char *text);
  * NULL provider is `PC_STATUS_INVALID_ARGUMENT`, and nothing is changed.
  */
 uint32_t pc_set_shared_cache_env(pc_provider *p, const char *const *names, size_t count);
+
+/**
+ * Writes the provider's counters into `*out`: the fields that fit in `out->size` bytes (set by
+ * the caller, normally `sizeof(pc_stats)`), and `out->size` becomes the size filled (a caller
+ * built against an older, shorter `pc_stats` gets the fields it knows; a newer, longer one
+ * learns what this library fills). `PC_STATUS_INVALID_ARGUMENT` (nothing written) for a NULL
+ * argument or a `size` below `sizeof(uint32_t)`. Reads relaxed atomics only: cheap, and never
+ * slows down a retrieve.
+ */
+uint32_t pc_provider_stats(const pc_provider *p, pc_stats *out);
 
 #ifdef __cplusplus
 }  // extern "C"

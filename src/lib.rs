@@ -117,6 +117,7 @@ mod credentials;
 mod defaults;
 pub mod error;
 mod ini;
+pub mod observe;
 #[doc(hidden)]
 pub mod output;
 mod provider;

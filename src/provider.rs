@@ -10,9 +10,10 @@ use crate::config::{self, ProfileSource, SharedConfig};
 use crate::credentials::Credentials;
 use crate::defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
+use crate::observe::{self, event, Event, Level, Observer, Stats};
 use crate::output;
 use crate::runner::{self, Cancel, Program, RunOptions, RunOutput, StderrMode, StdinMode};
-use crate::shared_cache::{self, Fingerprint, Share, SharedCacheMode, Warning};
+use crate::shared_cache::{self, Fingerprint, Note, Share, SharedCacheMode, Warning};
 use crate::time::UnixTime;
 
 /// The provider's options: Go's `ProcessProvider` fields (`Timeout`, `MaxBufSize`,
@@ -144,6 +145,8 @@ pub(crate) struct Core {
     cache: Cache,
     /// The shared cache's key parts and rejected credentials (see `shared_cache::Share`).
     share: Mutex<Share>,
+    /// The logger and the counters.
+    observer: Observer,
 }
 
 impl std::fmt::Debug for ProcessProvider {
@@ -160,12 +163,17 @@ impl std::fmt::Debug for ProcessProvider {
 
 impl ProcessProvider {
     fn with_source(source: Source) -> ProcessProvider {
+        let name = match &source {
+            Source::Process(p) => shared_cache::program_name(p),
+            Source::Static(_) => "static".to_owned(),
+        };
         ProcessProvider {
             core: Arc::new(Core {
                 source,
                 options: Mutex::new(Options::default()),
                 cache: Cache::default(),
                 share: Mutex::new(Share::default()),
+                observer: Observer::new(name),
             }),
         }
     }
@@ -315,8 +323,11 @@ impl ProcessProvider {
     /// ```
     pub fn retrieve(&self) -> Result<Arc<Credentials>> {
         let core = &self.core;
-        core.cache
-            .get(|| core.fetch_fresh(None), || self.background_refresh())
+        core.cache.get(
+            &core.observer,
+            || core.fetch_fresh(None),
+            || self.background_refresh(),
+        )
     }
 
     /// The job of a background refresh: runs on the refresh thread with its own share of the
@@ -331,7 +342,7 @@ impl ProcessProvider {
         let core = Arc::clone(core);
         Box::new(move |run: AheadRun| {
             core.cache
-                .run_ahead(run, |cancel| core.fetch_fresh(Some(cancel)))
+                .run_ahead(&core.observer, run, |cancel| core.fetch_fresh(Some(cancel)))
         })
     }
 
@@ -352,7 +363,9 @@ impl ProcessProvider {
     /// # Ok::<(), processcreds::Error>(())
     /// ```
     pub fn cached(&self) -> Option<Arc<Credentials>> {
-        self.core.cache.cached(|| self.background_refresh())
+        self.core
+            .cache
+            .cached(&self.core.observer, || self.background_refresh())
     }
 
     /// Runs the helper once, bypassing the cache and leaving it unchanged (Go's
@@ -393,7 +406,8 @@ impl ProcessProvider {
     }
 
     /// [`fetch_ahead`](Self::fetch_ahead), telling `warn` what the shared cache bypassed and
-    /// why (the library prints nothing itself; the `processcreds` command shows the first).
+    /// why (the library prints nothing itself; the `processcreds` command shows the first), as
+    /// well as the logger (`shared_cache.bypass`).
     ///
     /// # Errors
     ///
@@ -430,7 +444,7 @@ impl ProcessProvider {
     /// A valid entry of the shared cache for this provider, read without taking a lock,
     /// creating a file or running anything (what a short-lived process checks before it prepares
     /// a run); `None` when there is none, or the shared cache is off. `warn` hears about ignored
-    /// settings only.
+    /// settings only (the logger too, and about the entry served).
     pub fn peek_shared(&self, warn: &mut dyn FnMut(Warning)) -> Option<Fetched> {
         self.core.peek_shared(warn)
     }
@@ -506,12 +520,92 @@ impl ProcessProvider {
     }
 }
 
+/// Observability (README.md, "Observability"; the [`observe`] module).
+impl ProcessProvider {
+    /// Gives the provider's events of `min_level` and more important ones to `logger`, as
+    /// `logger(level, event, message)` (see [`observe`] for the events, and on which threads and
+    /// when a logger is called), replacing any logger installed before. Returns once the calls of
+    /// the previous logger in progress on other threads have returned.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use processcreds::{observe::Level, ProcessProvider};
+    ///
+    /// let p = ProcessProvider::from_argv(vec![
+    ///     "printf".into(),
+    ///     r#"{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"secret"}"#.into(),
+    /// ])?;
+    /// let lines = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = lines.clone();
+    /// p.set_logger(Level::Info, move |level, event, message| {
+    ///     sink.lock().unwrap().push(format!("{level} {event}: {message}"));
+    /// });
+    /// p.retrieve()?; // runs the helper
+    /// p.retrieve()?; // cached: cache.hit is at debug, below the logger's level
+    /// let lines = lines.lock().unwrap();
+    /// assert_eq!(lines[0], "info helper.start: program=printf");
+    /// assert!(lines[1].starts_with("info helper.exit: program=printf status=ok duration_ms="));
+    /// assert_eq!(lines.len(), 2);
+    /// assert_eq!(p.stats().helper_runs, 1);
+    /// assert_eq!(p.stats().cache_hits, 1);
+    /// # Ok::<(), processcreds::Error>(())
+    /// ```
+    pub fn set_logger<F>(&self, min_level: Level, logger: F)
+    where
+        F: Fn(Level, &str, &str) + Send + Sync + 'static,
+    {
+        let sink: observe::Sink = Arc::new(move |l: Level, e: Event, m: &observe::Message| {
+            logger(l, e.name(), m.as_str())
+        });
+        self.core.observer.set(Some((sink, min_level)));
+    }
+
+    /// Removes the logger: no event is formatted any more. Returns once the calls of the
+    /// previous logger in progress on other threads have returned.
+    pub fn remove_logger(&self) {
+        self.core.observer.set(None);
+    }
+
+    /// Installs (or with `None` removes) a sink of the library's own: the C ABI's callback.
+    pub(crate) fn set_sink(&self, sink: Option<(observe::Sink, Level)>) {
+        self.core.observer.set(sink);
+    }
+
+    /// Sends the provider's events to the `log` crate (target `processcreds`, messages
+    /// `event: fields`), at the levels `log::max_level()` lets through now (call it once the
+    /// program's logger is set up; nothing is formatted for a level filtered out then).
+    #[cfg(feature = "log")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+    pub fn log_to_facade(&self) {
+        let (sink, min) = observe::log_sink();
+        self.core.observer.set(min.map(|m| (sink, m)));
+    }
+
+    /// Sends the provider's events to `tracing` (target `processcreds`, a field `event` and the
+    /// message `event: fields`), at the levels the current subscribers let through now (call it
+    /// once the subscriber is installed).
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub fn log_to_tracing(&self) {
+        let (sink, min) = observe::tracing_sink();
+        self.core.observer.set(min.map(|m| (sink, m)));
+    }
+
+    /// The provider's counters since it was made (see [`Stats`]).
+    pub fn stats(&self) -> Stats {
+        let core = &self.core;
+        core.observer.counters.read(core.cache.hits())
+    }
+}
+
 /// Freeing the provider cancels its background refresh, if one runs: the helper is killed with
 /// its tree, and the refresh thread is joined (or, if it has not ended within a short bound,
-/// left to end on its own).
+/// left to end on its own). The logger is removed (and calls of it in progress on other threads
+/// waited for): it is never called once the provider is dropped.
 impl Drop for ProcessProvider {
     fn drop(&mut self) {
         self.core.cache.close();
+        self.core.observer.set(None);
     }
 }
 
@@ -537,6 +631,11 @@ pub(crate) enum Plan {
 }
 
 impl Core {
+    /// The provider's logger and counters.
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.observer
+    }
+
     fn options(&self) -> Options {
         *self.options.lock()
     }
@@ -644,9 +743,63 @@ impl Core {
             Source::Process(p) => p,
         };
         let share = self.share.lock().clone();
-        let fetched = fetch_program(program, &opts, &share, ahead, cancel, warn);
+        let fetched = fetch_program(
+            program,
+            &opts,
+            &share,
+            ahead,
+            cancel,
+            &self.observer,
+            &mut |n| self.note(n, warn),
+        );
         self.accepted(&share, &fetched);
         fetched
+    }
+
+    /// What the shared cache tells a fetch: counted and emitted, and its bypasses given to `warn`.
+    pub(crate) fn note(&self, note: Note<'_>, warn: &mut dyn FnMut(Warning)) {
+        let obs = &self.observer;
+        match note {
+            Note::Bypass(w) => {
+                obs.counters.shared_cache_bypass();
+                let reason = w.reason().name();
+                match w.path() {
+                    Some(p) => event!(
+                        obs,
+                        Event::SharedCacheBypass,
+                        "reason" = reason,
+                        "path" = p.display(),
+                        "detail" = w,
+                    ),
+                    None => event!(
+                        obs,
+                        Event::SharedCacheBypass,
+                        "reason" = reason,
+                        "detail" = w
+                    ),
+                }
+                warn(w);
+            }
+            Note::Hit { path } => {
+                obs.counters.shared_cache_hit();
+                event!(obs, Event::SharedCacheHit, "path" = path.display());
+            }
+            Note::Written { path } => {
+                obs.counters.shared_cache_write();
+                event!(obs, Event::SharedCacheWrite, "path" = path.display());
+            }
+            Note::LockWait {
+                path,
+                waited,
+                outcome,
+            } => event!(
+                obs,
+                Event::SharedCacheLockWait,
+                "path" = path.display(),
+                "waited_ms" = observe::Millis(waited),
+                "outcome" = outcome.name(),
+            ),
+        }
     }
 
     /// See [`ProcessProvider::peek_shared`].
@@ -668,7 +821,7 @@ impl Core {
                 reject: share.rejected,
                 cancelled: &|| false,
             },
-            warn,
+            &mut |n| self.note(n, warn),
         )?;
         let expires_at = credentials
             .expiration()
@@ -696,10 +849,11 @@ fn fetch_program(
     share: &Share,
     ahead: Duration,
     cancel: Option<&Cancel>,
-    warn: &mut dyn FnMut(Warning),
+    obs: &Observer,
+    note: &mut dyn FnMut(Note<'_>),
 ) -> Result<Fetched> {
     let credentials = if opts.shared_cache == SharedCacheMode::Off || is_blank(program) {
-        run_helper(program, opts, opts.timeout, cancel)?
+        run_helper(program, opts, opts.timeout, cancel, obs)?
     } else {
         shared_cache::fetch(
             &shared_cache::Request {
@@ -710,8 +864,8 @@ fn fetch_program(
                 reject: share.rejected,
                 cancelled: &|| cancel.is_some_and(Cancel::is_cancelled),
             },
-            &mut |timeout| run_helper(program, opts, timeout, cancel),
-            warn,
+            &mut |timeout| run_helper(program, opts, timeout, cancel, obs),
+            note,
         )?
     };
     Ok(fetched_with(credentials, opts))
@@ -747,17 +901,35 @@ pub(crate) fn credentials_of(run: RunOutput, opts: &Options) -> Result<Credentia
         .map_err(with_stderr)
 }
 
-/// One run of the helper with `timeout`, its output checked as Go v1 does.
+/// One run of the helper with `timeout`, its output checked as Go v1 does; counted and told to
+/// `obs` (`helper.start`, then `helper.exit` or `helper.timeout`).
 fn run_helper(
     program: &Program,
     opts: &Options,
     timeout: Duration,
     cancel: Option<&Cancel>,
+    obs: &Observer,
+) -> Result<Credentials> {
+    let start = obs.helper_start();
+    let mut bytes = 0;
+    let result = run_and_parse(program, opts, timeout, cancel, &mut bytes);
+    obs.helper_end(start, timeout, bytes, &result);
+    result
+}
+
+/// The run of [`run_helper`]; `bytes` is set to the length of stdout once the run is over.
+fn run_and_parse(
+    program: &Program,
+    opts: &Options,
+    timeout: Duration,
+    cancel: Option<&Cancel>,
+    bytes: &mut usize,
 ) -> Result<Credentials> {
     let run_opts = run_options(opts, timeout);
     let run = match cancel {
         Some(c) => runner::run_cancellable(program, &run_opts, c)?,
         None => runner::run(program, &run_opts)?,
     };
+    *bytes = run.stdout.len();
     credentials_of(run, opts)
 }

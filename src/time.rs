@@ -162,7 +162,9 @@ fn is_leap(y: i64) -> bool {
     y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
 
-fn days_in(month: i64, year: i64) -> i64 {
+/// Days in month `month` (1–12) of year `year` (proleptic Gregorian).
+#[doc(hidden)]
+pub fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -171,8 +173,9 @@ fn days_in(month: i64, year: i64) -> i64 {
     }
 }
 
-/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days from 1970-01-01 to the civil date `y-m-d` (proleptic Gregorian; negative before).
+#[doc(hidden)]
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -180,6 +183,20 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day number (days since 1970-01-01): (year, month, day).
+#[doc(hidden)]
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Parses the text between the quotes of a JSON string as Go's `time.Time.UnmarshalJSON` does
@@ -275,7 +292,7 @@ pub fn parse_rfc3339(b: &[u8]) -> Result<UnixTime, &'static str> {
         _ => return Err("bad time zone or extra text"),
     };
     // Go checks the day last.
-    if day < 1 || day > days_in(month, year) {
+    if day < 1 || day > days_in_month(year, month) {
         return Err("day out of range");
     }
 
@@ -290,16 +307,7 @@ pub fn format_rfc3339(t: UnixTime) -> String {
     let secs = t.0.div_euclid(1_000_000_000) as i64;
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    // civil_from_days
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         sod / 3600,
@@ -311,6 +319,19 @@ pub fn format_rfc3339(t: UnixTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for d in [-800_000, -1, 0, 1, 10_957, 47_482, 2_932_896] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(days_in_month(2100, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(2001, 4), 30);
+    }
 
     #[test]
     fn coarse_check_agrees_with_the_precise_clock() {

@@ -571,13 +571,9 @@ fault!(helper_not_executable_or_a_directory, bound_s = 20, {
     let sub = dir.join("subdir");
     std::fs::create_dir(&sub).unwrap();
     let noshebang = dir.join("noshebang");
-    std::fs::write(&noshebang, b"\x7fELF\x02\x01\x01garbage").unwrap();
+    write_executable(&noshebang, b"\x7fELF\x02\x01\x01garbage");
     let badinterp = dir.join("badinterp");
-    std::fs::write(&badinterp, "#!/nonexistent/interpreter\n").unwrap();
-    for f in [&noshebang, &badinterp] {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    write_executable(&badinterp, "#!/nonexistent/interpreter\n");
     let bound = Duration::from_secs(3);
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let cases = [

@@ -230,27 +230,12 @@ isolated_case!(
         // leader may take a terminal at any time).
         let (pid, pgrp) = helper_pid_and_group();
         assert_eq!(pid, pgrp, "without a terminal, a group of its own");
-        let (mut master, mut slave) = (-1, -1);
-        // SAFETY: openpty fills two descriptors; the other arguments may be NULL.
-        let r = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(r, 0, "openpty failed");
-        // SAFETY: plain calls on our own descriptors and process.
+        let (master, slave) = take_a_terminal().unwrap_or_else(|what| panic!("{what}"));
+        let slave_fd = std::os::fd::AsRawFd::as_raw_fd(&slave);
+        // SAFETY: plain calls on our own descriptor and process.
         unsafe {
             assert_eq!(
-                libc::ioctl(slave, libc::TIOCSCTTY, 0),
-                0,
-                "TIOCSCTTY failed"
-            );
-            assert_eq!(
-                libc::tcgetpgrp(slave),
+                libc::tcgetpgrp(slave_fd),
                 libc::getpgrp(),
                 "not the foreground group"
             );
@@ -261,11 +246,12 @@ isolated_case!(
         let me = unsafe { libc::getpgrp() };
         unsafe {
             libc::signal(libc::SIGHUP, libc::SIG_IGN);
-            libc::ioctl(slave, libc::TIOCNOTTY, 0);
-            libc::close(slave);
-            libc::close(master);
-            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            libc::ioctl(slave_fd, libc::TIOCNOTTY, 0);
         }
+        drop(slave);
+        drop(master);
+        // SAFETY: SIGHUP back to its default.
+        unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
         assert_eq!(
             pgrp, me,
             "the helper should stay in the caller's process group"
@@ -297,7 +283,7 @@ isolated_case!(
                 if unsafe { libc::setsid() } < 0 {
                     return 2;
                 }
-                let Some(terminal) = take_a_terminal() else {
+                let Ok(terminal) = take_a_terminal() else {
                     return 3;
                 };
                 let (_, pgrp) = helper_pid_and_group();
@@ -328,8 +314,9 @@ isolated_case!(
 );
 
 /// Opens a new pseudo-terminal and makes it the controlling terminal of this process (a session
-/// leader without one), which is then its foreground process group. `None` if that fails.
-fn take_a_terminal() -> Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+/// leader without one), which is then its foreground process group: (master, slave). `Err`
+/// names the call that failed.
+fn take_a_terminal() -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd), &'static str> {
     use std::os::fd::{FromRawFd, OwnedFd};
     let (mut master, mut slave) = (-1, -1);
     // SAFETY: openpty fills two descriptors; the other arguments may be NULL.
@@ -343,13 +330,16 @@ fn take_a_terminal() -> Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
         )
     };
     if r != 0 {
-        return None;
+        return Err("openpty failed");
     }
     // SAFETY: openpty just opened both; they are ours.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
     // SAFETY: TIOCSCTTY on our own new terminal.
     let ok = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&slave), libc::TIOCSCTTY, 0) };
-    (ok == 0).then_some((master, slave))
+    if ok != 0 {
+        return Err("TIOCSCTTY failed");
+    }
+    Ok((master, slave))
 }
 
 #[test]

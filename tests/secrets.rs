@@ -5,8 +5,12 @@
 //!   the C ABI and the shared-config resolver, with helpers whose output holds a secret key and a
 //!   session token, and scans every error text (`Display`, `Debug`, code, message, cause),
 //!   every `Debug` print (`Credentials`, `Error`, `ProcessProvider`, `Output`, `ProfileSource`),
-//!   `pc_error_message` and `pc_error_code`, and everything written to this process's stdout and
-//!   stderr meanwhile (log lines), for any 8 consecutive bytes of either secret.
+//!   `pc_error_message` and `pc_error_code`, every event given to a logger at debug (every provider
+//!   of the scan has one, Rust and C; every event of the table must be seen:
+//!   runs that succeed, fail, time out and are cancelled (asynchronous requests), the cache, the shared cache's writes, hits, lock waits
+//!   and bypasses, refreshes ahead that fail and succeed, command lines and arguments holding the
+//!   secrets), and everything written to this process's stdout and stderr meanwhile (log lines),
+//!   for any 8 consecutive bytes of either secret.
 //! - The `freed_*` tests run with this binary's global allocator, which (when armed) scans every
 //!   block before it goes back to the system allocator, and count the freed blocks that still hold
 //!   15 or more consecutive bytes of the secret (every aligned 12-byte window of it is searched).
@@ -32,7 +36,8 @@ use std::time::{Duration, Instant};
 use c_abi::*;
 use common::*;
 use processcreds::config::{resolve_with, SharedConfig};
-use processcreds::{output, ProcessProvider, StderrMode};
+use processcreds::observe::{Level, EVENTS};
+use processcreds::{output, ProcessProvider, SharedCacheMode, StderrMode};
 use zeroize::{Zeroize, Zeroizing};
 
 // ---------------------------------------------------------------------------------------------
@@ -602,6 +607,7 @@ fn no_text_body() {
     }
     let mut texts = Texts::default();
     run_text_cases(&dir, &mut texts);
+    run_event_cases(&dir, &mut texts);
     // SAFETY: restoring the saved descriptors.
     unsafe {
         libc::dup2(saved.0, 1);
@@ -613,6 +619,18 @@ fn no_text_body() {
         let text = String::from_utf8_lossy(&std::fs::read(dir.join(name)).unwrap()).into_owned();
         texts.add("process output", name, text);
     }
+    let events = std::mem::take(&mut *EVENT_TEXTS.lock().unwrap());
+    for want in EVENTS {
+        assert!(
+            events.iter().any(|(e, _)| e == want.name),
+            "the scan saw no {} event",
+            want.name
+        );
+    }
+    println!("scanned {} events", events.len());
+    for (event, text) in events {
+        texts.add("event", &event, text);
+    }
     let mut leaks = Vec::new();
     for (what, text) in &texts.0 {
         if let Some(secret) = leaked(text) {
@@ -622,6 +640,177 @@ fn no_text_body() {
     println!("scanned {} texts", texts.0.len());
     assert!(texts.0.len() > 300, "too few texts: {}", texts.0.len());
     assert!(leaks.is_empty(), "secrets leaked: {leaks:#?}");
+}
+
+/// Every event the scan's loggers were given: (event, `level event: message`).
+static EVENT_TEXTS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// `p` with a logger at debug that keeps every event for the scan.
+fn logged(p: ProcessProvider) -> ProcessProvider {
+    p.set_logger(Level::Debug, |level, event, message| {
+        EVENT_TEXTS
+            .lock()
+            .unwrap()
+            .push((event.to_owned(), format!("{level} {event}: {message}")));
+    });
+    p
+}
+
+extern "C" fn c_logger(
+    _: *mut std::ffi::c_void,
+    level: u32,
+    event: *const std::ffi::c_char,
+    message: *const std::ffi::c_char,
+) {
+    // SAFETY: NUL-terminated strings valid for the call (the header's contract).
+    let (event, message) = unsafe {
+        (
+            CStr::from_ptr(event).to_string_lossy().into_owned(),
+            CStr::from_ptr(message).to_string_lossy().into_owned(),
+        )
+    };
+    let text = format!("{level} {event}: {message}");
+    EVENT_TEXTS.lock().unwrap().push((event, text));
+}
+
+/// `p` (a C provider) with `c_logger` at debug.
+fn c_logged(p: *mut pc_provider) -> *mut pc_provider {
+    assert_eq!(
+        pc_set_logger(p, Some(c_logger), std::ptr::null_mut(), PC_LOG_DEBUG),
+        PC_STATUS_OK
+    );
+    p
+}
+
+/// The paths of every event: a helper printing the secrets (and given them as arguments, in an
+/// assignment and in a command line), through the shared cache (written, served, waited for,
+/// bypassed), refreshed ahead (failing, then succeeding), timing out.
+fn run_event_cases(dir: &TempDir, texts: &mut Texts) {
+    let (s, t) = (TXT_SECRET, TXT_TOKEN);
+    let d = quote(dir.path());
+    let exp = processcreds::time::format_rfc3339(
+        processcreds::UnixTime::now().plus(Duration::from_secs(60)),
+    );
+    std::fs::write(
+        dir.join("ev-out"),
+        format!(r#"{{"Version":1,"AccessKeyId":"AKEV","SecretAccessKey":"{s}","SessionToken":"{t}","Expiration":"{exp}"}}"#),
+    )
+    .unwrap();
+    let helper = dir.script(
+        "ev-helper",
+        &format!(
+            r#"d={d}
+[ -f "$d/ev-sleep" ] && sleep "$(cat "$d/ev-sleep")"
+[ -f "$d/ev-fail" ] && {{ echo "no: {s} {t}" >&2; exit 3; }}
+cat "$d/ev-out""#
+        ),
+    );
+    let h = quote(&helper);
+    let cache = dir.join("ev-cache");
+    std::env::set_var("PROCESSCREDS_CACHE_DIR", &cache);
+    let commands = [
+        format!("{h} --secret {s} --token {t}"),
+        format!("TOKEN={s} {h}"),
+        format!(
+            r#"printf '%s' '{{"Version":1,"AccessKeyId":"AKP","SecretAccessKey":"{s}","SessionToken":"{t}"}}'"#
+        ),
+    ];
+    for cmd in &commands {
+        let p = logged(ProcessProvider::new(cmd.clone()));
+        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+        p.retrieve().unwrap();
+        p.retrieve().unwrap();
+        texts.add("events", "ProcessProvider Debug", format!("{p:?}"));
+        let c_cmd = CString::new(cmd.clone()).unwrap();
+        let mut cp = std::ptr::null_mut();
+        assert_eq!(pc_provider_new(c_cmd.as_ptr(), &mut cp), PC_STATUS_OK);
+        c_logged(cp);
+        pc_set_shared_cache(cp, PC_SHARED_CACHE_USER);
+        let mut c = std::ptr::null_mut();
+        assert_eq!(pc_retrieve(cp, &mut c, std::ptr::null_mut()), PC_STATUS_OK);
+        pc_credentials_free(c);
+        pc_free(cp);
+    }
+    let argv = logged(
+        ProcessProvider::from_argv(vec![helper.display().to_string(), s.into(), t.into()]).unwrap(),
+    );
+    argv.retrieve().unwrap();
+    // A lock wait: two providers at once, the helper slow.
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::fs::write(dir.join("ev-sleep"), "0.4").unwrap();
+    let (a, b) = (
+        logged(ProcessProvider::new(commands[0].clone())),
+        logged(ProcessProvider::new(commands[0].clone())),
+    );
+    for p in [&a, &b] {
+        p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    }
+    std::thread::scope(|sc| {
+        sc.spawn(|| a.retrieve().unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+        b.retrieve().unwrap();
+    });
+    // Asynchronous requests (runs driven by the library's reactor): one answered, one cancelled
+    // while its run goes on (request.cancel, the run's helper.exit status=canceled).
+    let asy = logged(ProcessProvider::new(commands[0].clone()));
+    asy.update_options(|o| o.stderr = StderrMode::Capture);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let answered = tx.clone();
+    let _ = asy.retrieve_with(move |r| {
+        let _ = answered.send(r.map(|_| ()));
+    });
+    rx.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+    asy.expire();
+    let req = asy.retrieve_with(move |r| {
+        let _ = tx.send(r.map(|_| ()));
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    req.cancel();
+    let cancelled = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .unwrap_err();
+    texts.error("events: cancelled request", &cancelled);
+    // A timeout, the helper's stderr captured.
+    let slow = logged(ProcessProvider::new(commands[0].clone()));
+    slow.update_options(|o| {
+        o.timeout = Duration::from_millis(150);
+        o.stderr = StderrMode::Capture;
+    });
+    texts.error("events: timeout", &slow.retrieve().unwrap_err());
+    std::fs::remove_file(dir.join("ev-sleep")).unwrap();
+    // A bypass: a directory others may write.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    a.expire();
+    a.retrieve().unwrap();
+    // Refresh ahead: a failure (the helper says the secret on stderr), then a success.
+    let r = logged(ProcessProvider::new(commands[0].clone()));
+    r.update_options(|o| {
+        o.refresh_window = Duration::from_secs(100);
+        o.stderr = StderrMode::Capture;
+    });
+    r.retrieve().unwrap();
+    std::fs::write(dir.join("ev-fail"), "").unwrap();
+    let seen = |name: &str| EVENT_TEXTS.lock().unwrap().iter().any(|(e, _)| e == name);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !seen("refresh.fail") && Instant::now() < deadline {
+        r.retrieve().unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A failed run (the helper's stderr, which says the secrets, discarded: a captured one
+    // would be in the error's text by design; the events never hold it, see the refresh above).
+    let failing = logged(ProcessProvider::new(commands[0].clone()));
+    failing.update_options(|o| o.stderr = StderrMode::Discard);
+    texts.error("events: failed run", &failing.retrieve().unwrap_err());
+    std::fs::remove_file(dir.join("ev-fail")).unwrap();
+    while !seen("refresh.ok") && Instant::now() < deadline {
+        r.retrieve().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::env::remove_var("PROCESSCREDS_CACHE_DIR");
 }
 
 fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
@@ -640,7 +829,7 @@ fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
             (StderrMode::Discard, 8192),
             (StderrMode::Inherit, 40),
         ] {
-            let p = ProcessProvider::new(format!("cat {}", quote(&f)));
+            let p = logged(ProcessProvider::new(format!("cat {}", quote(&f))));
             p.update_options(|o| {
                 o.stderr = mode;
                 o.max_buf_size = max_buf;
@@ -662,6 +851,7 @@ fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
         let cmd = CString::new(format!("cat {}", quote(&f))).unwrap();
         let mut p = std::ptr::null_mut();
         assert_eq!(pc_provider_new(cmd.as_ptr(), &mut p), PC_STATUS_OK);
+        c_logged(p);
         pc_set_stderr(p, PC_STDERR_CAPTURE);
         let mut c = std::ptr::null_mut();
         let mut e = std::ptr::null_mut();
@@ -696,7 +886,7 @@ fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
         ("empty command", "  ".to_string(), 5000),
         ("timeout zero", format!("cat {v}"), 0),
     ] {
-        let p = ProcessProvider::new(cmd.clone());
+        let p = logged(ProcessProvider::new(cmd.clone()));
         p.update_options(|o| {
             o.stderr = StderrMode::Capture;
             o.timeout = Duration::from_millis(timeout_ms);
@@ -707,6 +897,7 @@ fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
         let c_cmd = CString::new(cmd).unwrap();
         let mut cp = std::ptr::null_mut();
         assert_eq!(pc_provider_new(c_cmd.as_ptr(), &mut cp), PC_STATUS_OK);
+        c_logged(cp);
         pc_set_stderr(cp, PC_STDERR_CAPTURE);
         pc_set_timeout(cp, timeout_ms);
         let mut c = std::ptr::null_mut();
@@ -717,8 +908,9 @@ fn run_text_cases(dir: &TempDir, texts: &mut Texts) {
     }
     // Spawn failures (argv).
     for argv0 in ["/nonexistent/helper", "/", "no-such-helper-anywhere"] {
-        let p =
-            ProcessProvider::from_argv(vec![argv0.into(), valid.display().to_string()]).unwrap();
+        let p = logged(
+            ProcessProvider::from_argv(vec![argv0.into(), valid.display().to_string()]).unwrap(),
+        );
         let e = p.retrieve().unwrap_err();
         texts.error("argv spawn failure", &e);
     }

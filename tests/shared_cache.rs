@@ -14,14 +14,7 @@ use std::time::{Duration, Instant};
 
 use shared_support::*;
 
-/// One client process (run by the other tests; does nothing on its own).
-#[test]
-#[ignore = "a client process started by the other tests"]
-fn zz_client_process() {
-    if std::env::var_os("PCT_CLIENT").is_some() {
-        client_main();
-    }
-}
+client_process_test!();
 
 /// `n` clients (each made by `client` from `w.client()`) started on one barrier and released
 /// at once; their outcomes.
@@ -151,18 +144,6 @@ fn forked_child_does_not_keep_the_lock() {
     // SAFETY: a plain kill of the child forked by the client.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     o2.assert_run(2);
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            let state = s
-                .rsplit_once(')')
-                .map(|(_, r)| r.trim_start())
-                .unwrap_or("");
-            !state.starts_with('Z') && !state.starts_with('X')
-        })
-        .unwrap_or(false)
 }
 
 #[test]

@@ -9,29 +9,12 @@
 mod shared_support;
 
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use shared_support::*;
 
-/// One client process (run by the other tests; does nothing on its own).
-#[test]
-#[ignore = "a client process started by the other tests"]
-fn zz_client_process() {
-    if std::env::var_os("PCT_CLIENT").is_some() {
-        client_main();
-    }
-}
-
-/// `<root>/<project>/bin/creds`: a copy of the world's helper.
-fn project(w: &World, name: &str) -> PathBuf {
-    let dir = w.root.join(name);
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    let h = dir.join("bin/creds");
-    std::fs::copy(&w.helper, &h).unwrap();
-    std::fs::set_permissions(&h, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
+client_process_test!();
 
 fn argv(parts: &[&str]) -> String {
     parts.join("\x1f")
@@ -44,8 +27,8 @@ fn path_with(dir: &Path) -> String {
 #[test]
 fn projects_roles_and_homes_never_share() {
     let w = World::new("separate");
-    let a = project(&w, "projA");
-    let b = project(&w, "projB");
+    let a = w.project("projA");
+    let b = w.project("projB");
     // The working directory, for a relative program (argv and command string).
     let mut run = 0;
     for (argv_mode, prog) in [
@@ -136,11 +119,9 @@ fn projects_roles_and_homes_never_share() {
 #[test]
 fn other_directories_terminals_and_a_virtualenv_still_share() {
     let w = World::new("share");
-    let tools = project(&w, "tools");
+    let tools = w.project("tools");
     // A virtualenv whose bin/ links to the same helper.
-    let venv = w.root.join("venv/bin");
-    std::fs::create_dir_all(&venv).unwrap();
-    symlink(tools.join("bin/creds"), venv.join("creds")).unwrap();
+    let venv = w.virtualenv(&tools);
     let first = w
         .client()
         .env("PCT_COMMAND", "creds --profile prod")
@@ -431,11 +412,8 @@ fn expired_entries_and_stale_files_do_not_stay() {
 #[test]
 fn a_relative_cache_directory_is_ignored() {
     let w = World::new("relative");
-    let runtime = w.root.join("run");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let work = w.root.join("work");
-    std::fs::create_dir(&work).unwrap();
+    let runtime = w.mkdir("run", 0o700);
+    let work = w.mkdir("work", 0o755);
     for run in [1, 2] {
         let mut c = w
             .client()
@@ -514,19 +492,8 @@ fn a_file_size_limit_bypasses_without_a_signal_or_a_file() {
     // SIGXFSZ at its default (a write past the limit would kill the process).
     for run in [1, 2] {
         let mut b = w.client();
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut b.cmd, || {
-                libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
-                // Below an entry's size, above what the helper appends to its counter.
-                let lim = libc::rlimit {
-                    rlim_cur: 100,
-                    rlim_max: 100,
-                };
-                libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
-                Ok(())
-            });
-        }
+        // Below an entry's size, above what the helper appends to its counter.
+        limit_file_size(&mut b.cmd, 100, libc::SIG_DFL);
         let o = b.run();
         o.assert_run(run);
         assert_eq!(o.stderr, "");

@@ -7,6 +7,8 @@
 
 #[path = "windows/helper_path.rs"]
 mod helper_path;
+#[path = "windows/process.rs"]
+mod process;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,10 +16,11 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use helper_path::helper;
+use process::alive;
 use processcreds::runner::{self, Cancel, Program, RunOptions};
 use processcreds::{Error, ProcessProvider, StderrMode, StdinMode};
 use windows_sys::Win32::Foundation::{
-    CloseHandle, GetLastError, ERROR_BROKEN_PIPE, HANDLE, WAIT_OBJECT_0, WAIT_TIMEOUT,
+    CloseHandle, GetLastError, ERROR_BROKEN_PIPE, HANDLE, WAIT_OBJECT_0,
 };
 use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
 use windows_sys::Win32::System::Pipes::{CreatePipe, PeekNamedPipe};
@@ -69,20 +72,6 @@ fn dies(pid: u32) -> bool {
         let r = WaitForSingleObject(h, 20_000);
         CloseHandle(h);
         r == WAIT_OBJECT_0
-    }
-}
-
-/// Whether the process `pid` is running now.
-fn alive(pid: u32) -> bool {
-    // SAFETY: as above.
-    unsafe {
-        let h = OpenProcess(PROCESS_SYNCHRONIZE, 0, pid);
-        if h.is_null() {
-            return false;
-        }
-        let r = WaitForSingleObject(h, 0);
-        CloseHandle(h);
-        r == WAIT_TIMEOUT
     }
 }
 

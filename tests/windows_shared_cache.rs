@@ -15,6 +15,8 @@
 
 #[path = "windows/helper_path.rs"]
 mod helper_path;
+#[path = "windows/process.rs"]
+mod process;
 
 use std::ffi::c_void;
 use std::os::windows::ffi::OsStrExt;
@@ -23,10 +25,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use helper_path::helper;
+use process::alive;
 use processcreds::runner::Program;
 use processcreds::shared_cache::{self, Key, KeyInput, Reason, SharedCacheMode, Warning};
 use processcreds::{ProcessProvider, StderrMode};
-use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, WAIT_OBJECT_0};
+use windows_sys::Win32::Foundation::{CloseHandle, LocalFree};
 use windows_sys::Win32::Security::Authorization::{
     GetNamedSecurityInfoW, SetNamedSecurityInfoW, SE_FILE_OBJECT,
 };
@@ -34,9 +37,7 @@ use windows_sys::Win32::Security::{
     AddAccessAllowedAce, GetAce, GetLengthSid, InitializeAcl, ACE_HEADER, ACL, ACL_REVISION,
     DACL_SECURITY_INFORMATION, OWNER_SECURITY_INFORMATION, PSID,
 };
-use windows_sys::Win32::System::Threading::{
-    OpenProcess, TerminateProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
-};
+use windows_sys::Win32::System::Threading::{OpenProcess, TerminateProcess, PROCESS_TERMINATE};
 
 /// The environment (the cache directory) is the process's: one test at a time.
 static ENV: Mutex<()> = Mutex::new(());
@@ -636,19 +637,6 @@ fn zz_client_process() {
     if let Some(cmd) = std::env::var_os("PCT_CLIENT_COMMAND") {
         let p = shared(cmd.to_str().unwrap());
         let _ = p.retrieve();
-    }
-}
-
-fn alive(pid: u32) -> bool {
-    // SAFETY: a handle opened and closed here.
-    unsafe {
-        let h = OpenProcess(PROCESS_SYNCHRONIZE, 0, pid);
-        if h.is_null() {
-            return false;
-        }
-        let r = WaitForSingleObject(h, 0);
-        CloseHandle(h);
-        r != WAIT_OBJECT_0
     }
 }
 

@@ -25,6 +25,9 @@
 //    processcreds::result (the credentials, or the error: status canceled for a cancelled
 //    request), exactly once, on the library's callback thread (see processcreds.h:
 //    "Asynchronous retrieves"); an exception escaping the callback calls std::terminate.
+//  - Observability: provider::set_logger(callback, min_level) gives the library's events to a
+//    std::function (on whatever thread emits them; an exception it throws is swallowed, never
+//    thrown into the library), provider::stats() its counters (pc_stats).
 //
 // Strings passed in must be valid UTF-8 without NUL bytes (a NUL throws invalid_argument here
 // rather than silently cutting the string, as the C ABI would).
@@ -87,6 +90,18 @@ enum class shared_cache : std::uint32_t {
     off = PC_SHARED_CACHE_OFF,
     user = PC_SHARED_CACHE_USER,
 };
+
+/// How important an event is (PC_LOG_*).
+enum class log_level : std::uint32_t {
+    error = PC_LOG_ERROR,
+    warn = PC_LOG_WARN,
+    info = PC_LOG_INFO,
+    debug = PC_LOG_DEBUG,
+};
+
+/// A logger: the event's level, its name ("helper.exit") and its message ("program=... status=ok
+/// ..."); the views are valid for the call only.
+using logger = std::function<void(log_level, std::string_view event, std::string_view message)>;
 
 /// Unix time with millisecond precision, as the C ABI gives it.
 using time_point = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
@@ -180,6 +195,16 @@ struct provider_deleter {
 struct request_deleter {
     void operator()(pc_request *r) const noexcept { pc_request_free(r); }
 };
+/// The C callback of every provider::set_logger: calls the std::function, swallowing what it
+/// throws.
+inline void log_trampoline(void *user_data, std::uint32_t level, const char *event,
+                           const char *message) noexcept {
+    try {
+        (*static_cast<const logger *>(user_data))(static_cast<log_level>(level), view(event),
+                                                   view(message));
+    } catch (...) {
+    }
+}
 
 } // namespace detail
 
@@ -354,7 +379,16 @@ public:
     explicit provider(pc_provider *owned) noexcept : handle_(owned) {}
 
     provider(provider &&) noexcept = default;
-    provider &operator=(provider &&) noexcept = default;
+    /// The provider held before is freed first (its logger is never called after), then its
+    /// logger.
+    provider &operator=(provider &&other) noexcept {
+        if (this != &other) {
+            handle_.reset();
+            logger_ = std::move(other.logger_);
+            handle_ = std::move(other.handle_);
+        }
+        return *this;
+    }
     provider(const provider &) = delete;
     provider &operator=(const provider &) = delete;
     ~provider() = default;
@@ -406,6 +440,30 @@ public:
         detail::check(pc_set_refresh_window(handle_.get(), detail::millis(d, "refresh window")),
                       "pc_set_refresh_window");
         return *this;
+    }
+
+    /// Gives the provider's events of `min_level` and more important ones to `f` (see
+    /// pc_set_logger; an empty `f` removes the logger). The previous logger is destroyed once
+    /// its calls in progress on other threads have returned. Not to be called concurrently with
+    /// itself on one provider.
+    provider &set_logger(logger f, log_level min_level = log_level::info) {
+        std::unique_ptr<logger> next;
+        if (f) {
+            next = std::make_unique<logger>(std::move(f));
+        }
+        detail::check(pc_set_logger(handle_.get(), next ? detail::log_trampoline : nullptr,
+                                    next.get(), static_cast<std::uint32_t>(min_level)),
+                      "pc_set_logger");
+        logger_ = std::move(next); // the previous one is no longer called: destroyed here
+        return *this;
+    }
+
+    /// The provider's counters since it was made (pc_provider_stats).
+    pc_stats stats() const {
+        pc_stats s{};
+        s.size = sizeof s;
+        detail::check(pc_provider_stats(handle_.get(), &s), "pc_provider_stats");
+        return s;
     }
 
     /// The cached credentials while valid, else those of one run of the helper shared by all
@@ -465,10 +523,20 @@ public:
     explicit operator bool() const noexcept { return handle_ != nullptr; }
     /// The C handle, for C APIs; still owned by this object.
     pc_provider *get() const noexcept { return handle_.get(); }
-    /// Gives up ownership: the caller frees the handle with pc_free.
-    pc_provider *release() noexcept { return handle_.release(); }
+    /// Gives up ownership: the caller frees the handle with pc_free. A logger set with
+    /// set_logger is removed first (it goes with this object).
+    pc_provider *release() noexcept {
+        if (logger_ && handle_) {
+            pc_set_logger(handle_.get(), nullptr, nullptr, 0);
+        }
+        logger_.reset();
+        return handle_.release();
+    }
 
 private:
+    // Declared before handle_, so destroyed after it: pc_free returns once the logger is no
+    // longer called.
+    std::unique_ptr<logger> logger_;
     std::unique_ptr<pc_provider, detail::provider_deleter> handle_;
 };
 

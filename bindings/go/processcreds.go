@@ -26,10 +26,18 @@ ignores it; see the README).
 Beyond aws-sdk-go v1: NewCredentialsArgv runs a program with no shell, NewCredentialsFromProfile
 resolves a shared-config profile's credential_process, and the Stderr and Stdin fields choose
 what the helper's stderr and stdin are connected to.
+
+Observability: the Logger field gives the library's events (each run of the helper, cache hits
+and misses, the shared cache's writes, hits and bypasses, refreshes ahead) to a *slog.Logger, and
+Stats returns the provider's counters (see the repository's README, "Observability"):
+
+	creds := processcreds.NewCredentials("/path/to/command",
+		func(opt *processcreds.ProcessProvider) { opt.Logger = slog.Default() })
 */
 package processcreds
 
 import (
+	"log/slog"
 	"os/exec"
 	"strings"
 	"time"
@@ -192,6 +200,15 @@ type ProcessProvider struct {
 	// See "Refresh ahead" in the README.
 	RefreshWindow time.Duration
 
+	// Logger receives the library's events (nil, the default: none) as slog records: the
+	// message is the event's name ("helper.exit"), with the attribute "event" and the event's
+	// fields (program, status, duration_ms, bytes, ...) as string attributes, at the levels
+	// error, warn, info and debug. Only the levels its handler is enabled for cross from the C
+	// library (read at every Retrieve). Records come from the goroutine that retrieves, or from
+	// the library's refresh-ahead thread; no record ever holds a secret or the helper's
+	// arguments. A handler may call Stats; it must not call Retrieve or change the Logger.
+	Logger *slog.Logger
+
 	h            *capi.Provider
 	sharedConfig SharedConfigState
 }
@@ -323,7 +340,21 @@ func (p *ProcessProvider) options() capi.Options {
 		SharedCacheKey: p.SharedCacheKey,
 		SharedCacheEnv: p.SharedCacheEnv,
 		RefreshWindow:  p.RefreshWindow,
+		Logger:         p.Logger,
 	}
+}
+
+// Stats are a provider's counters (see Stats of ProcessProvider).
+type Stats = capi.Stats
+
+// Stats returns the provider's counters since it was made: helper runs, failures and timeouts,
+// the library's cache hits and misses, shared-cache hits, writes and bypasses, refreshes ahead,
+// the last run's duration (the C library's pc_stats). Cheap (atomic reads); zero after Close.
+func (p *ProcessProvider) Stats() Stats {
+	if p.h == nil {
+		return Stats{}
+	}
+	return p.h.Stats()
 }
 
 func noHelper() error {

@@ -4,7 +4,9 @@
 //!
 //! Exit status: 0 on success, 1 on a failed retrieve (Go's error text on stderr) or a check that
 //! finds a problem, 2 on a usage error; `exec` exits with its command's status. Nothing secret is
-//! written to stderr.
+//! written to stderr. `-v` writes the library's events at info and above on stderr, `-vv` at
+//! debug too (`processcreds: <level> <event>: <fields>`); without them a success prints nothing
+//! there (but one shared-cache warning, when the cache was bypassed).
 
 // POSIX: the command's own entry point (`main` below, see start.rs).
 #![cfg_attr(all(unix, not(test)), no_main)]
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
 use processcreds::config::SharedConfig;
+use processcreds::observe::Level;
 use processcreds::runner::Program;
 use processcreds::shared_cache::{SharedCacheMode, Warning};
 use processcreds::Fetched;
@@ -118,6 +121,16 @@ fn retrieve_args() -> [Arg; 4] {
 /// The subcommands.
 const SUBCOMMANDS: [&str; 5] = ["cache", "get", "exec", "check", "clear"];
 
+/// `-v`, `-vv`: the library's events on stderr.
+fn verbose_arg() -> Arg {
+    Arg::new("verbose")
+        .short('v')
+        .long("verbose")
+        .action(ArgAction::Count)
+        .global(true)
+        .help("Show what the library does on stderr: -v each helper run, cache write, bypass and refresh; -vv every cache lookup too")
+}
+
 /// The whole command line's definition.
 fn cli() -> Command {
     cli_for(None)
@@ -133,6 +146,7 @@ fn cli_for(only: Option<&str>) -> Command {
         .after_help(AFTER_HELP)
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .arg(verbose_arg())
         .subcommands(wanted("cache").then(|| {
             Command::new("cache")
                 .about(
@@ -306,7 +320,28 @@ fn source_provider(m: &ArgMatches) -> Result<Result<ProcessProvider, Error>, Str
     })
 }
 
+/// How many `-v` were given (0, 1 or more).
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+fn verbosity() -> u8 {
+    VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// With `-v` (info) or `-vv` (debug), the provider's events go to stderr, one line each. A worker
+/// (supervise.rs) inherits the logger with the provider, and stderr with the process.
+fn observe(p: &ProcessProvider) {
+    let level = match verbosity() {
+        0 => return,
+        1 => Level::Info,
+        _ => Level::Debug,
+    };
+    p.set_logger(level, |level, event, message| {
+        eprintln!("processcreds: {level} {event}: {message}");
+    });
+}
+
 fn apply_options(p: &ProcessProvider, m: &ArgMatches, default_window: Duration) {
+    observe(p);
     let timeout = m.get_one::<Duration>("timeout").copied();
     let window = m
         .get_one::<Duration>("expiry-window")
@@ -357,9 +392,10 @@ fn fetch_source(m: &ArgMatches) -> Result<(ProcessProvider, Fetched), ExitCode> 
 /// Whether a warning was printed (one per run; a worker inherits the flag with its memory).
 static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Prints the first shared-cache warning of the run on stderr.
+/// Prints the first shared-cache warning of the run on stderr (with `-v`, the logger shows every
+/// one as a `shared_cache.bypass` event instead).
 fn warn(w: Warning) {
-    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+    if verbosity() == 0 && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         eprintln!("processcreds: warning: {w}");
     }
 }
@@ -481,19 +517,23 @@ fn cmd_check(m: &ArgMatches) -> ExitCode {
 /// The command's entry point on POSIX systems, called by the C runtime (see start.rs).
 #[cfg(all(unix, not(test)))]
 #[no_mangle]
-pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+// The C runtime's entry point: its pointers are the runtime's argv, trusted as C trusts them.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     start::prepare();
-    std::process::exit(i32::from(run().0))
+    // SAFETY: the C runtime's argc and argv: argc NUL-terminated strings.
+    let args = unsafe { start::args(argc, argv) };
+    std::process::exit(i32::from(run(args).0))
 }
 
 #[cfg(any(not(unix), test))]
 #[allow(dead_code)]
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(run().0)
+    std::process::ExitCode::from(run(std::env::args_os().collect()).0)
 }
 
-fn run() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().collect();
+/// Runs the command line `args` (the program's name first).
+fn run(args: Vec<OsString>) -> ExitCode {
     let first = args.get(1).and_then(|a| a.to_str());
     let m = match cli_for(first.filter(|f| SUBCOMMANDS.contains(f))).try_get_matches_from(args) {
         Ok(m) => m,
@@ -503,6 +543,8 @@ fn run() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let v = m.subcommand().map_or(0, |(_, s)| s.get_count("verbose"));
+    VERBOSITY.store(v, std::sync::atomic::Ordering::Relaxed);
     match m.subcommand() {
         Some(("cache", s)) => cmd_cache(s),
         Some(("get", s)) => cmd_get(s),

@@ -27,6 +27,27 @@ impl From<u8> for ExitCode {
     }
 }
 
+/// The command line the C runtime passed to `main`. Read from `argv` itself: std's
+/// `env::args` is filled by the Rust runtime's start, or by glibc passing `argc`/`argv` to
+/// initialisers, which musl does not do (a static musl build would see no argument at all).
+///
+/// # Safety
+/// `argv` holds `argc` pointers to NUL-terminated strings (as the C runtime gives them).
+#[cfg(all(unix, not(test)))]
+pub unsafe fn args(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let count = usize::try_from(argc).unwrap_or(0);
+    (0..count)
+        .filter_map(|i| {
+            // SAFETY: i < argc, per this function's contract.
+            let p = unsafe { argv.add(i).read() };
+            // SAFETY: a NUL-terminated string of the C runtime (NULL skipped).
+            (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) })
+        })
+        .map(|c| std::ffi::OsStr::from_bytes(c.to_bytes()).to_owned())
+        .collect()
+}
+
 /// What the command needs of the runtime's start-up (see the module's documentation).
 #[cfg(all(unix, not(test)))]
 pub fn prepare() {

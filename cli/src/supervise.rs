@@ -42,6 +42,7 @@ pub fn run(body: impl FnOnce() -> ExitCode) -> ExitCode {
 #[cfg(unix)]
 mod imp {
     use crate::start::ExitCode;
+    use processcreds::runner::{children_of, freeze_descendants};
     use std::os::raw::c_int;
     use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -303,29 +304,13 @@ mod imp {
         }
     }
 
-    /// Freezes then kills every descendant of this process.
+    /// Freezes then kills every descendant of this process (the runner's freeze, D1).
     pub(super) fn kill_tree() {
         // SAFETY: no arguments.
         let me = unsafe { libc::getpid() };
-        let mut frozen: Vec<libc::pid_t> = Vec::new();
-        for _ in 0..64 {
-            let mut roots = vec![me];
-            roots.extend(&frozen);
-            let found: Vec<libc::pid_t> = children_of(&roots)
-                .into_iter()
-                .filter(|p| !frozen.contains(p))
-                .collect();
-            if found.is_empty() {
-                break;
-            }
-            for &p in &found {
-                // SAFETY: signalling a descendant just found.
-                unsafe { libc::kill(p, libc::SIGSTOP) };
-            }
-            frozen.extend(found);
-        }
+        let frozen = freeze_descendants(me);
         for &p in &frozen {
-            // SAFETY: as above.
+            // SAFETY: signalling a descendant just frozen.
             unsafe { libc::kill(p, libc::SIGKILL) };
         }
         // Gone before this process goes (at most a second), reaped here as they are ours. A
@@ -363,46 +348,5 @@ mod imp {
     fn running(pid: libc::pid_t) -> bool {
         // SAFETY: signal 0 only checks.
         unsafe { libc::kill(pid, 0) == 0 }
-    }
-
-    /// The processes whose parent is one of `parents` (Linux: `/proc`).
-    #[cfg(target_os = "linux")]
-    fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        dir.flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok())
-            .filter(|pid| {
-                std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .ok()
-                    .and_then(|s| {
-                        let rest = s.rsplit_once(')')?.1;
-                        rest.split_whitespace().nth(1)?.parse::<libc::pid_t>().ok()
-                    })
-                    .is_some_and(|ppid| parents.contains(&ppid))
-            })
-            .collect()
-    }
-
-    /// The processes whose parent is one of `parents` (macOS: libproc).
-    #[cfg(target_os = "macos")]
-    fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-        let mut out = Vec::new();
-        for &p in parents {
-            let mut buf = vec![0 as libc::pid_t; 4096];
-            let size = (buf.len() * std::mem::size_of::<libc::pid_t>()) as c_int;
-            // SAFETY: a buffer of `size` bytes.
-            let n = unsafe { libc::proc_listchildpids(p, buf.as_mut_ptr().cast(), size) };
-            if n > 0 {
-                out.extend(buf.into_iter().take(n as usize).filter(|&c| c > 0));
-            }
-        }
-        out
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-    fn children_of(_parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
-        Vec::new()
     }
 }

@@ -10,7 +10,6 @@ mod shared_support;
 mod check_fixtures;
 
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -151,8 +150,7 @@ fn check_tells_what_botocore_does() {
             let data = w.root.join(format!("{name}.out"));
             std::fs::write(&data, body).unwrap();
             let helper = w.root.join(format!("{name}.sh"));
-            std::fs::write(&helper, format!("#!/bin/sh\ncat '{}'\n", data.display())).unwrap();
-            std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+            write_executable(&helper, format!("#!/bin/sh\ncat '{}'\n", data.display()));
             helper
         })
         .collect();

@@ -8,7 +8,6 @@
 #[path = "../../tests/shared_support/mod.rs"]
 mod shared_support;
 
-use std::os::unix::fs::{symlink, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -18,31 +17,13 @@ use shared_support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_processcreds");
 
-/// One client process (run by the other tests; does nothing on its own).
-#[test]
-#[ignore = "a client process started by the other tests"]
-fn zz_client_process() {
-    if std::env::var_os("PCT_CLIENT").is_some() {
-        client_main();
-    }
-}
+client_process_test!();
 
 /// `processcreds ARGS` with the world's cache and counter, no AWS_* variable, the three
 /// signals at their default (whatever the test runner was started with).
 fn pc(w: &World) -> Command {
     let mut c = Command::new(BIN);
-    c.env("PROCESSCREDS_CACHE_DIR", &w.cache)
-        .env("PCT_COUNT", &w.count)
-        .env("PCT_EXP", in_an_hour())
-        .env_remove("PCT_SLEEP")
-        .env_remove("PCT_FAIL")
-        .env_remove("PCT_STARTED")
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            c.env_remove(k);
-        }
-    }
+    w.command_env(&mut c);
     // SAFETY: async-signal-safe calls only, between fork and exec.
     unsafe {
         c.pre_exec(|| {
@@ -74,29 +55,12 @@ fn akid(out: &Output) -> String {
 /// A C ABI client in the same environment as [`pc`]'s (no AWS_* variable).
 fn client(w: &World) -> ClientBuilder {
     let mut b = w.client();
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            b.cmd.env_remove(k);
-        }
-    }
+    without_aws_vars(&mut b.cmd);
     b
 }
 
 fn run_in(mut c: Command, dir: &Path) -> Output {
     c.current_dir(dir).output().unwrap()
-}
-
-/// `<root>/<name>/bin/creds`, a copy of the world's helper.
-fn project(w: &World, name: &str) -> PathBuf {
-    let dir = w.root.join(name);
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::copy(&w.helper, dir.join("bin/creds")).unwrap();
-    std::fs::set_permissions(
-        dir.join("bin/creds"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    dir
 }
 
 fn cache_argv(w: &World, argv: &[&str]) -> Command {
@@ -114,8 +78,8 @@ fn cache_cmd(w: &World, cmd: &str) -> Command {
 #[test]
 fn the_key_separates_what_changes_the_helpers_output() {
     let w = World::new("cli-separate");
-    let a = project(&w, "projA");
-    let b = project(&w, "projB");
+    let a = w.project("projA");
+    let b = w.project("projB");
     let mut run = 0;
     let mut expect = |out: Output| {
         run += 1;
@@ -187,10 +151,8 @@ fn the_key_separates_what_changes_the_helpers_output() {
 #[test]
 fn other_directories_terminals_and_a_virtualenv_share_one_entry() {
     let w = World::new("cli-share");
-    let tools = project(&w, "tools");
-    let venv = w.root.join("venv/bin");
-    std::fs::create_dir_all(&venv).unwrap();
-    symlink(tools.join("bin/creds"), venv.join("creds")).unwrap();
+    let tools = w.project("tools");
+    let venv = w.virtualenv(&tools);
     let with = |dir: &str, path: &Path, term: &str, shlvl: &str, oldpwd: &str| {
         let mut c = cache_argv(&w, &["creds", "--profile", "prod"]);
         c.env("PATH", format!("{}:/usr/bin:/bin", path.display()))
@@ -365,11 +327,16 @@ fn clear_removes_what_the_profile_recipe_uses() {
 #[test]
 fn clear_says_what_it_removed_and_where_it_looked() {
     let w = World::new("cli-clear-says");
-    let out = pc(&w)
-        .args(["clear", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    // `processcreds clear ARGS HELPER`.
+    let clear = |args: &[&str]| {
+        pc(&w)
+            .arg("clear")
+            .args(args)
+            .arg(&w.helper)
+            .output()
+            .unwrap()
+    };
+    let out = clear(&["--"]);
     assert_eq!(
         text(&out.stdout),
         format!(
@@ -378,11 +345,7 @@ fn clear_says_what_it_removed_and_where_it_looked() {
         )
     );
     akid(&cache_argv(&w, &[&w.command()]).output().unwrap());
-    let out = pc(&w)
-        .args(["clear", "--command"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--command"]);
     assert_eq!(
         text(&out.stdout),
         format!(
@@ -390,11 +353,7 @@ fn clear_says_what_it_removed_and_where_it_looked() {
             w.cache.display()
         )
     );
-    let out = pc(&w)
-        .args(["clear", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--"]);
     let said = text(&out.stdout);
     let entry = w.cache_files().into_keys().find(|n| n.ends_with(".lock"));
     assert!(entry.is_none(), "the lock file went too");
@@ -409,17 +368,9 @@ fn clear_says_what_it_removed_and_where_it_looked() {
         .arg(&w.helper)
         .env("PCT_EXP", "none");
     akid(&c.output().unwrap());
-    let out = pc(&w)
-        .args(["clear", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--"]);
     assert!(text(&out.stdout).starts_with("nothing removed"));
-    let out = pc(&w)
-        .args(["clear", "--duration", "1h", "--"])
-        .arg(&w.helper)
-        .output()
-        .unwrap();
+    let out = clear(&["--duration", "1h", "--"]);
     assert!(text(&out.stdout).starts_with("removed 1 entry"));
     assert_eq!(w.entries(), 0);
 }
@@ -460,29 +411,15 @@ fn clear_all_never_breaks_single_flight() {
 /// A helper whose tree is two processes: it starts a grandchild, writes both pids, sleeps.
 fn tree_helper(w: &World) -> PathBuf {
     let h = w.root.join("tree.sh");
-    std::fs::write(
+    write_executable(
         &h,
         format!(
             "#!/bin/sh\necho run >> '{count}'\nsleep 300 &\necho $! > '{root}/grandchild'\necho $$ > '{root}/helper.tmp'\nmv '{root}/helper.tmp' '{root}/helper'\nsleep 300\n",
             count = w.count.display(),
             root = w.root.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&h, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     h
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            let state = s
-                .rsplit_once(')')
-                .map(|(_, r)| r.trim_start())
-                .unwrap_or("");
-            !state.starts_with('Z') && !state.starts_with('X')
-        })
-        .unwrap_or(false)
 }
 
 fn pid_in(path: &Path) -> i32 {
@@ -559,11 +496,8 @@ fn signals_to_the_command_kill_the_helpers_tree() {
 #[test]
 fn a_relative_cache_directory_is_ignored_with_a_warning() {
     let w = World::new("cli-relative");
-    let runtime = w.root.join("run");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let work = w.root.join("work");
-    std::fs::create_dir(&work).unwrap();
+    let runtime = w.mkdir("run", 0o700);
+    let work = w.mkdir("work", 0o755);
     for run in [1, 2] {
         let mut c = cache_argv(&w, &[&w.command()]);
         c.env("PROCESSCREDS_CACHE_DIR", "cache")
@@ -612,19 +546,8 @@ fn root_with_a_users_home_plants_nothing() {
 fn a_file_size_limit_bypasses_the_cache_without_sigxfsz() {
     let w = World::new("cli-fsize");
     let mut c = cache_argv(&w, &[&w.command()]);
-    // SAFETY: async-signal-safe calls only. SIGXFSZ stays at its default: a write past the
-    // limit would kill the command.
-    unsafe {
-        c.pre_exec(|| {
-            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
-            let lim = libc::rlimit {
-                rlim_cur: 100,
-                rlim_max: 100,
-            };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
-            Ok(())
-        });
-    }
+    // SIGXFSZ stays at its default: a write past the limit would kill the command.
+    limit_file_size(&mut c, 100, libc::SIG_DFL);
     let out = c.output().unwrap();
     assert_eq!(akid(&out), "AKIDRUN1");
     let err = text(&out.stderr);
@@ -638,18 +561,7 @@ fn a_file_size_limit_bypasses_the_cache_without_sigxfsz() {
         in_an_hour()
     );
     let mut c = cache_cmd(&w, &format!("printf '%s' '{json}'"));
-    // SAFETY: as above.
-    unsafe {
-        c.pre_exec(|| {
-            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
-            let lim = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
-            Ok(())
-        });
-    }
+    limit_file_size(&mut c, 0, libc::SIG_DFL);
     let out = c.output().unwrap();
     assert_eq!(akid(&out), "AKIDZERO");
     assert!(text(&out.stderr).contains("(RLIMIT_FSIZE, 0 bytes)"));

@@ -31,24 +31,7 @@ fn sh(w: &World, script: &str) -> Command {
 }
 
 fn with_env(mut c: Command, w: &World) -> Command {
-    c.env("PROCESSCREDS_CACHE_DIR", &w.cache)
-        .env("PCT_COUNT", &w.count)
-        .env("PCT_EXP", in_an_hour())
-        .env_remove("PCT_SLEEP")
-        .env_remove("PCT_FAIL")
-        .env_remove("PCT_STARTED")
-        .stdin(Stdio::null());
-    for k in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-    ] {
-        c.env_remove(k);
-    }
+    w.command_env(&mut c);
     c
 }
 
@@ -226,19 +209,7 @@ fn bypassed_cache_warns_once_and_still_succeeds() {
     // A full disk (file size limit): the credentials, one warning, no secret in it.
     let w = World::new("cli-full");
     let mut c = cache(&w);
-    // SAFETY: async-signal-safe calls only.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        c.pre_exec(|| {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let lim = libc::rlimit {
-                rlim_cur: 100,
-                rlim_max: 100,
-            };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
-            Ok(())
-        });
-    }
+    limit_file_size(&mut c, 100, libc::SIG_IGN);
     let out = c.output().unwrap();
     let v = creds(&out);
     let err = text(&out.stderr);
@@ -326,8 +297,7 @@ fn get_env_is_safe_to_eval() {
     )
     .unwrap();
     let helper = dir.join("emit.sh");
-    std::fs::write(&helper, format!("#!/bin/sh\ncat {}\n", quote(&out_json))).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&helper, format!("#!/bin/sh\ncat {}\n", quote(&out_json)));
     let out = pc(&w)
         .args(["get", "--format", "env", "--"])
         .arg(&helper)
@@ -514,8 +484,7 @@ fn emitting(w: &World, name: &str, body: &str) -> std::path::PathBuf {
     let data = w.root.join(format!("{name}.out"));
     std::fs::write(&data, body).unwrap();
     let helper = w.root.join(format!("{name}.sh"));
-    std::fs::write(&helper, format!("#!/bin/sh\ncat {}\n", quote(&data))).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&helper, format!("#!/bin/sh\ncat {}\n", quote(&data)));
     helper
 }
 
@@ -634,4 +603,142 @@ fn every_bypass_warns_once_without_the_secret() {
         assert_secret_hidden(&secret, &w.root, &[&err]);
         assert_secret_hidden(got["SecretAccessKey"].as_str().unwrap(), &w.root, &[&err]);
     }
+}
+
+/// The lines of stderr that are events, as (level, event, fields).
+fn event_lines(err: &str) -> Vec<(String, String, String)> {
+    err.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("processcreds: ")?;
+            let (level, rest) = rest.split_once(' ')?;
+            let (event, fields) = rest.split_once(": ")?;
+            ["error", "warn", "info", "debug"]
+                .contains(&level)
+                .then(|| (level.to_owned(), event.to_owned(), fields.to_owned()))
+        })
+        .collect()
+}
+
+fn names(events: &[(String, String, String)]) -> Vec<String> {
+    events.iter().map(|(l, e, _)| format!("{l} {e}")).collect()
+}
+
+#[test]
+fn verbose_shows_the_events_on_stderr() {
+    let w = World::new("cli-verbose");
+    // -v (info): the run, its exit and the entry written; the worker's lines reach stderr.
+    let out = pc(&w)
+        .args(["cache", "-v", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    let v = creds(&out);
+    let err = text(&out.stderr);
+    let ev = event_lines(&err);
+    assert_eq!(err.lines().count(), ev.len(), "only event lines: {err}");
+    assert_eq!(
+        names(&ev),
+        [
+            "info helper.start",
+            "info helper.exit",
+            "info shared_cache.write"
+        ],
+        "{err}"
+    );
+    assert_eq!(ev[0].2, "program=helper.sh");
+    assert!(
+        ev[1]
+            .2
+            .starts_with("program=helper.sh status=ok duration_ms="),
+        "{err}"
+    );
+    assert!(
+        ev[2].2.contains(&format!("path={}", w.entry().display())),
+        "{err}"
+    );
+    let secret = v["SecretAccessKey"].as_str().unwrap().to_owned();
+    assert_secret_hidden(&secret, &w.root, &[&err]);
+
+    // Warm, -v before the subcommand: nothing at info; -vv: the shared-cache hit.
+    let out = pc(&w)
+        .args(["-v", "cache", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    assert_eq!(creds(&out)["AccessKeyId"], "AKIDRUN1");
+    assert_eq!(text(&out.stderr), "");
+    let out = pc(&w)
+        .args(["-vv", "cache", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    assert_eq!(creds(&out)["AccessKeyId"], "AKIDRUN1");
+    let err = text(&out.stderr);
+    assert_eq!(
+        names(&event_lines(&err)),
+        ["debug shared_cache.hit"],
+        "{err}"
+    );
+    // Without -v, a success prints nothing on stderr.
+    let out = cache(&w).output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+
+    // A failed run: helper.exit at warn, then Go's error text; the helper's stderr is not in
+    // the event.
+    let w = World::new("cli-verbose-fail");
+    let out = pc(&w)
+        .args(["get", "-v", "--"])
+        .arg(&w.helper)
+        .env("PCT_FAIL", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let ev = event_lines(&err);
+    assert_eq!(
+        names(&ev),
+        ["info helper.start", "warn helper.exit"],
+        "{err}"
+    );
+    assert!(
+        ev[1]
+            .2
+            .starts_with("program=helper.sh status=execution exit=3 "),
+        "{err}"
+    );
+    assert!(!ev[1].2.contains("on purpose"), "{err}");
+    assert!(err.contains("ProcessProviderExecutionError"), "{err}");
+
+    // A 0777 directory: with -v the bypass is a warn event (reason and path), and the plain
+    // warning is not repeated; -vv adds nothing else for `get` (it fetches, with no cache).
+    let w = World::new("cli-verbose-bypass");
+    std::fs::create_dir(&w.cache).unwrap();
+    std::fs::set_permissions(&w.cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = pc(&w)
+        .args(["cache", "-vv", "--"])
+        .arg(&w.helper)
+        .output()
+        .unwrap();
+    let v = creds(&out);
+    let err = text(&out.stderr);
+    let ev = event_lines(&err);
+    assert_eq!(err.lines().count(), ev.len(), "only event lines: {err}");
+    assert_eq!(
+        names(&ev),
+        [
+            "warn shared_cache.bypass",
+            "info helper.start",
+            "info helper.exit"
+        ],
+        "{err}"
+    );
+    assert!(
+        ev[0].2.starts_with(&format!(
+            "program=helper.sh reason=directory_untrusted path={} detail=",
+            w.cache.display()
+        )),
+        "{err}"
+    );
+    assert!(ev[0].2.contains("mode 0777"), "{err}");
+    assert_secret_hidden(v["SecretAccessKey"].as_str().unwrap(), &w.root, &[&err]);
 }

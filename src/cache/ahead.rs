@@ -162,6 +162,11 @@ impl Ahead {
         self.closed
     }
 
+    /// Consecutive failed background refreshes.
+    pub(super) fn failures(&self) -> u32 {
+        self.failures
+    }
+
     pub(super) fn may_start(&self, now: UnixTime) -> bool {
         !self.closed && self.not_before.is_none_or(|t| t <= now)
     }

@@ -21,6 +21,10 @@
 //! - Asynchronous requests ([`Cache::join`]) listen to the same flights as blocking callers; a
 //!   flight one of them starts runs on the reactor (see [`flight`]), and is abandoned, its helper
 //!   killed, when its last interested caller leaves.
+//! - Events and counters (`observe`): `cache.hit`/`cache.miss` are emitted after the shard's
+//!   lock is let go, and cost one relaxed load when no logger wants them; hits are counted in
+//!   the shard (under its lock, which the hot path holds anyway: no shared cache line), misses
+//!   and refreshes ahead in the provider's counters.
 
 mod ahead;
 mod flight;
@@ -40,6 +44,7 @@ use flight::{Driver, Flight};
 
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::observe::{event, Event, Observer};
 use crate::reactor::JobCtl;
 use crate::runner::Cancel;
 use crate::time::UnixTime;
@@ -106,9 +111,22 @@ impl Entry {
     }
 }
 
-/// One shard per group of threads, on its own cache lines.
+/// One shard per group of threads, on its own cache lines: its reference to the value, and the
+/// cache hits of its threads (written under the shard's lock, read without it).
 #[repr(align(128))]
-struct Shard(Mutex<Option<Entry>>);
+struct Shard {
+    slot: Mutex<Option<Entry>>,
+    hits: AtomicU64,
+}
+
+impl Shard {
+    /// Counts a hit; the caller holds `slot`'s lock (so a load and a store suffice).
+    #[inline(always)]
+    fn hit(&self) {
+        self.hits
+            .store(self.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+}
 
 const SHARDS: usize = 16;
 
@@ -153,7 +171,12 @@ impl Default for Cache {
             gate: AtomicI64::new(0),
             gate_pid: AtomicU32::new(0),
             state: Mutex::new(State::default()),
-            shards: (0..SHARDS).map(|_| Shard(Mutex::new(None))).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Shard {
+                    slot: Mutex::new(None),
+                    hits: AtomicU64::new(0),
+                })
+                .collect(),
         }
     }
 }
@@ -168,13 +191,14 @@ impl Cache {
     /// make the job of a background refresh when one is to start.
     pub fn get(
         &self,
+        obs: &Observer,
         fetch: impl FnOnce() -> Result<Fresh, Error>,
         ahead: impl FnOnce() -> AheadJob,
     ) -> Result<Arc<Credentials>, Error> {
-        match self.lookup() {
+        match self.lookup(obs) {
             Lookup::Fresh(c) => Ok(c),
             Lookup::Ahead(c) => {
-                self.start_ahead(ahead);
+                self.start_ahead(obs, ahead);
                 Ok(c)
             }
             Lookup::Miss => self.refresh(fetch),
@@ -183,28 +207,69 @@ impl Cache {
 
     /// The cached credentials if valid, without running anything or waiting for a run; inside
     /// the refresh window, `ahead` is called as by [`get`](Self::get).
-    pub fn cached(&self, ahead: impl FnOnce() -> AheadJob) -> Option<Arc<Credentials>> {
-        match self.lookup() {
+    /// A miss here is neither counted nor told (`cache.miss`): it runs nothing, and the caller
+    /// that goes on to retrieve (e.g. asynchronously) counts it then.
+    pub fn cached(
+        &self,
+        obs: &Observer,
+        ahead: impl FnOnce() -> AheadJob,
+    ) -> Option<Arc<Credentials>> {
+        match self.lookup_told(obs, false) {
             Lookup::Fresh(c) => Some(c),
             Lookup::Ahead(c) => {
-                self.start_ahead(ahead);
+                self.start_ahead(obs, ahead);
                 Some(c)
             }
             Lookup::Miss => None,
         }
     }
 
-    /// The hot path.
-    fn lookup(&self) -> Lookup {
+    /// The hot path, counted and told to `obs` (after the shard's lock is let go).
+    #[inline(always)]
+    fn lookup(&self, obs: &Observer) -> Lookup {
+        self.lookup_told(obs, true)
+    }
+
+    /// [`lookup`](Self::lookup); a miss is counted and told only if `miss`.
+    #[inline(always)]
+    fn lookup_told(&self, obs: &Observer, miss: bool) -> Lookup {
+        let found = self.lookup_counted();
+        match &found {
+            Lookup::Fresh(_) => event!(obs, Event::CacheHit),
+            Lookup::Ahead(_) => event!(obs, Event::CacheHit, "ahead" = true),
+            Lookup::Miss if !miss => {}
+            Lookup::Miss => {
+                obs.counters.cache_miss();
+                event!(obs, Event::CacheMiss);
+            }
+        }
+        found
+    }
+
+    /// Cache hits so far (the shards' counts).
+    pub fn hits(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.hits.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// The lookup; a hit is counted in the shard, under its lock.
+    #[inline(always)]
+    fn lookup_counted(&self) -> Lookup {
         let gen = self.gen.load(Ordering::Acquire);
         if gen == 0 {
             return Lookup::Miss;
         }
         let shard = &self.shards[THREAD_SHARD.with(|s| *s)];
-        let mut slot = shard.0.lock();
+        let mut slot = shard.slot.lock();
         if let Some(e) = slot.as_ref() {
             if e.gen == gen {
-                return e.lookup();
+                let found = e.lookup();
+                if !matches!(found, Lookup::Miss) {
+                    shard.hit();
+                }
+                return found;
             }
         }
         // Refill this shard with its own reference to the current value (its fields are shared).
@@ -221,6 +286,9 @@ impl Cache {
         drop(st);
         let found = own.lookup();
         *slot = Some(own);
+        if !matches!(found, Lookup::Miss) {
+            shard.hit();
+        }
         found
     }
 
@@ -252,7 +320,7 @@ impl Cache {
 
     /// Inside the refresh window: starts a background refresh unless one runs, the back-off
     /// has not passed, or the value is no longer in its window.
-    fn start_ahead(&self, job: impl FnOnce() -> AheadJob) {
+    fn start_ahead(&self, obs: &Observer, job: impl FnOnce() -> AheadJob) {
         let now = UnixTime::now();
         let pid = std::process::id();
         if (now.as_nanos() < i128::from(self.gate.load(Ordering::Acquire)))
@@ -277,19 +345,27 @@ impl Cache {
         st.flight = Some(flight.clone());
         self.close_gate(i64::MAX);
         let starting = st.ahead.prepare(flight);
+        let expires_in = st.current.as_ref().and_then(|c| c.expires_at);
         // The thread starts outside the lock: retrieves that reach the lock meanwhile (those
         // that saw the gate open) do not wait for it. The flight stays ours, so no second
         // refresh starts; the provider cannot be freed during this call.
         drop(st);
+        obs.counters.refresh_started();
+        match expires_in {
+            Some(e) => event!(
+                obs,
+                Event::RefreshStart,
+                "expires_in_ms" = e.as_nanos().saturating_sub(now.as_nanos()).max(0) / 1_000_000
+            ),
+            None => event!(obs, Event::RefreshStart),
+        }
         match starting.spawn(job()) {
             Ok(worker) => self.state.lock().ahead.install(worker),
             Err(flight) => {
                 // No thread: counts as a failed refresh (the back-off applies).
-                let _ = self.land(
-                    &flight,
-                    Err(Error::internal("cannot start a background refresh thread")),
-                    true,
-                );
+                let started = std::time::Instant::now();
+                let result = Err(Error::internal("cannot start a background refresh thread"));
+                self.land_ahead(obs, &flight, result, started);
             }
         }
     }
@@ -302,11 +378,16 @@ impl Cache {
     /// For an asynchronous request: the cached credentials if valid (inside the refresh window,
     /// `ahead` is called as by [`get`](Self::get)); else `listener` joins the flight in progress,
     /// or a new one that the caller starts on the reactor ([`Joined::Start`]).
-    pub fn join(&self, listener: Arc<dyn Listener>, ahead: impl FnOnce() -> AheadJob) -> Joined {
-        match self.lookup() {
+    pub fn join(
+        &self,
+        obs: &Observer,
+        listener: Arc<dyn Listener>,
+        ahead: impl FnOnce() -> AheadJob,
+    ) -> Joined {
+        match self.lookup(obs) {
             Lookup::Fresh(c) => return Joined::Hit(c),
             Lookup::Ahead(c) => {
-                self.start_ahead(ahead);
+                self.start_ahead(obs, ahead);
                 return Joined::Hit(c);
             }
             Lookup::Miss => {}
@@ -339,10 +420,57 @@ impl Cache {
 
     /// Runs a background refresh's `fetch` and lands its result; called by the job on the
     /// refresh thread.
-    pub fn run_ahead(&self, run: AheadRun, fetch: impl FnOnce(&Cancel) -> Result<Fresh, Error>) {
+    pub fn run_ahead(
+        &self,
+        obs: &Observer,
+        run: AheadRun,
+        fetch: impl FnOnce(&Cancel) -> Result<Fresh, Error>,
+    ) {
+        let started = std::time::Instant::now();
         let fetched = catch_unwind(AssertUnwindSafe(|| fetch(run.cancel())))
             .unwrap_or_else(|_| Err(panicked()));
-        let _ = self.land(&run.flight, fetched, true);
+        self.land_ahead(obs, &run.flight, fetched, started);
+    }
+
+    /// Lands a background refresh's result, counted and told to `obs` (`refresh.ok`, or
+    /// `refresh.fail` with the back-off now in force).
+    fn land_ahead(
+        &self,
+        obs: &Observer,
+        flight: &Arc<Flight>,
+        result: Result<Fresh, Error>,
+        started: std::time::Instant,
+    ) {
+        let landed = self.land(flight, result, true);
+        obs.counters.refresh_ended(landed.is_ok());
+        match landed {
+            Ok(_) => event!(
+                obs,
+                Event::RefreshOk,
+                "duration_ms" = crate::observe::Millis(started.elapsed())
+            ),
+            Err(e) => {
+                if obs.enabled(Event::RefreshFail.level()) {
+                    let (failures, not_before) = {
+                        let st = self.state.lock();
+                        (st.ahead.failures(), st.ahead.not_before)
+                    };
+                    let backoff_ms = not_before.map_or(0, |t| {
+                        t.as_nanos()
+                            .saturating_sub(UnixTime::now().as_nanos())
+                            .max(0)
+                            / 1_000_000
+                    });
+                    event!(
+                        obs,
+                        Event::RefreshFail,
+                        "status" = crate::observe::status_name(e.status()),
+                        "failures" = failures,
+                        "backoff_ms" = backoff_ms,
+                    );
+                }
+            }
+        }
     }
 
     /// Ends `flight` with `result`: a success replaces the cached value; a failure leaves it.
@@ -395,7 +523,7 @@ impl Cache {
     /// then the state's).
     fn clear_shards(&self) {
         for shard in self.shards.iter() {
-            shard.0.lock().take();
+            shard.slot.lock().take();
         }
     }
 

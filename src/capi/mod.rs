@@ -52,18 +52,22 @@ use crate::error::{Error, Status};
 mod arc_handle;
 mod credentials;
 mod error;
+mod log;
 mod options;
 mod provider;
 mod request;
 mod shared_cache;
+mod stats;
 
 pub use arc_handle::pc_credentials;
 pub use credentials::*;
 pub use error::*;
+pub use log::*;
 pub use options::*;
 pub use provider::*;
 pub use request::*;
 pub use shared_cache::*;
+pub use stats::*;
 
 /// Defines the `PC_STATUS_*` constants from the rows of `error::status_table!` (cbindgen does not
 /// see them: `tests/header.rs` writes the header's from the same table).
@@ -174,6 +178,7 @@ mod tests {
         ),
         ("pc_request_free", "frees memory"),
         ("pc_is_expired", "reads the cache and the clock"),
+        ("pc_provider_stats", "reads atomic counters"),
         ("pc_expires_at", "reads the cache"),
     ];
 

@@ -23,6 +23,13 @@ pub struct pc_provider {
     pub(super) provider: ProcessProvider,
 }
 
+impl pc_provider {
+    /// The provider behind the handle.
+    pub(super) fn provider(&self) -> &ProcessProvider {
+        &self.provider
+    }
+}
+
 /// Writes a new provider to `*out`.
 ///
 /// # Safety

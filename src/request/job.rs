@@ -18,8 +18,9 @@ enum Stage {
     Begin,
     /// Waiting for another process's lock on the shared cache's key until then.
     Waiting(Instant),
-    /// The helper runs (boxed: a run is large, the other stages small).
-    Running(Box<Driven>),
+    /// The helper runs (boxed: a run is large, the other stages small), since then with that
+    /// timeout (for its `helper.exit`).
+    Running(Box<Driven>, Instant, Duration),
     /// Landed.
     Over,
 }
@@ -63,7 +64,10 @@ impl FetchJob {
             }
             Some(Plan::Run {
                 shared: Some(flow), ..
-            }) => flow.step(&mut |_| {}),
+            }) => {
+                let core = &self.core;
+                flow.step(&mut |n| core.note(n, &mut |_| {}))
+            }
         };
         match step {
             Step::Run(timeout) => self.start(timeout),
@@ -80,12 +84,18 @@ impl FetchJob {
         let Some(Plan::Run { program, opts, .. }) = &self.plan else {
             return self.land(Err(no_plan()));
         };
+        let obs = self.core.observer();
+        let started = obs.helper_start();
         match Driven::start(program, &run_options(opts, timeout)) {
             Ok(run) => {
-                self.stage = Stage::Running(Box::new(run));
+                self.stage = Stage::Running(Box::new(run), started, timeout);
                 false
             }
-            Err(e) => self.ran(Err(e)),
+            Err(e) => {
+                let failed = Err(e);
+                obs.helper_end(started, timeout, 0, &failed);
+                self.ran(failed)
+            }
         }
     }
 
@@ -94,7 +104,10 @@ impl FetchJob {
         let result = match &mut self.plan {
             Some(Plan::Run {
                 shared: Some(flow), ..
-            }) => flow.ran(result, &mut |_| {}),
+            }) => {
+                let core = &self.core;
+                flow.ran(result, &mut |n| core.note(n, &mut |_| {}))
+            }
             _ => result,
         };
         self.finish(result)
@@ -138,7 +151,7 @@ fn idle(until: Option<Instant>) -> Interest<WaitObject<'static>> {
 impl Job for FetchJob {
     fn interest(&self) -> Interest<WaitObject<'_>> {
         match &self.stage {
-            Stage::Running(run) => run.interest(),
+            Stage::Running(run, ..) => run.interest(),
             Stage::Waiting(until) => idle(Some(*until)),
             Stage::Begin => idle(Some(Instant::now())),
             Stage::Over => idle(None),
@@ -159,13 +172,18 @@ impl Job for FetchJob {
                 }
                 self.next()
             }
-            Stage::Running(run) => match run.advance(ready) {
+            Stage::Running(run, started, timeout) => match run.advance(ready) {
                 None => false,
                 Some(out) => {
+                    let (started, timeout) = (*started, *timeout);
+                    let bytes = out.as_ref().map_or(0, |o| o.stdout.len());
                     let result = match &self.plan {
                         Some(Plan::Run { opts, .. }) => out.and_then(|o| credentials_of(o, opts)),
                         _ => Err(no_plan()),
                     };
+                    self.core
+                        .observer()
+                        .helper_end(started, timeout, bytes, &result);
                     self.ran(result)
                 }
             },
@@ -174,11 +192,16 @@ impl Job for FetchJob {
     }
 
     fn cancel(&mut self, failure: Option<Error>) {
-        if let Stage::Running(run) = &mut self.stage {
+        let failure = failure.unwrap_or_else(Error::canceled);
+        if let Stage::Running(run, started, timeout) = &mut self.stage {
             let _ = run.cancel();
+            let ended: Result<Credentials> = Err(failure.clone());
+            self.core
+                .observer()
+                .helper_end(*started, *timeout, 0, &ended);
         }
         if !matches!(self.stage, Stage::Over) {
-            self.land(Err(failure.unwrap_or_else(Error::canceled)));
+            self.land(Err(failure));
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use crate::cache::{Joined, Listener, Membership, Outcome};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::observe::{event, Event};
 use crate::provider::{Core, ProcessProvider};
 use crate::reactor::{self, callbacks};
 
@@ -49,13 +50,16 @@ struct Pending {
     deliver: Mutex<Option<Deliver>>,
     /// The flight it listens to.
     membership: Mutex<Option<Membership>>,
+    /// The provider's parts, for its events (a request does not keep them alive).
+    core: Weak<Core>,
 }
 
 impl Pending {
-    fn new(deliver: Deliver) -> Arc<Pending> {
+    fn new(deliver: Deliver, core: &Arc<Core>) -> Arc<Pending> {
         Arc::new(Pending {
             deliver: Mutex::new(Some(deliver)),
             membership: Mutex::new(None),
+            core: Arc::downgrade(core),
         })
     }
 
@@ -63,10 +67,9 @@ impl Pending {
     /// closed provider's cancellation); `None` when the request waits for a flight.
     fn start(self: &Arc<Pending>, core: &Arc<Core>) -> Option<Outcome> {
         let listener: Arc<dyn Listener> = self.clone();
-        match core
-            .cache()
-            .join(listener, || ProcessProvider::ahead_job(core))
-        {
+        match core.cache().join(core.observer(), listener, || {
+            ProcessProvider::ahead_job(core)
+        }) {
             Joined::Hit(c) => Some(Ok(c)),
             Joined::Closed => Some(Err(Error::canceled())),
             Joined::Waiting(m) => {
@@ -84,11 +87,15 @@ impl Pending {
 
     /// Cancels the request: unless its result was delivered already, it leaves its flight
     /// (abandoned if it was the last caller interested in a run the reactor drives: the helper's
-    /// tree is killed) and its cancellation is delivered. The one place a request is cancelled.
+    /// tree is killed) and its cancellation is delivered. The one place a request is cancelled
+    /// (`request.cancel`, told before the flight is left, so that it comes before the run's end).
     fn cancel(self: &Arc<Pending>) {
         let Some(deliver) = self.deliver.lock().take() else {
             return;
         };
+        if let Some(core) = self.core.upgrade() {
+            event!(core.observer(), Event::RequestCancel);
+        }
         if let Some(m) = self.membership.lock().take() {
             let me: Arc<dyn Listener> = self.clone();
             m.leave(&me);
@@ -182,7 +189,7 @@ impl Future for Retrieval {
         if let State::New(core) = &self.state {
             let slot = Arc::new(Slot::default());
             slot.0.lock().waker = Some(cx.waker().clone());
-            let pending = Pending::new(Deliver::Future(slot.clone()));
+            let pending = Pending::new(Deliver::Future(slot.clone()), core);
             if let Some(result) = pending.start(core) {
                 self.state = State::Done;
                 return Poll::Ready(result);
@@ -301,7 +308,7 @@ impl ProcessProvider {
         before: impl FnOnce(&Request),
     ) -> Request {
         let request = Request {
-            pending: Pending::new(Deliver::Callback(Box::new(callback))),
+            pending: Pending::new(Deliver::Callback(Box::new(callback)), self.core()),
         };
         before(&request);
         if let Some(result) = request.pending.start(self.core()) {

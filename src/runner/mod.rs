@@ -12,10 +12,11 @@
 //! anything runs and the [`Cancel`] token; `rules` is the run's state machine (the drain after
 //! exit, the output bound, the deadline, cancellation, an unclean exit, the stderr tail) and
 //! `capture` the buffers it keeps the output in; `drive` is the interface of a platform's run and
-//! the blocking loop over it (how an event loop drives runs is described there). `unix` spawns,
-//! reads, reaps and kills on POSIX systems, `windows` on Windows: each provides a `Run` (see
-//! `drive`), `wait`, and a `Waker` (`new() -> Option<Waker>`, `wake(&self)`, callable from any
-//! thread) that wakes a run waiting for its helper.
+//! the blocking loop over it (how an event loop drives runs is described there); `end` is how a
+//! run ends (cancelled, abandoned, over), written once over the platform's primitives. `unix`
+//! spawns, reads, reaps and kills on POSIX systems, `windows` on Windows: each provides a `Run`
+//! (see `drive` and `end`), `wait`, and a `Waker` (`new() -> Option<Waker>`, `wake(&self)`,
+//! callable from any thread) that wakes a run waiting for its helper.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub(crate) use drive::{Driven, Interest, Ready, WaitObject};
 /// Wakes a thread waiting in the platform's wait (an eventfd or a pipe on POSIX, an event on
 /// Windows).
 pub(crate) use sys::Waker;
+mod end;
 mod quote;
 mod rules;
 #[cfg(unix)]
@@ -45,6 +47,18 @@ use unix as sys;
 mod windows;
 #[cfg(windows)]
 use windows as sys;
+
+/// The POSIX runner's tree primitives, for the `processcreds` command's worker (which kills
+/// what it started when the command is killed): the children of a set of processes, and the
+/// freeze of a process's descendants that the runner's tree kill makes (D1).
+#[cfg(unix)]
+#[doc(hidden)]
+pub use unix::{children_of, freeze_descendants};
+
+/// The process's environment block, as the POSIX runner passes it to `posix_spawn` (the shared
+/// cache's key reads its `AWS_*` variables from it).
+#[cfg(unix)]
+pub(crate) use unix::environ;
 
 /// Defers the calling thread's cancellation (`pthread_cancel`) while alive; see
 /// `unix::NoCancel`. Where threads are not cancelled that way, it does nothing.

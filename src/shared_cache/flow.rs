@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{entry, is_expired, look, open_dir, remaining, sys, worth_writing, Look, Request};
-use super::{Fingerprint, Key, Warning, POLL_MAX};
+use super::{entry, is_expired, look, open_dir, remaining, served, sys, worth_writing, Look};
+use super::{Fingerprint, Key, Note, Request, WaitOutcome, POLL_MAX};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 
@@ -71,6 +71,8 @@ pub(crate) struct Fetch {
     deadline: Option<Instant>,
     /// The next wait for the lock (1 ms, doubling, at most [`POLL_MAX`]).
     pause: Duration,
+    /// Since when this fetch waits for another's lock (told in [`Note::LockWait`]).
+    waiting: Option<Instant>,
     state: State,
 }
 
@@ -87,27 +89,30 @@ impl Fetch {
             },
             deadline: Instant::now().checked_add(req.timeout),
             pause: Duration::from_millis(1),
+            waiting: None,
             state: State::Start,
         }
     }
 
     /// The next step: at the start, or when the wait a [`Step::Wait`] gave is over.
-    pub(crate) fn step(&mut self, warn: &mut dyn FnMut(Warning)) -> Step {
+    pub(crate) fn step(&mut self, note: &mut dyn FnMut(Note<'_>)) -> Step {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Start => {
-                let Some(dir) = open_dir(warn) else {
+                let Some(dir) = open_dir(note) else {
                     return self.run_unlocked(self.wanted.timeout);
                 };
                 match look(&dir, &self.wanted.key) {
-                    Look::Hit(c) if self.wanted.serves(&c) => Step::Done(Ok(c)),
+                    Look::Hit(c) if self.wanted.serves(&c) => {
+                        Step::Done(Ok(served(&dir, &self.wanted.key, c, note)))
+                    }
                     Look::Untrusted(w) => {
-                        warn(w);
+                        note(Note::Bypass(w));
                         self.run_unlocked(self.wanted.timeout)
                     }
-                    _ => self.try_lock(dir, warn),
+                    _ => self.try_lock(dir, note),
                 }
             }
-            State::Waiting(dir) => self.try_lock(dir, warn),
+            State::Waiting(dir) => self.try_lock(dir, note),
             State::Running { .. } | State::Done => Step::Done(Err(Error::internal(
                 "shared cache: a fetch was stepped out of turn",
             ))),
@@ -119,7 +124,7 @@ impl Fetch {
     pub(crate) fn ran(
         &mut self,
         result: Result<Credentials>,
-        warn: &mut dyn FnMut(Warning),
+        note: &mut dyn FnMut(Note<'_>),
     ) -> Result<Credentials> {
         if let State::Running {
             held: Some((dir, lock, replaceable)),
@@ -128,14 +133,39 @@ impl Fetch {
             if let Ok(c) = &result {
                 if replaceable && worth_writing(c) {
                     match dir.write(&self.wanted.key, &entry::encode(&self.wanted.key, c)) {
-                        Ok(()) => dir.sweep(&self.wanted.key),
-                        Err(w) => warn(w),
+                        Ok(()) => {
+                            note(Note::Written {
+                                path: &dir.entry_path(&self.wanted.key),
+                            });
+                            dir.sweep(&self.wanted.key);
+                        }
+                        Err(w) => note(Note::Bypass(w)),
                     }
                 }
             }
             drop(lock);
         }
         result
+    }
+
+    /// The caller gave up while waiting for the lock (its request was cancelled): the wait is
+    /// told to `note`, and the error to return is given.
+    pub(crate) fn cancelled(&mut self, note: &mut dyn FnMut(Note<'_>)) -> Error {
+        if let State::Waiting(dir) = std::mem::replace(&mut self.state, State::Done) {
+            self.waited(&dir, WaitOutcome::Cancelled, note);
+        }
+        Error::internal(crate::runner::CANCELLED)
+    }
+
+    /// Tells `note` how a wait for the lock ended, if this fetch waited.
+    fn waited(&mut self, dir: &sys::Dir, outcome: WaitOutcome, note: &mut dyn FnMut(Note<'_>)) {
+        if let Some(since) = self.waiting.take() {
+            note(Note::LockWait {
+                path: &dir.lock_path(&self.wanted.key),
+                waited: since.elapsed(),
+                outcome,
+            });
+        }
     }
 
     /// The helper runs without the lock (the cache is bypassed).
@@ -145,23 +175,28 @@ impl Fetch {
     }
 
     /// Single flight: the key's lock, or an entry written meanwhile, or a wait.
-    fn try_lock(&mut self, dir: sys::Dir, warn: &mut dyn FnMut(Warning)) -> Step {
-        let key = &self.wanted.key;
-        match dir.try_lock(key) {
-            Ok(Some(lock)) => return self.locked(dir, lock, warn),
+    fn try_lock(&mut self, dir: sys::Dir, note: &mut dyn FnMut(Note<'_>)) -> Step {
+        match dir.try_lock(&self.wanted.key) {
+            Ok(Some(lock)) => {
+                self.waited(&dir, WaitOutcome::Locked, note);
+                return self.locked(dir, lock, note);
+            }
             Ok(None) => {}
             Err(w) => {
-                warn(w);
+                note(Note::Bypass(w));
                 return self.run_unlocked(remaining(self.deadline));
             }
         }
-        if let Look::Hit(c) = look(&dir, key) {
+        self.waiting.get_or_insert_with(Instant::now);
+        if let Look::Hit(c) = look(&dir, &self.wanted.key) {
             if self.wanted.serves(&c) {
-                return Step::Done(Ok(c));
+                self.waited(&dir, WaitOutcome::Entry, note);
+                return Step::Done(Ok(served(&dir, &self.wanted.key, c, note)));
             }
         }
         let left = remaining(self.deadline);
         if left.is_zero() {
+            self.waited(&dir, WaitOutcome::Timeout, note);
             return Step::Done(Err(Error::timeout()));
         }
         let wait = self.pause.min(left);
@@ -171,9 +206,11 @@ impl Fetch {
     }
 
     /// Locked: another process may have written the entry just before we got the lock.
-    fn locked(&mut self, dir: sys::Dir, lock: sys::Lock, warn: &mut dyn FnMut(Warning)) -> Step {
+    fn locked(&mut self, dir: sys::Dir, lock: sys::Lock, note: &mut dyn FnMut(Note<'_>)) -> Step {
         let replaceable = match look(&dir, &self.wanted.key) {
-            Look::Hit(c) if self.wanted.serves(&c) => return Step::Done(Ok(c)),
+            Look::Hit(c) if self.wanted.serves(&c) => {
+                return Step::Done(Ok(served(&dir, &self.wanted.key, c, note)))
+            }
             Look::Hit(c) => {
                 if is_expired(&c) {
                     // Expired for everyone: it goes now, whatever the run gives.
@@ -182,7 +219,7 @@ impl Fetch {
                 true
             }
             Look::Untrusted(w) => {
-                warn(w);
+                note(Note::Bypass(w));
                 false
             }
             Look::Miss => true,

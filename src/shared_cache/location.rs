@@ -52,6 +52,7 @@ pub(crate) fn locate(env: &dyn Fn(&str) -> Option<OsString>) -> (Option<Location
         }
         warnings.push(Warning::new(
             Reason::RelativeDirectory,
+            Some(&p),
             format!(
                 "shared cache: {name} is ignored: {} is not an absolute path",
                 p.display()
@@ -99,6 +100,7 @@ pub(crate) fn locate(env: &dyn Fn(&str) -> Option<OsString>) -> (Option<Location
 pub(crate) fn none() -> Warning {
     Warning::new(
         Reason::NoDirectory,
+        None,
         if cfg!(windows) {
             "shared cache: no directory (neither PROCESSCREDS_CACHE_DIR nor LOCALAPPDATA is set \
              to an absolute path)"
@@ -109,18 +111,20 @@ pub(crate) fn none() -> Warning {
     )
 }
 
+/// A test's environment: these variables and no others.
+#[cfg(test)]
+fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| OsString::from(v))
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| OsString::from(v))
-        }
-    }
 
     fn path(pairs: &'static [(&'static str, &'static str)]) -> Option<PathBuf> {
         locate(&env(pairs)).0.map(|l| l.path)
@@ -180,15 +184,6 @@ mod tests {
 #[cfg(all(test, windows))]
 mod windows_tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| OsString::from(v))
-        }
-    }
 
     #[test]
     fn directory_rules() {

@@ -29,7 +29,7 @@
 //!   held by a running helper is never removed). So secrets on disk live no longer than their
 //!   credentials, as long as anything writes.
 //! - A provider's `expire()` remembers a fingerprint of the credentials it expired
-//!   ([`Fingerprint`]: a hash, never the secret): its next fetch does not accept an entry holding
+//!   (`Fingerprint`: a hash, never the secret): its next fetch does not accept an entry holding
 //!   them, runs the helper under the lock and replaces the entry, unless another process already
 //!   replaced it with different credentials, which are then served.
 //!
@@ -43,7 +43,8 @@
 //! read-only directory, `EACCES`) removes its temporary file. Locks the file system refuses
 //! (`ENOLCK`, NFS) bypass the cache. The library prints nothing: what was bypassed and why is
 //! given to the caller's observer as a [`Warning`], with a [`Reason`] (paths and reasons only,
-//! never a secret).
+//! never a secret), among the other [`Note`]s of a fetch (an entry served or written, a wait
+//! for the lock), which the provider turns into its events and counters.
 //!
 //! # Platforms
 //! The files section above is the POSIX implementation (`unix/`: `fcntl` record locks, `openat`,
@@ -54,12 +55,15 @@
 //! locks; `MoveFileExW` replaces. The key's platform parts are in `key/` (`Dialect`). (The
 //! crate builds for POSIX systems and Windows only, as its runner does.)
 
+mod clear;
 mod entry;
+mod files;
 pub(crate) mod flow;
 mod key;
 mod location;
 mod sha256;
 mod share;
+mod sweep;
 
 #[cfg(unix)]
 mod unix;
@@ -72,13 +76,14 @@ mod windows;
 use windows as sys;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::time::UnixTime;
 
+pub(crate) use key::program_name;
 pub use key::{simple_command_words, Key, KeyInput};
 pub use share::check_env_names;
 pub(crate) use share::Share;
@@ -150,18 +155,20 @@ impl Reason {
     }
 }
 
-/// Why the shared cache was bypassed or not written: a [`Reason`] and a text. Holds paths and
-/// reasons, never a secret.
+/// Why the shared cache was bypassed or not written: a [`Reason`], the path concerned and a
+/// text. Holds paths and reasons, never a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
     reason: Reason,
+    path: Option<PathBuf>,
     text: String,
 }
 
 impl Warning {
-    pub(crate) fn new(reason: Reason, text: impl Into<String>) -> Warning {
+    pub(crate) fn new(reason: Reason, path: Option<&Path>, text: impl Into<String>) -> Warning {
         Warning {
             reason,
+            path: path.map(Path::to_owned),
             text: text.into(),
         }
     }
@@ -170,11 +177,70 @@ impl Warning {
     pub fn reason(&self) -> Reason {
         self.reason
     }
+
+    /// The directory or file concerned (for [`Reason::RelativeDirectory`], the variable's
+    /// value); `None` when there is none ([`Reason::NoDirectory`]).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// What a fetch tells its caller, as it happens: the provider's events and counters come from
+/// these. Paths and reasons only, never a secret.
+#[derive(Debug)]
+pub enum Note<'a> {
+    /// Something was bypassed or not written, or a setting ignored.
+    Bypass(Warning),
+    /// A valid entry was served (no helper ran in this process).
+    Hit {
+        /// The entry's file.
+        path: &'a Path,
+    },
+    /// The helper's credentials were written for the other processes.
+    Written {
+        /// The entry's file.
+        path: &'a Path,
+    },
+    /// The key's lock was held by another thread or process: how long this fetch waited, and
+    /// how the wait ended.
+    LockWait {
+        /// The lock file.
+        path: &'a Path,
+        /// The time spent waiting.
+        waited: Duration,
+        /// How the wait ended.
+        outcome: WaitOutcome,
+    },
+}
+
+/// How a wait for a key's lock ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// The lock was taken.
+    Locked,
+    /// Another process wrote a valid entry meanwhile, which was served.
+    Entry,
+    /// The caller's timeout passed.
+    Timeout,
+    /// The fetch was cancelled.
+    Cancelled,
+}
+
+impl WaitOutcome {
+    /// A stable name, e.g. `"locked"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitOutcome::Locked => "locked",
+            WaitOutcome::Entry => "entry",
+            WaitOutcome::Timeout => "timeout",
+            WaitOutcome::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -239,40 +305,54 @@ const POLL_MAX: Duration = Duration::from_millis(10);
 
 /// Opens (creating it where allowed) the cache directory; `None`, with warnings, when it cannot
 /// be used. Warnings about ignored settings are given too.
-fn open_dir(warn: &mut dyn FnMut(Warning)) -> Option<sys::Dir> {
+fn open_dir(note: &mut dyn FnMut(Note<'_>)) -> Option<sys::Dir> {
     let (found, warnings) = location::locate(&|k| std::env::var_os(k));
     if let Err(w) = sys::supported() {
-        warn(w);
+        note(Note::Bypass(w));
         return None;
     }
-    warnings.into_iter().for_each(&mut *warn);
+    warnings.into_iter().for_each(|w| note(Note::Bypass(w)));
     let Some(loc) = found else {
-        warn(location::none());
+        note(Note::Bypass(location::none()));
         return None;
     };
-    sys::Dir::open(&loc).map_err(warn).ok()
+    sys::Dir::open(&loc).map_err(|w| note(Note::Bypass(w))).ok()
+}
+
+/// `c`, served from the entry of `key` (told to `note`).
+fn served(
+    dir: &sys::Dir,
+    key: &Key,
+    c: Credentials,
+    note: &mut dyn FnMut(Note<'_>),
+) -> Credentials {
+    note(Note::Hit {
+        path: &dir.entry_path(key),
+    });
+    c
 }
 
 /// The credentials for `req`: from a valid entry, or from `run` (given the time left of the
-/// timeout), whose success is then written for the other processes. `warn` hears about anything
-/// bypassed. The steps are [`flow::Fetch`]'s; this loop sleeps through the waits for another
-/// process's lock and looks at `req.cancelled` before each.
+/// timeout), whose success is then written for the other processes. `note` hears about
+/// anything bypassed, the entry served or written, and a wait for the lock. The steps are
+/// [`flow::Fetch`]'s; this loop sleeps through the waits for another process's lock and looks at
+/// `req.cancelled` before each.
 pub(crate) fn fetch(
     req: &Request<'_>,
     run: &mut dyn FnMut(Duration) -> Result<Credentials>,
-    warn: &mut dyn FnMut(Warning),
+    note: &mut dyn FnMut(Note<'_>),
 ) -> Result<Credentials> {
     let mut flow = flow::Fetch::new(req);
     loop {
-        match flow.step(warn) {
+        match flow.step(note) {
             flow::Step::Done(result) => return result,
             flow::Step::Run(timeout) => {
                 let result = run(timeout);
-                return flow.ran(result, warn);
+                return flow.ran(result, note);
             }
             flow::Step::Wait(until) => {
                 if (req.cancelled)() {
-                    return Err(Error::internal(crate::runner::CANCELLED));
+                    return Err(flow.cancelled(note));
                 }
                 std::thread::sleep(until.saturating_duration_since(Instant::now()));
             }
@@ -281,16 +361,16 @@ pub(crate) fn fetch(
 }
 
 /// A valid entry for `req`, read without taking a lock, creating anything or running anything:
-/// the fast path of a process that would otherwise prepare a run. `warn` hears only about
-/// ignored settings (a relative directory variable); anything else is a plain `None`, and the
-/// fetch that follows reports it.
-pub(crate) fn peek(req: &Request<'_>, warn: &mut dyn FnMut(Warning)) -> Option<Credentials> {
+/// the fast path of a process that would otherwise prepare a run. `note` hears only about
+/// ignored settings (a relative directory variable) and the entry served; anything else is a
+/// plain `None`, and the fetch that follows reports it.
+pub(crate) fn peek(req: &Request<'_>, note: &mut dyn FnMut(Note<'_>)) -> Option<Credentials> {
     sys::supported().ok()?;
     let (found, warnings) = location::locate(&|k| std::env::var_os(k));
-    warnings.into_iter().for_each(&mut *warn);
+    warnings.into_iter().for_each(|w| note(Note::Bypass(w)));
     let dir = sys::Dir::open_existing(&found?.path).ok()?;
     match look(&dir, req.key) {
-        Look::Hit(c) if req.serves(&c) => Some(c),
+        Look::Hit(c) if req.serves(&c) => Some(served(&dir, req.key, c, note)),
         _ => None,
     }
 }

@@ -5,6 +5,9 @@
 #![allow(dead_code)]
 
 pub mod counters;
+#[path = "../executable/mod.rs"]
+pub mod executable;
+pub use executable::write_executable;
 pub mod isolated;
 
 // Each test binary uses some of these; the rest would be unused imports in it.
@@ -43,10 +46,8 @@ impl TempDir {
 
     /// Writes an executable `#!/bin/sh` script and returns its path.
     pub fn script(&self, name: &str, body: &str) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
         let p = self.join(name);
-        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_executable(&p, format!("#!/bin/sh\n{body}\n"));
         p
     }
 }

@@ -6,6 +6,9 @@
 
 #[path = "../c_abi/mod.rs"]
 pub mod c_abi;
+#[path = "../executable/mod.rs"]
+mod executable;
+pub use executable::write_executable;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,6 +22,25 @@ use processcreds::time::{format_rfc3339, UnixTime};
 
 /// The name of the ignored test that, started with `PCT_CLIENT=1`, is one client process.
 pub const CLIENT: &str = "zz_client_process";
+
+/// The ignored test [`CLIENT`] (each test binary that starts clients holds it): does nothing
+/// on its own; started with `PCT_CLIENT=1`, runs [`client_main`]. (Not every binary that
+/// includes this module starts clients.)
+#[allow(unused_macros)]
+macro_rules! client_process_test {
+    () => {
+        /// One client process (run by the other tests; does nothing on its own).
+        #[test]
+        #[ignore = "a client process started by the other tests"]
+        fn zz_client_process() {
+            if std::env::var_os("PCT_CLIENT").is_some() {
+                shared_support::client_main();
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use client_process_test;
 
 /// A test's world: a temporary directory with the cache directory, the helper and its counter.
 pub struct World {
@@ -53,8 +75,7 @@ impl World {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
         let helper = root.join("helper.sh");
-        std::fs::write(&helper, HELPER).unwrap();
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_executable(&helper, HELPER);
         let count = root.join("count");
         std::fs::write(&count, "").unwrap();
         std::fs::set_permissions(&count, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -76,6 +97,45 @@ impl World {
     /// The helper's command string (the key of the entries).
     pub fn command(&self) -> String {
         self.helper.display().to_string()
+    }
+
+    /// `<root>/<name>/bin/creds`, a copy of the helper: a project of its own.
+    pub fn project(&self, name: &str) -> PathBuf {
+        let dir = self.root.join(name);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        let h = dir.join("bin/creds");
+        write_executable(&h, std::fs::read(&self.helper).unwrap());
+        dir
+    }
+
+    /// A virtualenv's `bin/` (`<root>/venv/bin`) whose `creds` links to `project`'s helper.
+    pub fn virtualenv(&self, project: &Path) -> PathBuf {
+        let venv = self.root.join("venv/bin");
+        std::fs::create_dir_all(&venv).unwrap();
+        std::os::unix::fs::symlink(project.join("bin/creds"), venv.join("creds")).unwrap();
+        venv
+    }
+
+    /// A new directory `<root>/<name>` with `mode`.
+    pub fn mkdir(&self, name: &str, mode: u32) -> PathBuf {
+        let dir = self.root.join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        dir
+    }
+
+    /// Gives `c` this world's cache directory, counter and helper environment (an `Expiration`
+    /// an hour ahead; no sleep, failure or pid file), stdin from /dev/null, and no `AWS_*`
+    /// variable of the test's own environment.
+    pub fn command_env<'c>(&self, c: &'c mut Command) -> &'c mut Command {
+        c.env("PROCESSCREDS_CACHE_DIR", &self.cache)
+            .env("PCT_COUNT", &self.count)
+            .env("PCT_EXP", in_an_hour())
+            .env_remove("PCT_SLEEP")
+            .env_remove("PCT_FAIL")
+            .env_remove("PCT_STARTED")
+            .stdin(Stdio::null());
+        without_aws_vars(c)
     }
 
     /// The files of the cache directory, by name.
@@ -208,20 +268,7 @@ impl ClientBuilder {
     /// Runs the client with a file size limit of `bytes` (SIGXFSZ ignored, so a write past it
     /// fails with EFBIG instead of killing the process).
     pub fn file_size_limit(mut self, bytes: u64) -> Self {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            self.cmd.pre_exec(move || {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                let lim = libc::rlimit {
-                    rlim_cur: bytes,
-                    rlim_max: bytes,
-                };
-                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        limit_file_size(&mut self.cmd, bytes, libc::SIG_IGN);
         self
     }
 
@@ -480,6 +527,43 @@ fn retrieve_into(p: *mut processcreds::capi::pc_provider, out: &mut String, pref
         ));
         pc_error_free(e);
     }
+}
+
+/// Removes every `AWS_*` variable of the test's own environment from `c`'s.
+pub fn without_aws_vars(c: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// Runs `c` with a file size limit of `bytes` and SIGXFSZ set to `sigxfsz` (`SIG_IGN`: a write
+/// past the limit fails with EFBIG; `SIG_DFL`: it would kill the process).
+pub fn limit_file_size(c: &mut Command, bytes: u64, sigxfsz: libc::sighandler_t) {
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, sigxfsz);
+            let lim = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Whether `pid` still runs (its `/proc` state is not a zombie's or a dead one's).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let state = s.rsplit_once(')').map_or("", |(_, r)| r.trim_start());
+        !state.starts_with('Z') && !state.starts_with('X')
+    })
 }
 
 /// A pipe: (read end, write end).

@@ -371,6 +371,65 @@ void test_async() {
     CHECK_THROWS(moved.retrieve_async([](pc::result) {}), pc::status::invalid_argument);
 }
 
+// set_logger: the events reach the std::function at the levels asked for; an exception it
+// throws stays out of the library; replacing and moving keep the right logger alive; stats().
+void test_logger_and_stats() {
+    fx_script("observed.sh", nullptr,
+              "echo run >> \"$D/observed-count\"\n"
+              "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDOBS\",\"SecretAccessKey\":\"s3cr3t\"}'\n");
+    std::vector<std::string> seen;
+    pc::provider p(fx_cmd("observed.sh"));
+    p.set_logger(
+        [&](pc::log_level level, std::string_view event, std::string_view message) {
+            seen.push_back(std::to_string(static_cast<int>(level)) + " " + std::string(event) +
+                           ": " + std::string(message));
+        },
+        pc::log_level::debug);
+    p.retrieve();
+    p.retrieve();
+    CHECK_INT(seen.size(), 4);
+    CHECK(seen[0] == "4 cache.miss: program=observed.sh");
+    CHECK(seen[1] == "3 helper.start: program=observed.sh");
+    CHECK(seen[2].rfind("3 helper.exit: program=observed.sh status=ok duration_ms=", 0) == 0);
+    CHECK(seen[3] == "4 cache.hit: program=observed.sh");
+    for (const auto &line : seen) {
+        CHECK(line.find("s3cr3t") == std::string::npos);
+    }
+    pc_stats s = p.stats();
+    CHECK_INT(s.size, sizeof(pc_stats));
+    CHECK_INT(s.helper_runs, 1);
+    CHECK_INT(s.cache_hits, 1);
+    CHECK_INT(s.cache_misses, 1);
+    // A throwing logger: the retrieve is unharmed.
+    p.set_logger([](pc::log_level, std::string_view, std::string_view) { throw 42; },
+                 pc::log_level::debug);
+    p.expire();
+    CHECK(p.retrieve().access_key_id() == "AKIDOBS");
+    // Moved: the logger goes with the provider.
+    int calls = 0;
+    p.set_logger([&](pc::log_level, std::string_view, std::string_view) { calls++; },
+                 pc::log_level::info);
+    pc::provider q(std::move(p));
+    q.expire();
+    q.retrieve();
+    CHECK_INT(calls, 2);
+    pc::provider other(fx_cmd("observed.sh"));
+    other = std::move(q);
+    other.expire();
+    other.retrieve();
+    CHECK_INT(calls, 4);
+    // Removed (an empty function); level checked.
+    other.set_logger(nullptr);
+    other.expire();
+    other.retrieve();
+    CHECK_INT(calls, 4);
+    CHECK_THROWS(other.set_logger([](pc::log_level, std::string_view, std::string_view) {},
+                                  static_cast<pc::log_level>(9)),
+                 pc::status::invalid_argument);
+    CHECK_INT(other.stats().helper_runs, 5);
+    CHECK_INT(fx_count("observed-count"), 5);
+}
+
 const check_case cases[] = {
     {"version", test_version},
     {"retrieve_and_fields", test_retrieve_and_fields},
@@ -382,6 +441,7 @@ const check_case cases[] = {
     {"threads", test_threads},
     {"shared_cache_and_refresh_window", test_shared_cache_and_refresh_window},
     {"async", test_async},
+    {"logger_and_stats", test_logger_and_stats},
 };
 
 } // namespace

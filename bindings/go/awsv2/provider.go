@@ -11,6 +11,7 @@ package awsv2
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,6 +99,10 @@ type Options struct {
 	// credentials are there (or, if every background refresh failed, the helper runs and its
 	// error is returned). See "Refresh ahead" in the README.
 	RefreshWindow time.Duration
+
+	// Logger receives the library's events (nil, the default: none), as the root package's
+	// ProcessProvider.Logger describes.
+	Logger *slog.Logger
 }
 
 // ProviderError is the error of a failed Retrieve, as aws-sdk-go-v2's
@@ -176,6 +181,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		SharedCacheKey: p.options.SharedCacheKey,
 		SharedCacheEnv: p.options.SharedCacheEnv,
 		RefreshWindow:  p.options.RefreshWindow,
+		Logger:         p.options.Logger,
 	}
 	// When the deadline is the library's timeout too, its timeout error (the helper killed at
 	// the deadline) is waited for a moment before the request is cancelled.
@@ -215,6 +221,16 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		Expires:         expires,
 		AccountID:       c.AccountID,
 	}, nil
+}
+
+// Stats are a provider's counters (the root package's Stats).
+type Stats = capi.Stats
+
+// Stats returns the provider's counters since it was made (the C library's pc_stats): helper
+// runs, failures and timeouts, cache hits and misses, shared-cache hits, writes and bypasses,
+// refreshes ahead, the last run's duration. Zero after Close.
+func (p *Provider) Stats() Stats {
+	return p.h.Stats()
 }
 
 // ProviderSources returns the credential chain that was used to construct this provider.

@@ -46,7 +46,7 @@ extern "C" {
 /// # Safety
 /// Reads the environment pointer, which a concurrent `setenv` may replace (as for every caller
 /// of `posix_spawn`).
-pub(super) unsafe fn environ() -> *const *mut c_char {
+pub(crate) unsafe fn environ() -> *const *mut c_char {
     // SAFETY: `_NSGetEnviron` returns the address of the process's environment pointer, which
     // is read once (the caller accepts the race with `setenv`).
     unsafe { *libc::_NSGetEnviron() as *const *mut c_char }
@@ -154,7 +154,7 @@ const MAX_CHILDREN: usize = 1 << 16;
 
 /// The processes whose parent is one of `parents`: `proc_listchildpids` for each. A process
 /// that has exited (or may not be listed) has none.
-pub(super) fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
+pub fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     let mut buf: Vec<libc::pid_t> = vec![0; 64];
     for &parent in parents {

@@ -58,8 +58,11 @@ use macos as os;
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 compile_error!("the POSIX runner has a system part for Linux and macOS only (src/runner/unix/)");
 
+pub use os::children_of;
+pub use tree::freeze_descendants;
+
 pub(crate) use cancel_state::NoCancel;
-pub(crate) use os::Waker;
+pub(crate) use os::{environ, Waker};
 pub(crate) use run::{wait, Run};
 pub(crate) use status::errno_text;
 

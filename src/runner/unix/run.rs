@@ -21,7 +21,7 @@ use super::spawn::{spawn, Spawned};
 use super::status::{describe_status, errno_text};
 use crate::error::Error;
 use crate::runner::drive::{Interest, Ready, Source};
-use crate::runner::rules::{End, Phase, Rules};
+use crate::runner::rules::Rules;
 use crate::runner::{Program, RunOptions, RunOutput, MAX_TIMEOUT};
 
 /// How long a helper runs before its exit is watched through a pidfd.
@@ -47,7 +47,7 @@ enum Watch {
 
 /// A run on a POSIX system.
 pub(crate) struct Run {
-    rules: Rules,
+    pub(in crate::runner) rules: Rules,
     child: Child,
     stdout: OwnedFd,
     stderr: Option<OwnedFd>,
@@ -138,20 +138,7 @@ impl Run {
         if self.rules.wants_exit() {
             self.look_for_exit(ready.has(Source::Exit));
         }
-        self.rules.tick(Instant::now());
-        self.rules.is_done().then(|| self.conclude())
-    }
-
-    /// Cancels the run: kills the helper's tree; the cancellation error.
-    pub(crate) fn cancel(&mut self) -> Result<RunOutput, Error> {
-        self.rules.cancel();
-        self.conclude()
-    }
-
-    /// Ends the run because waiting failed (`what`): kills the helper's tree; the error.
-    pub(crate) fn abandon(&mut self, what: String) -> Result<RunOutput, Error> {
-        self.rules.broken(what);
-        self.conclude()
+        self.tick()
     }
 
     /// Reads stdout once (poll said it is readable).
@@ -237,33 +224,26 @@ impl Run {
         true
     }
 
-    /// The end: the tree killed if the rules say so, what stdout and stderr still hold read,
-    /// the result.
-    fn conclude(&mut self) -> Result<RunOutput, Error> {
-        let Phase::Done(end) = self.rules.phase() else {
-            return self.rules.finish();
-        };
-        let cancelled = *end == End::Cancelled;
-        if end.kills() {
-            self.child.kill();
-        }
-        if self.rules.wants_last_read() {
-            self.read_last();
-        }
-        if !cancelled {
-            // At most 1 MiB: a descendant may keep writing.
-            for _ in 0..16 {
-                if !self.rules.wants_stderr() || !self.read_stderr() {
-                    break;
-                }
+    /// Kills the helper's tree (the end of a run, `runner::end`).
+    pub(in crate::runner) fn kill_tree(&mut self) {
+        self.child.kill();
+    }
+
+    /// Nothing to stop: stdout is read only when `poll` says so.
+    pub(in crate::runner) fn stop_stdout(&mut self) {}
+
+    /// Reads what the captured stderr holds now (at most 1 MiB: a descendant may keep writing).
+    pub(in crate::runner) fn read_stderr_last(&mut self) {
+        for _ in 0..16 {
+            if !self.rules.wants_stderr() || !self.read_stderr() {
+                break;
             }
         }
-        self.rules.finish()
     }
 
     /// Reads what stdout holds now, without waiting (at most 64 reads: a descendant may keep
     /// writing), until it is empty or closed.
-    fn read_last(&mut self) {
+    pub(in crate::runner) fn read_last(&mut self) {
         for _ in 0..64 {
             let mut p = libc::pollfd {
                 fd: self.stdout.as_raw_fd(),

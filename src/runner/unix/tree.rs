@@ -1,6 +1,7 @@
 //! Killing the helper's whole tree (D1): frozen first, so that none can fork away, then killed.
 //! The descendants are found by the system's part ([`super::os::children_of`]: `/proc` on Linux,
-//! libproc on macOS).
+//! libproc on macOS). [`freeze_descendants`] also serves the `processcreds` command's worker,
+//! which kills what it started when the command is killed.
 
 use super::os::children_of;
 
@@ -12,12 +13,30 @@ pub(super) fn kill_tree(
     own_group: bool,
     signal: impl Fn(i32) -> Result<(), i32>,
 ) -> bool {
-    let mut frozen: Vec<libc::pid_t> = vec![pid];
     let _ = signal(libc::SIGSTOP);
+    let descendants = freeze_descendants(pid);
+    // SAFETY: a negative pid names the helper's own process group; the others are descendants
+    // found by `children_of`.
+    unsafe {
+        if own_group {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+        for &p in &descendants {
+            libc::kill(p, libc::SIGKILL);
+        }
+    }
+    !matches!(signal(libc::SIGKILL), Err(libc::EPERM))
+}
+
+/// Stops (`SIGSTOP`) every descendant of `root` as it is found, round after round (64 at most)
+/// until a round finds no new one, so that none can fork away; `root` itself is not signalled.
+/// The descendants, in the order found.
+pub fn freeze_descendants(root: libc::pid_t) -> Vec<libc::pid_t> {
+    let mut tree: Vec<libc::pid_t> = vec![root];
     for _ in 0..64 {
-        let found: Vec<libc::pid_t> = children_of(&frozen)
+        let found: Vec<libc::pid_t> = children_of(&tree)
             .into_iter()
-            .filter(|p| !frozen.contains(p))
+            .filter(|p| !tree.contains(p))
             .collect();
         if found.is_empty() {
             break;
@@ -26,19 +45,9 @@ pub(super) fn kill_tree(
             // SAFETY: signalling a descendant just found.
             unsafe { libc::kill(p, libc::SIGSTOP) };
         }
-        frozen.extend(found);
+        tree.extend(found);
     }
-    // SAFETY: a negative pid names the helper's own process group; the others are descendants
-    // found by `children_of`.
-    unsafe {
-        if own_group {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-        for &p in &frozen[1..] {
-            libc::kill(p, libc::SIGKILL);
-        }
-    }
-    !matches!(signal(libc::SIGKILL), Err(libc::EPERM))
+    tree.split_off(1)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::{cmdline, exit_text, lookpath};
 use crate::error::Error;
 use crate::runner::capture::CHUNK;
 use crate::runner::drive::{Interest, Ready, Source};
-use crate::runner::rules::{End, Phase, Rules};
+use crate::runner::rules::Rules;
 use crate::runner::{Cancel, Program, RunOptions, RunOutput, StderrMode, StdinMode, MAX_TIMEOUT};
 
 /// How often a run looks at a [`Cancel`] token that has no event.
@@ -25,7 +25,7 @@ const READS_PER_STEP: usize = 16;
 
 /// A run on Windows.
 pub(crate) struct Run {
-    rules: Rules,
+    pub(in crate::runner) rules: Rules,
     child: Child,
     stdout: Reader,
     stderr: Option<Reader>,
@@ -140,20 +140,7 @@ impl Run {
                 self.rules.exited(failure, Instant::now());
             }
         }
-        self.rules.tick(Instant::now());
-        self.rules.is_done().then(|| self.conclude())
-    }
-
-    /// Cancels the run: kills the helper's tree; the cancellation error.
-    pub(crate) fn cancel(&mut self) -> Result<RunOutput, Error> {
-        self.rules.cancel();
-        self.conclude()
-    }
-
-    /// Ends the run because waiting failed (`what`): kills the helper's tree; the error.
-    pub(crate) fn abandon(&mut self, what: String) -> Result<RunOutput, Error> {
-        self.rules.broken(what);
-        self.conclude()
+        self.tick()
     }
 
     /// Takes the completed reads of stdout (a bounded number).
@@ -187,24 +174,24 @@ impl Run {
         }
     }
 
-    /// The end: the tree killed if the rules say so, what the pipes still hold taken, the
-    /// result.
-    fn conclude(&mut self) -> Result<RunOutput, Error> {
-        let Phase::Done(end) = self.rules.phase() else {
-            return self.rules.finish();
-        };
-        let cancelled = *end == End::Cancelled;
-        if end.kills() {
-            self.child.kill_tree();
-        }
-        if self.rules.wants_last_read() {
-            self.read_stdout();
-        }
+    /// Kills the helper's tree (the end of a run, `runner::end`).
+    pub(in crate::runner) fn kill_tree(&mut self) {
+        self.child.kill_tree();
+    }
+
+    /// Takes what stdout's completed reads hold now.
+    pub(in crate::runner) fn read_last(&mut self) {
+        self.read_stdout();
+    }
+
+    /// Cancels the read of stdout in flight.
+    pub(in crate::runner) fn stop_stdout(&mut self) {
         self.stdout.cancel();
-        if !cancelled {
-            self.read_stderr();
-        }
-        self.rules.finish()
+    }
+
+    /// Takes what the captured stderr's completed reads hold now.
+    pub(in crate::runner) fn read_stderr_last(&mut self) {
+        self.read_stderr();
     }
 }
 

@@ -35,22 +35,11 @@ pub(super) struct Word {
     pub quoted: bool,
 }
 
-/// A token: a word or an operator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Token {
-    Word(Word),
-    /// `&` `&&` `|` `||` `<` `>` `>>` `(` `)`.
-    Op(&'static str),
-}
+/// A token: a word or an operator (`&` `&&` `|` `||` `<` `>` `>>` `(` `)`).
+pub(super) type Token = super::scan::Token<Word>;
 
-/// What a command string shows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Scan {
-    pub tokens: Vec<Token>,
-    /// Variables referenced (upper-cased), in order of appearance (with repeats).
-    pub vars: Vec<String>,
-    pub unsure: bool,
-}
+/// What a command string shows (the variables referenced upper-cased).
+pub(super) type Scan = super::scan::Scan<Word>;
 
 /// `cmd.exe`'s internal commands that run something else, or change where or what runs (or the
 /// environment), when they come first: the program is then found at run time.
@@ -305,14 +294,7 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
-        scan(s)
-            .tokens
-            .into_iter()
-            .filter_map(|t| match t {
-                Token::Word(w) => Some(w.text),
-                Token::Op(_) => None,
-            })
-            .collect()
+        scan(s).words().map(|w| w.text.clone()).collect()
     }
 
     #[test]

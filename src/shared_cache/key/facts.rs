@@ -6,6 +6,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use super::scan::{Scan, Token};
 use super::{cmd, sh, Dialect, Env};
 use crate::runner::Program;
 
@@ -189,20 +190,24 @@ impl Facts {
         }
     }
 
-    /// A POSIX `sh` command string (`sh.rs`).
-    fn sh_string(&mut self, cmd: &str, env: &dyn Env, depth: usize) {
-        use sh::Token;
-        let scan = sh::scan(cmd);
+    /// What every command string contributes: its references, and `PATH`'s value and the
+    /// working directory when the scanner could not follow it.
+    fn scanned<W>(&mut self, scan: &Scan<W>) {
         self.vars.extend(scan.vars.iter().cloned());
         if scan.unsure {
             self.path_value = true;
             self.cwd = true;
         }
-        let mut words = scan.tokens.iter().filter_map(|t| match t {
-            Token::Word(w) => Some(w),
-            Token::Op(_) => None,
-        });
-        if words.any(|w| relative_path(&w.text, w.literal, w.tilde || w.home)) {
+    }
+
+    /// A POSIX `sh` command string (`sh.rs`).
+    fn sh_string(&mut self, cmd: &str, env: &dyn Env, depth: usize) {
+        let scan = sh::scan(cmd);
+        self.scanned(&scan);
+        if scan
+            .words()
+            .any(|w| relative_path(&w.text, w.literal, w.tilde || w.home))
+        {
             self.cwd = true;
         }
         let first = match scan.tokens.first() {
@@ -231,30 +236,15 @@ impl Facts {
         };
         self.program(&name, env);
         // The first command's own words, for a launcher's arguments.
-        let args = scan.tokens[1..]
-            .iter()
-            .map_while(|t| match t {
-                Token::Word(w) => Some(w.text.as_str()),
-                Token::Op(_) => None,
-            })
-            .collect::<Vec<_>>();
-        self.launcher(&name, args.into_iter(), env, depth);
+        let args = scan.arguments().map(|w| w.text.as_str());
+        self.launcher(&name, args, env, depth);
     }
 
     /// A `cmd.exe` command string (`cmd.rs`).
     fn cmd_string(&mut self, string: &str, env: &dyn Env, depth: usize) {
-        use cmd::Token;
         let scan = cmd::scan(string);
-        self.vars.extend(scan.vars.iter().cloned());
-        if scan.unsure {
-            self.path_value = true;
-            self.cwd = true;
-        }
-        let mut words = scan.tokens.iter().filter_map(|t| match t {
-            Token::Word(w) => Some(w),
-            Token::Op(_) => None,
-        });
-        if words.any(|w| windows_relative_path(&w.text)) {
+        self.scanned(&scan);
+        if scan.words().any(|w| windows_relative_path(&w.text)) {
             self.cwd = true;
         }
         let first = match scan.tokens.first() {
@@ -288,14 +278,8 @@ impl Facts {
             return;
         }
         self.shell_program(name, env);
-        let args = scan.tokens[1..]
-            .iter()
-            .map_while(|t| match t {
-                Token::Word(w) => Some(w.text.as_str()),
-                Token::Op(_) => None,
-            })
-            .collect::<Vec<_>>();
-        self.launcher(name, args.into_iter(), env, depth);
+        let args = scan.arguments().map(|w| w.text.as_str());
+        self.launcher(name, args, env, depth);
     }
 }
 
@@ -314,9 +298,7 @@ pub fn simple_command_words(cmd: &str) -> Option<Vec<String>> {
             scan.tokens
                 .into_iter()
                 .map(|t| match t {
-                    sh::Token::Word(w) if w.literal && !w.assignment && !w.io_number => {
-                        Some(w.text)
-                    }
+                    Token::Word(w) if w.literal && !w.assignment && !w.io_number => Some(w.text),
                     _ => None,
                 })
                 .collect()

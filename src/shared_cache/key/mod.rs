@@ -74,6 +74,8 @@
 
 mod cmd;
 mod facts;
+mod name;
+mod scan;
 mod sh;
 
 use std::ffi::{OsStr, OsString};
@@ -86,6 +88,7 @@ pub use facts::simple_command_words;
 use facts::Facts;
 #[cfg(test)]
 use facts::{relative_path, windows_program_name, windows_relative_path};
+pub(crate) use name::program_name;
 
 const FORMAT: &[u8] = b"processcreds shared cache key v2";
 
@@ -225,9 +228,10 @@ impl Env for ProcessEnv<'_> {
 fn aws_environment() -> Vec<(OsString, OsString)> {
     use std::os::unix::ffi::OsStrExt;
     let mut out = Vec::new();
-    // SAFETY: the environment block is a NULL-terminated array of NUL-terminated strings.
+    // SAFETY: the environment block (the runner's, as it passes it to `posix_spawn`) is a
+    // NULL-terminated array of NUL-terminated strings.
     unsafe {
-        let mut p = environ();
+        let mut p = crate::runner::environ();
         if p.is_null() {
             return out;
         }
@@ -259,23 +263,6 @@ fn aws_environment() -> Vec<(OsString, OsString)> {
         })
         .map(|(k, v)| (OsString::from(k.to_string_lossy().to_uppercase()), v))
         .collect()
-}
-
-/// The environment block (macOS: `_NSGetEnviron()`, the documented way for a shared library).
-#[cfg(target_os = "macos")]
-unsafe fn environ() -> *const *const std::ffi::c_char {
-    // SAFETY: _NSGetEnviron has no preconditions and returns a valid pointer to the block.
-    unsafe { *libc::_NSGetEnviron() as *const *const std::ffi::c_char }
-}
-
-/// The environment block.
-#[cfg(all(unix, not(target_os = "macos")))]
-unsafe fn environ() -> *const *const std::ffi::c_char {
-    extern "C" {
-        static environ: *const *const std::ffi::c_char;
-    }
-    // SAFETY: reading the C library's environment pointer (see the caller's contract).
-    unsafe { environ }
 }
 
 /// A key: 64 lowercase hex digits.
@@ -399,6 +386,9 @@ fn var_field(h: &mut Sha256, tag: u8, value: Option<OsString>) {
         None => h.update(b"u"),
     }
 }
+
+#[cfg(test)]
+mod test_world;
 
 #[cfg(test)]
 mod tests;

@@ -52,22 +52,12 @@ impl Word {
     }
 }
 
-/// A token: a word or an operator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Token {
-    Word(Word),
-    /// `;` `&` `|` `&&` `||` `;;` `(` `)` a redirection operator, or a newline (as `;`).
-    Op(&'static str),
-}
+/// A token: a word or an operator (`;` `&` `|` `&&` `||` `;;` `(` `)` a redirection operator,
+/// or a newline, as `;`).
+pub(super) type Token = super::scan::Token<Word>;
 
 /// What a command string shows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Scan {
-    pub tokens: Vec<Token>,
-    /// Variables referenced, in order of appearance (with repeats).
-    pub vars: Vec<String>,
-    pub unsure: bool,
-}
+pub(super) type Scan = super::scan::Scan<Word>;
 
 /// Scans `s` (see the module's documentation).
 pub(super) fn scan(s: &str) -> Scan {

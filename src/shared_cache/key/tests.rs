@@ -3,123 +3,35 @@
 //! files and processes is tested in tests/shared_cache.rs and cli/tests/cli.rs. The rule here is
 //! the POSIX one, on every platform (Windows': windows_tests.rs).
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
+use super::test_world::*;
 use super::*;
 
-/// A world: variables, a working directory, and the files a lookup finds (path → canonical).
-#[derive(Clone)]
-struct World {
-    vars: BTreeMap<String, String>,
-    cwd: PathBuf,
-    files: BTreeMap<PathBuf, PathBuf>,
-}
-
-impl World {
-    fn new() -> World {
-        let mut w = World {
-            vars: BTreeMap::new(),
-            cwd: "/home/u/projA".into(),
-            files: BTreeMap::new(),
-        };
-        w.set("PATH", "/usr/bin:/bin");
-        w.set("HOME", "/home/u");
-        w.set("TERM", "xterm");
-        // The same helper under two names (a virtualenv's bin/ links to it), and another.
-        w.file("/opt/tools/bin/creds", "/opt/tools/bin/creds");
-        w.file("/venv/bin/creds", "/opt/tools/bin/creds");
-        w.file("/other/bin/creds", "/other/bin/creds");
-        w.file("/usr/bin/env", "/usr/bin/env");
-        w.file("/bin/sh", "/bin/dash");
-        w.file("/home/u/projA/bin/creds", "/home/u/projA/bin/creds");
-        w.file("/home/u/projB/bin/creds", "/home/u/projB/bin/creds");
-        w.file("/home/u/bin/creds", "/home/u/bin/creds");
-        w
-    }
-
-    fn set(&mut self, k: &str, v: &str) -> &mut World {
-        self.vars.insert(k.into(), v.into());
-        self
-    }
-
-    fn unset(&mut self, k: &str) -> &mut World {
-        self.vars.remove(k);
-        self
-    }
-
-    fn file(&mut self, path: &str, canonical: &str) {
-        self.files.insert(path.into(), canonical.into());
-    }
-
-    fn with(&self, f: impl FnOnce(&mut World)) -> World {
-        let mut w = self.clone();
-        f(&mut w);
-        w
-    }
-}
-
-impl Env for World {
-    fn var(&self, name: &str) -> Option<OsString> {
-        self.vars.get(name).map(OsString::from)
-    }
-
-    fn aws_vars(&self) -> Vec<(OsString, OsString)> {
-        self.vars
-            .iter()
-            .filter(|(k, _)| k.starts_with("AWS_"))
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect()
-    }
-
-    fn cwd(&self) -> Option<PathBuf> {
-        Some(self.cwd.clone())
-    }
-
-    fn program(&self, name: &str) -> Option<PathBuf> {
-        if name.contains('/') {
-            let p = self.cwd.join(name);
-            // Lexical normalisation is enough for these paths (no `..`).
-            let p: PathBuf = p.components().filter(|c| c.as_os_str() != ".").collect();
-            return self.files.get(&p).cloned();
-        }
-        let path = self.vars.get("PATH")?;
-        path.split(':')
-            .find_map(|d| self.files.get(&Path::new(d).join(name)).cloned())
-    }
+/// The POSIX world: variables, a working directory, and the files a lookup finds (path →
+/// canonical).
+fn world() -> World {
+    let mut w = World::empty(Dialect::Posix, "/home/u/projA");
+    w.set("PATH", "/usr/bin:/bin");
+    w.set("HOME", "/home/u");
+    w.set("TERM", "xterm");
+    // The same helper under two names (a virtualenv's bin/ links to it), and another.
+    w.file("/opt/tools/bin/creds", "/opt/tools/bin/creds");
+    w.file("/venv/bin/creds", "/opt/tools/bin/creds");
+    w.file("/other/bin/creds", "/other/bin/creds");
+    w.file("/usr/bin/env", "/usr/bin/env");
+    w.file("/bin/sh", "/bin/dash");
+    w.file("/home/u/projA/bin/creds", "/home/u/projA/bin/creds");
+    w.file("/home/u/projB/bin/creds", "/home/u/projB/bin/creds");
+    w.file("/home/u/bin/creds", "/home/u/bin/creds");
+    w
 }
 
 fn sh(s: &str) -> Program {
     Program::Shell(s.into())
 }
 
-fn argv(v: &[&str]) -> Program {
-    Program::Argv(v.iter().map(|s| s.to_string()).collect())
-}
-
-fn key(p: &Program, w: &World) -> String {
-    key_in(&KeyInput::new(p), w)
-}
-
-fn key_in(input: &KeyInput<'_>, w: &World) -> String {
-    Key::with_env_as(input, w, Dialect::Posix).0
-}
-
-/// Asserts that the key of `p` is the same in `a` and `b`.
-#[track_caller]
-fn same(p: &Program, a: &World, b: &World) {
-    assert_eq!(key(p, a), key(p, b), "{p:?} must share");
-}
-
-/// Asserts that the key of `p` differs between `a` and `b`.
-#[track_caller]
-fn differ(p: &Program, a: &World, b: &World) {
-    assert_ne!(key(p, a), key(p, b), "{p:?} must not share");
-}
-
 #[test]
 fn shape_and_stability() {
-    let w = World::new();
+    let w = world();
     let k = key(&sh("creds"), &w);
     assert_eq!(k.len(), 64);
     assert!(k
@@ -133,7 +45,7 @@ fn shape_and_stability() {
 
 #[test]
 fn the_program_changes_the_key() {
-    let w = World::new().with(|w| {
+    let w = world().with(|w| {
         w.set("PATH", "/opt/tools/bin:/usr/bin");
     });
     let all = [
@@ -145,18 +57,14 @@ fn the_program_changes_the_key() {
         key(&argv(&["creds", "", "--a"]), &w),
         key(&argv(&["creds"]), &w),
     ];
-    for (i, a) in all.iter().enumerate() {
-        for b in &all[i + 1..] {
-            assert_ne!(a, b);
-        }
-    }
+    all_differ(&all);
     // Framing: moving bytes between argv elements changes the key.
     assert_ne!(key(&argv(&["ab", "c"]), &w), key(&argv(&["a", "bc"]), &w));
 }
 
 #[test]
 fn path_matters_only_through_the_file_it_finds() {
-    let proj_a = World::new().with(|w| {
+    let proj_a = world().with(|w| {
         w.set("PATH", "/opt/tools/bin:/usr/bin");
     });
     // A virtualenv's PATH that finds the same file (through a symlink): shared.
@@ -192,7 +100,7 @@ fn path_matters_only_through_the_file_it_finds() {
 
 #[test]
 fn an_unknown_program_keys_on_path() {
-    let a = World::new();
+    let a = world();
     let b = a.with(|w| {
         w.set("PATH", "/nowhere:/usr/bin:/bin");
     });
@@ -203,7 +111,7 @@ fn an_unknown_program_keys_on_path() {
 
 #[test]
 fn shell_syntax_before_the_first_word_keys_on_path() {
-    let a = World::new().with(|w| {
+    let a = world().with(|w| {
         w.set("PATH", "/opt/tools/bin:/usr/bin");
     });
     let venv = a.with(|w| {
@@ -236,7 +144,7 @@ fn shell_syntax_before_the_first_word_keys_on_path() {
 
 #[test]
 fn the_working_directory_matters_only_for_relative_paths() {
-    let proj_a = World::new();
+    let proj_a = world();
     let proj_b = proj_a.with(|w| w.cwd = "/home/u/projB".into());
     for p in [
         argv(&["./bin/creds"]),
@@ -277,7 +185,7 @@ fn the_working_directory_matters_only_for_relative_paths() {
 
 #[test]
 fn referenced_variables_change_the_key_others_do_not() {
-    let w = World::new();
+    let w = world();
     let s = sh("/opt/tools/bin/creds --role \"$ROLE\"");
     let unset = w.clone();
     let empty = w.with(|w| {
@@ -295,11 +203,7 @@ fn referenced_variables_change_the_key_others_do_not() {
         key(&s, &readonly),
         key(&s, &admin),
     ];
-    for (i, a) in all.iter().enumerate() {
-        for b in &all[i + 1..] {
-            assert_ne!(a, b);
-        }
-    }
+    all_differ(&all);
     for s in [
         "/opt/tools/bin/creds ${ROLE}",
         "/opt/tools/bin/creds ${ROLE:-admin}",
@@ -333,7 +237,7 @@ fn referenced_variables_change_the_key_others_do_not() {
 
 #[test]
 fn home_and_every_aws_variable_change_the_key() {
-    let w = World::new().with(|w| {
+    let w = world().with(|w| {
         w.set("AWS_PROFILE", "dev");
     });
     for p in [argv(&["/opt/tools/bin/creds"]), sh("/opt/tools/bin/creds")] {
@@ -384,7 +288,7 @@ fn home_and_every_aws_variable_change_the_key() {
 
 #[test]
 fn what_a_terminal_or_shell_changes_does_not_matter() {
-    let a = World::new().with(|w| {
+    let a = world().with(|w| {
         w.set("PATH", "/opt/tools/bin:/usr/bin");
         w.set("SHLVL", "1");
         w.set("PWD", "/home/u/projA");
@@ -419,7 +323,7 @@ fn what_a_terminal_or_shell_changes_does_not_matter() {
 
 #[test]
 fn options_and_the_callers_names_change_the_key() {
-    let w = World::new().with(|w| {
+    let w = world().with(|w| {
         w.set("TOKEN_FILE", "/a");
     });
     let p = sh("/opt/tools/bin/creds");
@@ -505,7 +409,7 @@ fn options_and_the_callers_names_change_the_key() {
 
 #[test]
 fn a_tilde_program_is_found_with_home() {
-    let a = World::new();
+    let a = world();
     let b = a.with(|w| {
         w.set("HOME", "/home/v");
         w.file("/home/v/bin/creds", "/home/u/bin/creds");

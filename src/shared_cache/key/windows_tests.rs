@@ -5,170 +5,38 @@
 //! it runs on every platform; the real lookups and files are tested under Wine
 //! (tests/windows_shared_cache.rs, tests/windows/cli-test.sh).
 
-use std::collections::BTreeMap;
-
+use super::test_world::*;
 use super::*;
 
 /// A Windows world: variables (names compared without case), a working directory, and files
 /// (path without case → canonical path).
-#[derive(Clone)]
-struct Win {
-    vars: BTreeMap<String, String>,
-    cwd: String,
-    files: BTreeMap<String, String>,
-}
-
-const EXTS: [&str; 4] = [".com", ".exe", ".bat", ".cmd"];
-
-impl Win {
-    fn new() -> Win {
-        let mut w = Win {
-            vars: BTreeMap::new(),
-            cwd: r"C:\Users\u\work".into(),
-            files: BTreeMap::new(),
-        };
-        w.set("Path", r"C:\tools;C:\Windows\system32");
-        w.set("USERPROFILE", r"C:\Users\u");
-        w.set("TERM", "xterm");
-        w.file(r"C:\tools\creds.exe", r"C:\tools\creds.exe");
-        // A virtualenv's Scripts folder holding a link to the same helper, and another one.
-        w.file(r"C:\venv\Scripts\creds.exe", r"C:\tools\creds.exe");
-        w.file(r"C:\other\creds.exe", r"C:\other\creds.exe");
-        w.file(
-            r"C:\Windows\system32\cmd.exe",
-            r"C:\Windows\System32\cmd.exe",
-        );
-        w.file(r"C:\Users\u\projA\creds.bat", r"C:\Users\u\projA\creds.bat");
-        w.file(r"C:\Users\u\projB\creds.bat", r"C:\Users\u\projB\creds.bat");
-        w.file(r"C:\Users\u\projA\bin\h.exe", r"C:\Users\u\projA\bin\h.exe");
-        w.file(r"C:\Users\u\projB\bin\h.exe", r"C:\Users\u\projB\bin\h.exe");
-        w
-    }
-
-    fn set(&mut self, k: &str, v: &str) -> &mut Win {
-        self.vars.insert(k.to_uppercase(), v.into());
-        self
-    }
-
-    fn unset(&mut self, k: &str) -> &mut Win {
-        self.vars.remove(&k.to_uppercase());
-        self
-    }
-
-    fn file(&mut self, path: &str, canonical: &str) {
-        self.files.insert(path.to_lowercase(), canonical.into());
-    }
-
-    fn with(&self, f: impl FnOnce(&mut Win)) -> Win {
-        let mut w = self.clone();
-        f(&mut w);
-        w
-    }
-
-    /// The file `path` (absolute, or relative to the working directory) names, trying the
-    /// extensions when it has none.
-    fn find(&self, path: &str) -> Option<PathBuf> {
-        let full = if path.as_bytes().get(1) == Some(&b':') {
-            path.to_string()
-        } else {
-            format!("{}\\{}", self.cwd, path.trim_start_matches(".\\"))
-        };
-        let has_ext = full
-            .rsplit('\\')
-            .next()
-            .is_some_and(|base| base.contains('.'));
-        let mut tries = vec![full.clone()];
-        if !has_ext {
-            tries.extend(EXTS.iter().map(|e| format!("{full}{e}")));
-        }
-        tries
-            .iter()
-            .find_map(|p| self.files.get(&p.to_lowercase()))
-            .map(PathBuf::from)
-    }
-
-    fn on_path(&self, name: &str) -> Option<PathBuf> {
-        let path = self.vars.get("PATH")?;
-        path.split(';')
-            .filter(|d| !d.is_empty())
-            .find_map(|d| self.find(&format!("{d}\\{name}")))
-    }
-}
-
-impl Env for Win {
-    fn var(&self, name: &str) -> Option<OsString> {
-        self.vars.get(&name.to_uppercase()).map(OsString::from)
-    }
-
-    fn aws_vars(&self) -> Vec<(OsString, OsString)> {
-        self.vars
-            .iter()
-            .filter(|(k, _)| k.starts_with("AWS_"))
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect()
-    }
-
-    fn cwd(&self) -> Option<PathBuf> {
-        Some(self.cwd.clone().into())
-    }
-
-    /// Go's `LookPath`: a bare name on `PATH` only (one found in the current directory alone is
-    /// refused), a path relative to the working directory.
-    fn program(&self, name: &str) -> Option<PathBuf> {
-        if name.contains(['\\', '/', ':']) {
-            return self.find(name);
-        }
-        self.on_path(name)
-    }
-
-    /// `cmd.exe`'s lookup: the current directory first.
-    fn shell_program(&self, name: &str) -> Option<PathBuf> {
-        if name.contains(['\\', '/', ':']) {
-            return self.find(name);
-        }
-        self.find(name).or_else(|| self.on_path(name))
-    }
+fn win() -> World {
+    let mut w = World::empty(Dialect::Windows, r"C:\Users\u\work");
+    w.set("Path", r"C:\tools;C:\Windows\system32");
+    w.set("USERPROFILE", r"C:\Users\u");
+    w.set("TERM", "xterm");
+    w.file(r"C:\tools\creds.exe", r"C:\tools\creds.exe");
+    // A virtualenv's Scripts folder holding a link to the same helper, and another one.
+    w.file(r"C:\venv\Scripts\creds.exe", r"C:\tools\creds.exe");
+    w.file(r"C:\other\creds.exe", r"C:\other\creds.exe");
+    w.file(
+        r"C:\Windows\system32\cmd.exe",
+        r"C:\Windows\System32\cmd.exe",
+    );
+    w.file(r"C:\Users\u\projA\creds.bat", r"C:\Users\u\projA\creds.bat");
+    w.file(r"C:\Users\u\projB\creds.bat", r"C:\Users\u\projB\creds.bat");
+    w.file(r"C:\Users\u\projA\bin\h.exe", r"C:\Users\u\projA\bin\h.exe");
+    w.file(r"C:\Users\u\projB\bin\h.exe", r"C:\Users\u\projB\bin\h.exe");
+    w
 }
 
 fn cmd(s: &str) -> Program {
     Program::Shell(s.into())
 }
 
-fn argv(v: &[&str]) -> Program {
-    Program::Argv(v.iter().map(|s| s.to_string()).collect())
-}
-
-fn key_in(input: &KeyInput<'_>, w: &Win) -> String {
-    Key::with_env_as(input, w, Dialect::Windows).0
-}
-
-fn key(p: &Program, w: &Win) -> String {
-    key_in(&KeyInput::new(p), w)
-}
-
-#[track_caller]
-fn same(p: &Program, a: &Win, b: &Win) {
-    assert_eq!(key(p, a), key(p, b), "{p:?} must share");
-}
-
-#[track_caller]
-fn differ(p: &Program, a: &Win, b: &Win) {
-    assert_ne!(key(p, a), key(p, b), "{p:?} must not share");
-}
-
-/// All different from each other.
-#[track_caller]
-fn all_differ(keys: &[String]) {
-    for (i, a) in keys.iter().enumerate() {
-        for b in &keys[i + 1..] {
-            assert_ne!(a, b);
-        }
-    }
-}
-
 #[test]
 fn a_referenced_variable_separates_entries() {
-    let w = Win::new();
+    let w = win();
     let s = cmd("creds --role %ROLE%");
     let worlds = [
         w.clone(),
@@ -229,14 +97,14 @@ fn a_referenced_variable_separates_entries() {
 #[test]
 fn cmd_finds_the_first_word_in_the_working_directory_first() {
     // creds.bat in each project: cmd.exe runs the current directory's, so the keys differ.
-    let a = Win::new().with(|w| {
+    let a = win().with(|w| {
         w.set("Path", r"C:\Windows\system32");
         w.cwd = r"C:\Users\u\projA".into();
     });
     let b = a.with(|w| w.cwd = r"C:\Users\u\projB".into());
     differ(&cmd("creds --x"), &a, &b);
     // Found on PATH only (no creds in either working directory): shared.
-    let c = Win::new().with(|w| w.cwd = r"C:\Users\u\elsewhere".into());
+    let c = win().with(|w| w.cwd = r"C:\Users\u\elsewhere".into());
     let d = c.with(|w| w.cwd = r"D:\work".into());
     same(&cmd("creds --x"), &c, &d);
     same(&argv(&["creds", "--x"]), &c, &d);
@@ -245,7 +113,7 @@ fn cmd_finds_the_first_word_in_the_working_directory_first() {
 
 #[test]
 fn path_matters_only_through_the_file_it_finds() {
-    let a = Win::new();
+    let a = win();
     let venv = a.with(|w| {
         w.set("PATH", r"C:\venv\Scripts;C:\Windows\system32");
     });
@@ -282,7 +150,7 @@ fn path_matters_only_through_the_file_it_finds() {
 
 #[test]
 fn internal_commands_and_syntax_before_the_first_word() {
-    let a = Win::new();
+    let a = win();
     let venv = a.with(|w| {
         w.set("PATH", r"C:\venv\Scripts;C:\Windows\system32");
     });
@@ -319,7 +187,7 @@ fn internal_commands_and_syntax_before_the_first_word() {
 
 #[test]
 fn the_working_directory_matters_only_for_relative_paths() {
-    let a = Win::new().with(|w| w.cwd = r"C:\Users\u\projA".into());
+    let a = win().with(|w| w.cwd = r"C:\Users\u\projA".into());
     let b = a.with(|w| w.cwd = r"C:\Users\u\projB".into());
     for p in [
         cmd(r"bin\h.exe"),
@@ -348,7 +216,7 @@ fn the_working_directory_matters_only_for_relative_paths() {
 
 #[test]
 fn userprofile_home_and_aws_variables_in_any_case() {
-    let w = Win::new().with(|w| {
+    let w = win().with(|w| {
         w.set("AWS_PROFILE", "dev");
     });
     for p in [argv(&[r"C:\tools\creds.exe"]), cmd(r"C:\tools\creds.exe")] {
@@ -395,7 +263,7 @@ fn userprofile_home_and_aws_variables_in_any_case() {
 
 #[test]
 fn named_variables_are_case_insensitive() {
-    let w = Win::new().with(|w| {
+    let w = win().with(|w| {
         w.set("TOKEN_FILE", r"C:\a");
     });
     let p = cmd("creds");
@@ -420,7 +288,7 @@ fn named_variables_are_case_insensitive() {
 #[test]
 fn not_the_posix_rule() {
     // The same world read by each rule: the keys are the platform's own.
-    let w = Win::new();
+    let w = win();
     let p = cmd("creds %ROLE%");
     assert_ne!(
         Key::with_env_as(&KeyInput::new(&p), &w, Dialect::Windows),

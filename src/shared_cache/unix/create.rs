@@ -12,18 +12,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::{errno, euid, os_text};
+use crate::shared_cache::files::directory_not_created;
 use crate::shared_cache::location::{Location, Origin};
-use crate::shared_cache::{Reason, Warning};
-
-fn not_created(path: &Path, why: String) -> Warning {
-    Warning::new(
-        Reason::DirectoryNotCreated,
-        format!(
-            "shared cache: the directory {} was not created: {why}",
-            path.display()
-        ),
-    )
-}
+use crate::shared_cache::Warning;
 
 /// The owner of an existing path (following symlinks: `HOME` may be one); `Err(errno)`.
 fn owner(p: &Path) -> Result<libc::uid_t, i32> {
@@ -58,13 +49,13 @@ fn may_create_in(uid: libc::uid_t) -> bool {
 pub(super) fn make(loc: &Location) -> Result<(), Warning> {
     let path = &loc.path;
     let Some(parent) = path.parent() else {
-        return Err(not_created(path, "it has no parent".into()));
+        return Err(directory_not_created(path, "it has no parent".into()));
     };
     if let Origin::Home(home) = &loc.origin {
         match owner(home) {
             Ok(uid) if uid == euid() => {}
             Ok(uid) => {
-                return Err(not_created(
+                return Err(directory_not_created(
                     path,
                     format!(
                         "HOME ({}) is owned by uid {uid}, not by uid {}",
@@ -74,7 +65,7 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
                 ))
             }
             Err(e) => {
-                return Err(not_created(
+                return Err(directory_not_created(
                     path,
                     format!("HOME ({}): {}", home.display(), os_text(e)),
                 ))
@@ -82,7 +73,7 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
         }
         if owner(parent) == Err(libc::ENOENT) {
             mkdir(parent).map_err(|e| {
-                not_created(
+                directory_not_created(
                     path,
                     format!("cannot create {}: {}", parent.display(), os_text(e)),
                 )
@@ -92,7 +83,7 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
     match owner(parent) {
         Ok(uid) if may_create_in(uid) => {}
         Ok(uid) => {
-            return Err(not_created(
+            return Err(directory_not_created(
                 path,
                 format!(
                     "its parent {} is owned by uid {uid}, not by uid {}",
@@ -102,11 +93,11 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
             ))
         }
         Err(e) => {
-            return Err(not_created(
+            return Err(directory_not_created(
                 path,
                 format!("its parent {}: {}", parent.display(), os_text(e)),
             ))
         }
     }
-    mkdir(path).map_err(|e| not_created(path, os_text(e)))
+    mkdir(path).map_err(|e| directory_not_created(path, os_text(e)))
 }

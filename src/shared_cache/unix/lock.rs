@@ -23,6 +23,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::{c_name, distrust, errno, file_id, fstat, is_type, os_text, Dir, FileId, LOCK};
+use crate::shared_cache::files::lock_not_used;
 use crate::shared_cache::{Key, Reason, Warning};
 
 /// A held lock: dropping it closes the descriptor (which releases the record lock) and the
@@ -103,15 +104,7 @@ impl Dir {
     pub(in crate::shared_cache) fn try_lock(&self, key: &Key) -> Result<Option<Lock>, Warning> {
         let name = c_name(key, LOCK);
         let path = self.file_path(key, LOCK);
-        let bad = |reason: Reason, why: String| {
-            Warning::new(
-                reason,
-                format!(
-                    "shared cache: the lock file {} is not used: {why}",
-                    path.display()
-                ),
-            )
-        };
+        let bad = |reason: Reason, why: String| lock_not_used(&path, reason, why);
         for _ in 0..RETRIES {
             let fd = self
                 .openat(&name, libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK)

@@ -1,8 +1,8 @@
 //! The shared cache's files on POSIX systems: the trusted directory (and the rules for creating
 //! it, `create.rs`), entries read with `O_NOFOLLOW` and checked with `fstat`, per-key locks
-//! (`lock.rs`), atomic writes (temporary file and `renameat`), and the removal of what has
-//! expired (`sweep.rs`). Every file is opened relative to the checked directory's descriptor and
-//! is close-on-exec.
+//! (`lock.rs`), atomic writes (temporary file and `renameat`), and the primitives over which the
+//! shared `clear.rs` and `sweep.rs` are written (see `files.rs`). Every file is opened relative
+//! to the checked directory's descriptor and is close-on-exec.
 
 use std::ffi::CString;
 use std::io;
@@ -10,23 +10,17 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
+use super::files::{
+    directory_not_used, entry_not_used, entry_not_written, file_name, read_entry, ENTRY, LOCK, TMP,
+};
 use super::location::Location;
 use super::{Key, Reason, Warning};
 
 mod create;
 mod lock;
-mod sweep;
 
+pub(super) use super::files::Read;
 pub(super) use lock::Lock;
-
-/// Entries larger than this are not read (a miss).
-const MAX_ENTRY: usize = 1 << 20;
-
-const ENTRY: &str = ".entry";
-const LOCK: &str = ".lock";
-const TMP: &str = ".tmp";
 
 /// The shared cache works here.
 pub(super) fn supported() -> Result<(), Warning> {
@@ -36,12 +30,6 @@ pub(super) fn supported() -> Result<(), Warning> {
 pub(super) struct Dir {
     fd: OwnedFd,
     path: PathBuf,
-}
-
-pub(super) enum Read {
-    Absent,
-    Found(Zeroizing<Vec<u8>>),
-    Untrusted(Warning),
 }
 
 fn errno() -> i32 {
@@ -102,16 +90,7 @@ fn distrust(
 
 fn c_name(key: &Key, suffix: &str) -> CString {
     // Hex digits and a suffix: never a NUL.
-    CString::new(format!("{}{suffix}", key.as_str())).unwrap_or_default()
-}
-
-/// A name of the cache directory split into its key and suffix (`.entry`, `.lock`, `.tmp`).
-fn split_name(name: &str) -> Option<(Key, &str)> {
-    let (stem, suffix) = name.split_at_checked(64)?;
-    let key = Key::from_hex(stem)?;
-    [ENTRY, LOCK, TMP]
-        .contains(&suffix)
-        .then_some((key, suffix))
+    CString::new(file_name(key, suffix)).unwrap_or_default()
 }
 
 impl Dir {
@@ -166,25 +145,15 @@ impl Dir {
             ),
             _ => (Reason::DirectoryUnusable, os_text(e)),
         };
-        Dir::not_used(path, reason, why)
-    }
-
-    fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
-        Warning::new(
-            reason,
-            format!(
-                "shared cache: the directory {} is not used: {why}",
-                path.display()
-            ),
-        )
+        directory_not_used(path, reason, why)
     }
 
     /// The directory, if the opened `fd` is one this user alone may use.
     fn checked(path: &Path, fd: OwnedFd) -> Result<Dir, Warning> {
         let st = fstat(&fd)
-            .ok_or_else(|| Dir::not_used(path, Reason::DirectoryUnusable, os_text(errno())))?;
+            .ok_or_else(|| directory_not_used(path, Reason::DirectoryUnusable, os_text(errno())))?;
         if !is_type(&st, libc::S_IFDIR) {
-            return Err(Dir::not_used(
+            return Err(directory_not_used(
                 path,
                 Reason::DirectoryUntrusted,
                 "it is not a directory".into(),
@@ -196,7 +165,7 @@ impl Dir {
             |m| m & 0o077 == 0,
             "which gives access to group or others (it must be 0700)",
         ) {
-            return Err(Dir::not_used(path, Reason::DirectoryUntrusted, why));
+            return Err(directory_not_used(path, Reason::DirectoryUntrusted, why));
         }
         Ok(Dir {
             fd,
@@ -222,21 +191,14 @@ impl Dir {
         }
     }
 
-    fn file_path(&self, key: &Key, suffix: &str) -> PathBuf {
-        self.path.join(format!("{}{suffix}", key.as_str()))
+    /// The directory's path.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
-        let untrusted = |why: String| {
-            Read::Untrusted(Warning::new(
-                Reason::EntryUntrusted,
-                format!(
-                    "shared cache: the entry {} is not used: {why}",
-                    self.file_path(key, ENTRY).display()
-                ),
-            ))
-        };
+        let untrusted = |why: String| entry_not_used(&self.file_path(key, ENTRY), why);
         // O_NONBLOCK: a FIFO in its place must not block the open.
         let fd = match self.openat(&c_name(key, ENTRY), libc::O_RDONLY | libc::O_NONBLOCK) {
             Ok(fd) => fd,
@@ -254,32 +216,7 @@ impl Dir {
             return untrusted(why);
         }
         let size = usize::try_from(st.st_size).unwrap_or(usize::MAX);
-        if size > MAX_ENTRY {
-            // Trusted but not an entry of ours: a miss, replaced.
-            return Read::Found(Zeroizing::new(Vec::new()));
-        }
-        // One buffer, sized once (one byte more, to see a file that grew), never reallocated,
-        // so no copy of the secret is left unwiped.
-        let mut buf = Zeroizing::new(vec![0u8; size + 1]);
-        let mut n = 0;
-        while n < buf.len() {
-            // SAFETY: reading into the unfilled part of our buffer.
-            let r =
-                unsafe { libc::read(fd.as_raw_fd(), buf[n..].as_mut_ptr().cast(), buf.len() - n) };
-            match r {
-                0 => break,
-                r if r > 0 => n += r as usize,
-                _ if errno() == libc::EINTR => {}
-                _ => return untrusted(format!("cannot read it: {}", os_text(errno()))),
-            }
-        }
-        if n > size {
-            // Changed while being read (our writers rename whole files): a miss.
-            buf.clear();
-        } else {
-            buf.truncate(n);
-        }
-        Read::Found(buf)
+        read_entry(&self.file_path(key, ENTRY), size, std::fs::File::from(fd))
     }
 
     /// Writes `bytes` as the entry of `key` (the caller holds its lock): a temporary file, then
@@ -294,22 +231,18 @@ impl Dir {
                 libc::ENOSPC | libc::EDQUOT => Reason::NoSpace,
                 _ => Reason::NotWritten,
             };
-            Warning::new(
+            entry_not_written(
+                &self.file_path(key, ENTRY),
                 reason,
-                format!(
-                    "shared cache: the entry {} was not written: {what}: {}",
-                    self.file_path(key, ENTRY).display(),
-                    os_text(e)
-                ),
+                format!("{what}: {}", os_text(e)),
             )
         };
         if let Some(limit) = file_size_limit().filter(|&l| (bytes.len() as u64) > l) {
-            return Err(Warning::new(
+            return Err(entry_not_written(
+                &self.file_path(key, ENTRY),
                 Reason::FileSizeLimit,
                 format!(
-                    "shared cache: the entry {} was not written: the file size limit \
-                     (RLIMIT_FSIZE, {limit} bytes) is below its {} bytes",
-                    self.file_path(key, ENTRY).display(),
+                    "the file size limit (RLIMIT_FSIZE, {limit} bytes) is below its {} bytes",
                     bytes.len()
                 ),
             ));
@@ -324,7 +257,7 @@ impl Dir {
             Err(libc::EEXIST) => {
                 // Left by a writer that died (only the lock holder writes it): removed if it is
                 // one of ours, else left alone and nothing is written.
-                if !self.is_ours(&tmp) {
+                if !self.is_ours(key, TMP) {
                     return Err(fail(
                         "a temporary file that is not ours is in the way",
                         libc::EEXIST,
@@ -387,14 +320,6 @@ impl Dir {
         Ok(())
     }
 
-    /// Removes the entry of `key` (the caller holds `_lock`, its lock), if it is one of ours.
-    pub(super) fn remove_entry(&self, key: &Key, _lock: &Lock) {
-        let name = c_name(key, ENTRY);
-        if self.is_ours(&name) {
-            self.unlink(&name);
-        }
-    }
-
     /// The stat of a name (not following a symlink).
     fn stat_name(&self, name: &CString) -> Option<libc::stat> {
         // SAFETY: `stat` is plain data (integers), for which zeros are valid.
@@ -411,10 +336,36 @@ impl Dir {
         (r == 0).then_some(st)
     }
 
-    /// A regular file owned by the effective uid (not following a symlink).
-    fn is_ours(&self, name: &CString) -> bool {
+    /// Whether `<key><suffix>` exists (of any kind, not following a symlink).
+    pub(super) fn has(&self, key: &Key, suffix: &str) -> bool {
+        self.stat_name(&c_name(key, suffix)).is_some()
+    }
+
+    /// When `<key><suffix>` was last modified, in seconds since the Unix epoch (not following a
+    /// symlink).
+    pub(super) fn modified(&self, key: &Key, suffix: &str) -> Option<i64> {
+        let st = self.stat_name(&c_name(key, suffix))?;
+        // time_t is i64 on the supported systems.
+        #[allow(clippy::unnecessary_cast)]
+        Some(st.st_mtime as i64)
+    }
+
+    /// Whether `<key><suffix>` is a regular file owned by the effective uid (not following a
+    /// symlink).
+    pub(super) fn is_ours(&self, key: &Key, suffix: &str) -> bool {
+        self.is_ours_name(&c_name(key, suffix))
+    }
+
+    fn is_ours_name(&self, name: &CString) -> bool {
         self.stat_name(name)
             .is_some_and(|st| is_type(&st, libc::S_IFREG) && st.st_uid == euid())
+    }
+
+    /// Removes `<key><suffix>` if it is a regular file owned by the effective uid; true when
+    /// removed.
+    pub(super) fn remove_if_ours(&self, key: &Key, suffix: &str) -> bool {
+        let name = c_name(key, suffix);
+        self.is_ours_name(&name) && self.unlink(&name)
     }
 
     fn unlink(&self, name: &CString) -> bool {
@@ -423,10 +374,11 @@ impl Dir {
     }
 
     /// The names in the directory, read through its descriptor.
-    fn names(&self) -> Result<Vec<String>, Warning> {
+    pub(super) fn names(&self) -> Result<Vec<String>, Warning> {
         let cannot = |e: i32| {
             Warning::new(
                 Reason::DirectoryUnusable,
+                Some(&self.path),
                 format!(
                     "shared cache: cannot list {}: {}",
                     self.path.display(),
@@ -465,58 +417,6 @@ impl Dir {
         // SAFETY: the stream we opened.
         unsafe { libc::closedir(dirp) };
         Ok(names)
-    }
-
-    /// Removes the files of `keys` (entries, temporary files, lock files no helper holds), or
-    /// of every key; only regular files owned by the effective uid. A lock file held by a
-    /// running helper stays (its key's single flight must hold).
-    pub(super) fn clear(&self, keys: Option<&[Key]>) -> Result<super::Cleared, Warning> {
-        let mut out = super::Cleared {
-            directory: self.path.clone(),
-            ..Default::default()
-        };
-        let remove = |name: &str, out: &mut super::Cleared| {
-            let Ok(c) = CString::new(name) else { return };
-            if self.is_ours(&c) && self.unlink(&c) {
-                out.removed.push(name.to_owned());
-            }
-        };
-        let mut locks: Vec<Key> = Vec::new();
-        match keys {
-            Some(keys) => {
-                for k in keys {
-                    remove(&format!("{}{ENTRY}", k.as_str()), &mut out);
-                    remove(&format!("{}{TMP}", k.as_str()), &mut out);
-                    if self.stat_name(&c_name(k, LOCK)).is_some() && !locks.contains(k) {
-                        locks.push(k.clone());
-                    }
-                }
-            }
-            None => {
-                let mut names = self.names()?;
-                names.sort();
-                for name in names {
-                    match split_name(&name) {
-                        Some((_, ENTRY | TMP)) => remove(&name, &mut out),
-                        Some((k, _)) => locks.push(k),
-                        None => {}
-                    }
-                }
-            }
-        }
-        for k in locks {
-            let name = format!("{}{LOCK}", k.as_str());
-            match self.try_lock(&k) {
-                Ok(Some(lock)) => {
-                    if self.remove_lock_file(&k, lock) {
-                        out.removed.push(name);
-                    }
-                }
-                Ok(None) => out.held.push(name),
-                Err(_) => {}
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -18,18 +18,9 @@ use windows_sys::Win32::Storage::FileSystem::{
 
 use super::security::{self, is_account, sid_name, sid_text};
 use super::{create_file, last_error, os_text, raw, wide, SHARE_ALL};
+use crate::shared_cache::files::directory_not_created;
 use crate::shared_cache::location::{Location, Origin};
-use crate::shared_cache::{Reason, Warning};
-
-fn not_created(path: &Path, why: String) -> Warning {
-    Warning::new(
-        Reason::DirectoryNotCreated,
-        format!(
-            "shared cache: the directory {} was not created: {why}",
-            path.display()
-        ),
-    )
-}
+use crate::shared_cache::Warning;
 
 /// The owner of an existing directory (following reparse points: `%LOCALAPPDATA%` may be one).
 fn owner(p: &Path) -> Result<Vec<u8>, u32> {
@@ -47,15 +38,15 @@ fn owner(p: &Path) -> Result<Vec<u8>, u32> {
 /// Creates the missing directory of `loc` where that is allowed.
 pub(super) fn make(loc: &Location) -> Result<(), Warning> {
     let path = &loc.path;
-    let user = security::user().map_err(|e| not_created(path, e))?;
+    let user = security::user().map_err(|e| directory_not_created(path, e))?;
     let Some(parent) = path.parent() else {
-        return Err(not_created(path, "it has no parent".into()));
+        return Err(directory_not_created(path, "it has no parent".into()));
     };
     if let Origin::LocalAppData(dir) = &loc.origin {
         match owner(dir) {
             Ok(o) if o == user => {}
             Ok(o) => {
-                return Err(not_created(
+                return Err(directory_not_created(
                     path,
                     format!(
                         "LOCALAPPDATA ({}) is owned by {}, not by the current user ({})",
@@ -66,7 +57,7 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
                 ))
             }
             Err(e) => {
-                return Err(not_created(
+                return Err(directory_not_created(
                     path,
                     format!("LOCALAPPDATA ({}): {}", dir.display(), os_text(e)),
                 ))
@@ -76,7 +67,7 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
     match owner(parent) {
         Ok(o) if o == user || !is_account(&o) => {}
         Ok(o) => {
-            return Err(not_created(
+            return Err(directory_not_created(
                 path,
                 format!(
                     "its parent {} is owned by another user ({}), not by the current user ({})",
@@ -87,13 +78,13 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
             ))
         }
         Err(e) => {
-            return Err(not_created(
+            return Err(directory_not_created(
                 path,
                 format!("its parent {}: {}", parent.display(), os_text(e)),
             ))
         }
     }
-    let sd = security::PrivateSd::new(true).map_err(|e| not_created(path, e))?;
+    let sd = security::PrivateSd::new(true).map_err(|e| directory_not_created(path, e))?;
     let sa = sd.attributes();
     let name = wide(path);
     // SAFETY: a NUL-terminated name; the descriptor outlives the call.
@@ -101,7 +92,7 @@ pub(super) fn make(loc: &Location) -> Result<(), Warning> {
         let e = last_error();
         // Another process may be creating it: it is checked when opened.
         if e != ERROR_ALREADY_EXISTS {
-            return Err(not_created(path, os_text(e)));
+            return Err(directory_not_created(path, os_text(e)));
         }
     }
     Ok(())

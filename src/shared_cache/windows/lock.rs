@@ -30,6 +30,7 @@ use super::{
     create_file, dispose, file_id, last_error, os_text, raw, retrying, security, Dir, FileId, LOCK,
     SHARE_ALL,
 };
+use crate::shared_cache::files::lock_not_used;
 use crate::shared_cache::{Key, Reason, Warning};
 
 /// A held lock: dropping it releases the lock and closes the handle.
@@ -56,15 +57,7 @@ impl Dir {
     /// does); `Err` when the lock file cannot be used (the cache is then bypassed).
     pub(in crate::shared_cache) fn try_lock(&self, key: &Key) -> Result<Option<Lock>, Warning> {
         let path = self.file_path(key, LOCK);
-        let bad = |reason: Reason, why: String| {
-            Warning::new(
-                reason,
-                format!(
-                    "shared cache: the lock file {} is not used: {why}",
-                    path.display()
-                ),
-            )
-        };
+        let bad = |reason: Reason, why: String| lock_not_used(&path, reason, why);
         let sd = security::PrivateSd::new(false).map_err(|why| bad(Reason::LockUnusable, why))?;
         for _ in 0..RETRIES {
             let handle = retrying(|| {

@@ -2,7 +2,7 @@
 //! `create.rs`), entries opened without following a reparse point and checked by owner and
 //! DACL (`security.rs`), per-key locks (`LockFileEx`, `lock.rs`), atomic writes (a temporary
 //! file created with a private DACL, then `MoveFileExW` with `MOVEFILE_REPLACE_EXISTING`), and
-//! the removal of what has expired (`sweep.rs`).
+//! the primitives over which the shared `clear.rs` and `sweep.rs` are written (see `files.rs`).
 //!
 //! The directory is opened once per use, without following a final reparse point (symbolic
 //! link, junction), checked, and kept open without `FILE_SHARE_DELETE`: while its handle is open
@@ -26,12 +26,17 @@
 //! a while before the cache is bypassed.
 
 use std::ffi::OsStr;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::files::{
+    directory_not_used, entry_not_used, entry_not_written, read_entry, ENTRY, LOCK, TMP,
+};
+use super::location::Location;
+use super::{Key, Reason, Warning};
 use windows_sys::Win32::Foundation::{
     GetLastError, ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_DISK_FULL, ERROR_FILE_EXISTS,
     ERROR_FILE_NOT_FOUND, ERROR_FILE_TOO_LARGE, ERROR_HANDLE_DISK_FULL, ERROR_PATH_NOT_FOUND,
@@ -45,24 +50,13 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
     FILE_SHARE_WRITE, MOVEFILE_REPLACE_EXISTING, OPEN_EXISTING, READ_CONTROL, SYNCHRONIZE,
 };
-use zeroize::Zeroizing;
-
-use super::location::Location;
-use super::{Key, Reason, Warning};
 
 mod create;
 mod lock;
 mod security;
-mod sweep;
 
+pub(super) use super::files::Read;
 pub(super) use lock::Lock;
-
-/// Entries larger than this are not read (a miss).
-const MAX_ENTRY: usize = 1 << 20;
-
-const ENTRY: &str = ".entry";
-const LOCK: &str = ".lock";
-const TMP: &str = ".tmp";
 
 /// Every sharing mode.
 const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
@@ -71,6 +65,9 @@ const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 /// the pause between two tries.
 const TRIES: u32 = 50;
 const PAUSE: Duration = Duration::from_millis(2);
+
+/// Seconds between 1601-01-01 (a FILETIME's epoch) and 1970-01-01.
+const FILETIME_TO_UNIX: u64 = 11_644_473_600;
 
 /// The shared cache works here.
 pub(super) fn supported() -> Result<(), Warning> {
@@ -84,12 +81,6 @@ pub(super) struct Dir {
     path: PathBuf,
     /// The path the directory resolves to ([`final_path`]), if the system tells it.
     resolved: Option<String>,
-}
-
-pub(super) enum Read {
-    Absent,
-    Found(Zeroizing<Vec<u8>>),
-    Untrusted(Warning),
 }
 
 fn last_error() -> u32 {
@@ -247,15 +238,6 @@ fn dispose(h: &impl AsRawHandle) -> bool {
     }
 }
 
-/// A name of the cache directory split into its key and suffix (`.entry`, `.lock`, `.tmp`).
-fn split_name(name: &str) -> Option<(Key, &str)> {
-    let (stem, suffix) = name.split_at_checked(64)?;
-    let key = Key::from_hex(stem)?;
-    [ENTRY, LOCK, TMP]
-        .contains(&suffix)
-        .then_some((key, suffix))
-}
-
 impl Dir {
     /// Opens and checks the cache directory, creating it (with the private DACL) where that is
     /// allowed.
@@ -291,23 +273,14 @@ impl Dir {
     }
 
     fn unusable(path: &Path, e: u32) -> Warning {
-        Dir::not_used(path, Reason::DirectoryUnusable, os_text(e))
-    }
-
-    fn not_used(path: &Path, reason: Reason, why: String) -> Warning {
-        Warning::new(
-            reason,
-            format!(
-                "shared cache: the directory {} is not used: {why}",
-                path.display()
-            ),
-        )
+        directory_not_used(path, Reason::DirectoryUnusable, os_text(e))
     }
 
     /// The directory, if the opened handle is one this user alone may use.
     fn checked(path: &Path, h: OwnedHandle) -> Result<Dir, Warning> {
-        let i = info(&h).map_err(|e| Dir::not_used(path, Reason::DirectoryUnusable, os_text(e)))?;
-        let untrusted = |why: String| Dir::not_used(path, Reason::DirectoryUntrusted, why);
+        let i = info(&h)
+            .map_err(|e| directory_not_used(path, Reason::DirectoryUnusable, os_text(e)))?;
+        let untrusted = |why: String| directory_not_used(path, Reason::DirectoryUntrusted, why);
         if is_reparse(&i) {
             return Err(untrusted(
                 "it is a reparse point (a symbolic link or a junction)".into(),
@@ -363,22 +336,15 @@ impl Dir {
         Ok(i)
     }
 
-    fn file_path(&self, key: &Key, suffix: &str) -> PathBuf {
-        self.path.join(format!("{}{suffix}", key.as_str()))
+    /// The directory's path.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Reads the entry of `key`, if it is there and trusted.
     pub(super) fn read(&self, key: &Key) -> Read {
         let path = self.file_path(key, ENTRY);
-        let untrusted = |why: String| {
-            Read::Untrusted(Warning::new(
-                Reason::EntryUntrusted,
-                format!(
-                    "shared cache: the entry {} is not used: {why}",
-                    path.display()
-                ),
-            ))
-        };
+        let untrusted = |why: String| entry_not_used(&path, why);
         let opened = retrying(|| {
             create_file(
                 &path,
@@ -403,30 +369,7 @@ impl Dir {
         }
         let size = (u64::from(i.nFileSizeHigh) << 32) | u64::from(i.nFileSizeLow);
         let size = usize::try_from(size).unwrap_or(usize::MAX);
-        if size > MAX_ENTRY {
-            // Trusted but not an entry of ours: a miss, replaced.
-            return Read::Found(Zeroizing::new(Vec::new()));
-        }
-        // One buffer, sized once (one byte more, to see a file that grew), never reallocated,
-        // so no copy of the secret is left unwiped.
-        let mut buf = Zeroizing::new(vec![0u8; size + 1]);
-        let mut file = std::fs::File::from(h);
-        let mut n = 0;
-        while n < buf.len() {
-            match file.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(r) => n += r,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return untrusted(format!("cannot read it: {e}")),
-            }
-        }
-        if n > size {
-            // Changed while being read (our writers rename whole files): a miss.
-            buf.clear();
-        } else {
-            buf.truncate(n);
-        }
-        Read::Found(buf)
+        read_entry(&path, size, std::fs::File::from(h))
     }
 
     /// Writes `bytes` as the entry of `key` (the caller holds its lock): a temporary file
@@ -441,24 +384,10 @@ impl Dir {
                 ERROR_FILE_TOO_LARGE => Reason::FileSizeLimit,
                 _ => Reason::NotWritten,
             };
-            Warning::new(
-                reason,
-                format!(
-                    "shared cache: the entry {} was not written: {what}: {}",
-                    entry.display(),
-                    os_text(e)
-                ),
-            )
+            entry_not_written(&entry, reason, format!("{what}: {}", os_text(e)))
         };
-        let sd = security::PrivateSd::new(false).map_err(|why| {
-            Warning::new(
-                Reason::NotWritten,
-                format!(
-                    "shared cache: the entry {} was not written: {why}",
-                    entry.display()
-                ),
-            )
-        })?;
+        let sd = security::PrivateSd::new(false)
+            .map_err(|why| entry_not_written(&entry, Reason::NotWritten, why))?;
         let create = || {
             create_file(
                 &tmp,
@@ -473,7 +402,7 @@ impl Dir {
             Err(e @ (ERROR_FILE_EXISTS | ERROR_ALREADY_EXISTS)) => {
                 // Left by a writer that died (only the lock holder writes it): removed if it is
                 // one of ours, else left alone and nothing is written.
-                if !self.remove_if_ours(&tmp) {
+                if !self.remove_if_ours(key, TMP) {
                     return Err(fail("a temporary file that is not ours is in the way", e));
                 }
                 retrying(create).map_err(|e| fail("cannot create the temporary file", e))?
@@ -501,14 +430,9 @@ impl Dir {
                 std::thread::sleep(PAUSE);
                 continue;
             }
-            self.remove_if_ours(&tmp);
+            self.remove_if_ours(key, TMP);
             return Err(fail("cannot rename the temporary file", e));
         }
-    }
-
-    /// Removes the entry of `key` (the caller holds `_lock`, its lock), if it is one of ours.
-    pub(super) fn remove_entry(&self, key: &Key, _lock: &Lock) {
-        self.remove_if_ours(&self.file_path(key, ENTRY));
     }
 
     /// Opens `path` (not following a reparse point) with `access`, sharing everything.
@@ -529,16 +453,32 @@ impl Dir {
         self.plain_file(h, path).is_ok() && security::distrust(raw(h), true).is_none()
     }
 
-    fn is_ours(&self, path: &Path) -> bool {
-        self.open_any(path, READ_CONTROL | FILE_READ_ATTRIBUTES)
-            .is_ok_and(|h| self.is_ours_handle(&h, path))
+    /// Whether `<key><suffix>` exists (of any kind, not following a reparse point).
+    pub(super) fn has(&self, key: &Key, suffix: &str) -> bool {
+        self.stat(&self.file_path(key, suffix)).is_some()
     }
 
-    /// Removes `path` if it is a plain file owned by the current user (checked and removed
-    /// through one handle); true when removed.
-    fn remove_if_ours(&self, path: &Path) -> bool {
-        match self.open_any(path, DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES) {
-            Ok(h) => self.is_ours_handle(&h, path) && dispose(&h),
+    /// When `<key><suffix>` was last written, in seconds since the Unix epoch (not following a
+    /// reparse point).
+    pub(super) fn modified(&self, key: &Key, suffix: &str) -> Option<i64> {
+        let t = self.stat(&self.file_path(key, suffix))?.ftLastWriteTime;
+        let ticks = (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+        Some((ticks / 10_000_000).saturating_sub(FILETIME_TO_UNIX) as i64)
+    }
+
+    /// Whether `<key><suffix>` is a plain file owned by the current user.
+    pub(super) fn is_ours(&self, key: &Key, suffix: &str) -> bool {
+        let path = self.file_path(key, suffix);
+        self.open_any(&path, READ_CONTROL | FILE_READ_ATTRIBUTES)
+            .is_ok_and(|h| self.is_ours_handle(&h, &path))
+    }
+
+    /// Removes `<key><suffix>` if it is a plain file owned by the current user (checked and
+    /// removed through one handle); true when removed.
+    pub(super) fn remove_if_ours(&self, key: &Key, suffix: &str) -> bool {
+        let path = self.file_path(key, suffix);
+        match self.open_any(&path, DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES) {
+            Ok(h) => self.is_ours_handle(&h, &path) && dispose(&h),
             Err(_) => false,
         }
     }
@@ -550,10 +490,11 @@ impl Dir {
     }
 
     /// The names in the directory.
-    fn names(&self) -> Result<Vec<String>, Warning> {
+    pub(super) fn names(&self) -> Result<Vec<String>, Warning> {
         let cannot = |e: std::io::Error| {
             Warning::new(
                 Reason::DirectoryUnusable,
+                Some(&self.path),
                 format!("shared cache: cannot list {}: {e}", self.path.display()),
             )
         };
@@ -564,56 +505,5 @@ impl Dir {
             }
         }
         Ok(names)
-    }
-
-    /// Removes the files of `keys` (entries, temporary files, lock files no helper holds), or
-    /// of every key; only regular files owned by the current user. A lock file held by a
-    /// running helper stays (its key's single flight must hold).
-    pub(super) fn clear(&self, keys: Option<&[Key]>) -> Result<super::Cleared, Warning> {
-        let mut out = super::Cleared {
-            directory: self.path.clone(),
-            ..Default::default()
-        };
-        let remove = |name: &str, out: &mut super::Cleared| {
-            if self.remove_if_ours(&self.path.join(name)) {
-                out.removed.push(name.to_owned());
-            }
-        };
-        let mut locks: Vec<Key> = Vec::new();
-        match keys {
-            Some(keys) => {
-                for k in keys {
-                    remove(&format!("{}{ENTRY}", k.as_str()), &mut out);
-                    remove(&format!("{}{TMP}", k.as_str()), &mut out);
-                    if self.stat(&self.file_path(k, LOCK)).is_some() && !locks.contains(k) {
-                        locks.push(k.clone());
-                    }
-                }
-            }
-            None => {
-                let mut names = self.names()?;
-                names.sort();
-                for name in names {
-                    match split_name(&name) {
-                        Some((_, ENTRY | TMP)) => remove(&name, &mut out),
-                        Some((k, _)) => locks.push(k),
-                        None => {}
-                    }
-                }
-            }
-        }
-        for k in locks {
-            let name = format!("{}{LOCK}", k.as_str());
-            match self.try_lock(&k) {
-                Ok(Some(lock)) => {
-                    if self.remove_lock_file(&k, lock) {
-                        out.removed.push(name);
-                    }
-                }
-                Ok(None) => out.held.push(name),
-                Err(_) => {}
-            }
-        }
-        Ok(out)
     }
 }

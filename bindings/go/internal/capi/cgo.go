@@ -24,8 +24,10 @@ package capi
 import "C"
 
 import (
+	"log/slog"
 	"math"
 	"runtime"
+	"runtime/cgo"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +96,9 @@ type Options struct {
 	SharedCacheEnv []string
 	// RefreshWindow: refresh ahead (pc_set_refresh_window); 0 is off.
 	RefreshWindow time.Duration
+	// Logger: the library's events (pc_set_logger), at the levels it is enabled for when
+	// applied; nil is none.
+	Logger *slog.Logger
 }
 
 // The library's defaults (PC_DEFAULT_TIMEOUT_MS, PC_DEFAULT_BUF_SIZE): aws-sdk-go v1's
@@ -130,6 +135,11 @@ type Provider struct {
 
 	lastMu     sync.Mutex
 	lastExpiry time.Time // ExpiresAt right after the last successful retrieve; zero: never
+
+	// The logger the C provider calls (under optMu): its handle, and the PC_LOG_* level set.
+	logger    *slog.Logger
+	logLevel  uint32
+	logHandle cgo.Handle
 }
 
 // liveProviders counts the C providers made and not yet freed (tests check the finalizers).
@@ -163,9 +173,13 @@ func (h *Provider) Close() {
 		return
 	}
 	runtime.SetFinalizer(h, nil)
-	C.pc_free(h._ptr)
+	C.pc_free(h._ptr) // returns once the logger is no longer called
 	h._ptr = nil
 	liveProviders.Add(-1)
+	if h.logHandle != 0 {
+		h.logHandle.Delete()
+		h.logHandle = 0
+	}
 }
 
 func closedError() error {
@@ -383,6 +397,12 @@ func (h *Provider) Apply(o Options) error {
 		}
 		a.RefreshWindow = o.RefreshWindow
 	}
+	// The logger's level is read again at each Apply (a handler's level may change).
+	st = C.uint32_t(h.setLogger(p, o.Logger))
+	if err := check("logger"); err != nil {
+		return err
+	}
+	a.Logger = o.Logger
 	runtime.KeepAlive(h)
 	return nil
 }

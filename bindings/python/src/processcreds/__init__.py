@@ -7,7 +7,9 @@ aws-sdk-go v1's ``aws/credentials/processcreds``, through the libprocesscreds C 
 
 The library is found through ``PROCESSCREDS_LIB`` (its path), next to this package, or the
 system's library path. botocore/boto3 integration: :mod:`processcreds.botocore`; asyncio:
-``await provider.retrieve_async()``, and aiobotocore: :mod:`processcreds.aiobotocore`.
+``await provider.retrieve_async()``, and aiobotocore: :mod:`processcreds.aiobotocore`. The
+library's events go to the standard :mod:`logging` logger ``processcreds``;
+``provider.stats()`` gives its counters.
 """
 
 from ._errors import (
@@ -26,6 +28,7 @@ from ._errors import (
 from ._lib import LIB_PATH as library_path
 from ._lib import library_version
 from ._provider import Credentials, ProcessProvider, StderrMode, StdinMode
+from ._stats import Stats
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,7 @@ __all__ = [
     "ProcessProvider",
     "ProcessTimeoutError",
     "RequiredError",
+    "Stats",
     "StderrMode",
     "StdinMode",
     "VersionError",

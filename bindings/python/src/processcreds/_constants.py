@@ -50,6 +50,19 @@ PC_STATUS_CANCELED = 9
 # for).
 PC_STATUS_NOT_CACHED = 10
 
+# `pc_set_logger`: failures (no event has this level today).
+PC_LOG_ERROR = 1
+
+# `pc_set_logger`: a failed run of the helper, a timeout, the shared cache bypassed, a failed
+# refresh ahead.
+PC_LOG_WARN = 2
+
+# `pc_set_logger`: each run of the helper, shared-cache entries written, refreshes ahead.
+PC_LOG_INFO = 3
+
+# `pc_set_logger`: every retrieve (cache hits and misses), shared-cache hits and lock waits.
+PC_LOG_DEBUG = 4
+
 # `pc_provider_from_profile`: shared config as `AWS_SDK_LOAD_CONFIG` says.
 PC_SHARED_CONFIG_ENV = 0
 

@@ -21,6 +21,7 @@ import sys
 from ctypes import (
     CFUNCTYPE,
     POINTER,
+    Structure,
     c_bool,
     c_char_p,
     c_int64,
@@ -120,6 +121,32 @@ OPAQUE: Dict[str, Any] = {
 # for NULL); the callback wraps them in their handle types.
 RETRIEVE_CB = CFUNCTYPE(None, c_void_p, c_uint32, c_void_p, c_void_p)
 
+# pc_log_cb: void (*)(void *user_data, uint32_t level, const char *event, const char *message).
+LOG_CB = CFUNCTYPE(None, c_void_p, c_uint32, c_char_p, c_char_p)
+
+# The counters of pc_stats after its size, in the header's order.
+STATS_FIELDS: Tuple[str, ...] = (
+    "helper_runs",
+    "helper_failures",
+    "helper_timeouts",
+    "cache_hits",
+    "cache_misses",
+    "shared_cache_hits",
+    "shared_cache_writes",
+    "shared_cache_bypasses",
+    "refreshes_started",
+    "refreshes_succeeded",
+    "refreshes_failed",
+    "last_run_duration_us",
+)
+
+
+class PcStats(Structure):
+    """``pc_stats``: its size, then the counters."""
+
+    _fields_ = [("size", c_uint32)] + [(name, c_uint64) for name in STATS_FIELDS]
+
+
 # name -> (restype, argtypes), as declared below.
 SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
 # Functions of the header that the loaded library does not export (an older build).
@@ -195,6 +222,9 @@ pc_set_shared_cache_key = _bind("pc_set_shared_cache_key", c_uint32, (ProviderPt
 pc_set_shared_cache_env = _bind(
     "pc_set_shared_cache_env", c_uint32, (ProviderPtr, POINTER(c_char_p), c_size_t)
 )
+
+pc_set_logger = _bind("pc_set_logger", c_uint32, (ProviderPtr, LOG_CB, c_void_p, c_uint32))
+pc_provider_stats = _bind("pc_provider_stats", c_uint32, (ProviderPtr, POINTER(PcStats)))
 
 pc_retrieve = _bind("pc_retrieve", c_uint32, (ProviderPtr, P_CREDENTIALS, P_ERROR))
 pc_retrieve_async = _bind(

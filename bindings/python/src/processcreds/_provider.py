@@ -23,7 +23,7 @@ from typing import (
 
 from . import _async
 from . import _constants as C
-from . import _lib
+from . import _lib, _logging, _stats
 from ._errors import (
     CODE_INTERNAL,
     ProcessCredentialsError,
@@ -31,6 +31,9 @@ from ._errors import (
     make_error,
 )
 from ._lib import CredentialsPtr, ErrorPtr, ProviderPtr
+from ._logging import LEVELS_SEEN as _LEVELS_SEEN
+from ._logging import SENTINEL as _SENTINEL
+from ._stats import Stats
 
 StderrMode = Literal["inherit", "capture", "discard"]
 StdinMode = Literal["inherit", "null"]
@@ -392,10 +395,15 @@ class ProcessProvider:
     and is retried after a back-off (1 s, doubling, at most 1 min). Only once they have expired
     does a retrieve wait for the helper (and raise its error).
 
+    The library's events go to the standard :mod:`logging` logger ``processcreds`` (no handler
+    is added; nothing crosses into Python for a level it is not enabled for), and
+    :meth:`stats` gives the provider's counters: see the README, "Observability".
+
     One provider may be shared by threads. Use it as a context manager or call :meth:`close`.
     """
 
     _handle: Optional[_ProviderHandle]
+    _log_level: int
     _seen: Dict[int, Tuple[Credentials, CredentialsPtr]]
     _expiry_window_ms: int
     _refresh_window_ms: int
@@ -531,12 +539,14 @@ class ProcessProvider:
         _apply_shared_key(handle, key, env)
         self._handle = handle
         self._refresh_window_ms = refresh_window_ms
+        _logging.attach(self)
         return self
 
     # ---- construction helpers ----
 
     def _empty(self) -> None:
         self._handle = None
+        self._log_level = 0
         self._seen = {}
         self._expiry_window_ms = 0
         self._refresh_window_ms = 0
@@ -565,6 +575,18 @@ class ProcessProvider:
         self._handle = handle
         self._expiry_window_ms = opts.expiry_window_ms
         self._refresh_window_ms = opts.refresh_window_ms
+        _logging.attach(self)
+
+    def _set_log_level(self, level: int) -> None:
+        """Points the provider's C logger at the logger ``processcreds`` for ``level``
+        (PC_LOG_*; 0: off), unless it is there already."""
+        h = self._handle
+        if h is None or level == self._log_level:
+            return
+        self._log_level = level
+        status = int(_lib.pc_set_logger(h, _logging.CALLBACK, None, level))
+        if status:
+            raise _bare_error(status, "pc_set_logger")
 
     # ---- the provider ----
 
@@ -573,6 +595,8 @@ class ProcessProvider:
         the helper, shared by every thread that asks meanwhile. Errors are not cached. The GIL
         is released while the helper runs. Within ``refresh_window`` of the expiry, the cached
         credentials, while the library refreshes them in the background."""
+        if _SENTINEL not in _LEVELS_SEEN:  # a logging level changed
+            _logging.resync()
         h = self._handle
         if h is None:
             raise _closed()
@@ -691,6 +715,15 @@ class ProcessProvider:
         if _lib.pc_expires_at(h, ms):
             return datetime_from_ms(ms.value)
         return None
+
+    def stats(self) -> Stats:
+        """The provider's counters since it was made (helper runs, failures, timeouts, cache
+        hits and misses, shared-cache hits, writes and bypasses, refreshes ahead, the last run's
+        duration): a :class:`Stats`. Cheap (atomic reads); never slows down a retrieve."""
+        h = self._handle
+        if h is None:
+            raise _closed()
+        return _stats.read(h)
 
     @property
     def closed(self) -> bool:

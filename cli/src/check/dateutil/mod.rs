@@ -52,7 +52,14 @@ impl Local {
 #[cfg(unix)]
 fn local_zone(secs: i64) -> Option<Local> {
     let zone_at = |t: i64| -> Option<(libc::tm, String)> {
-        let t = t as libc::time_t;
+        // `localtime_r`'s own argument type, whatever the C library calls it (the libc crate
+        // marks musl's `time_t` alias deprecated while it moves to 64 bits); the same type as
+        // `t` on most systems.
+        #[allow(clippy::useless_conversion)]
+        let t = match t.try_into() {
+            Ok(t) => t,
+            Err(_) => return None,
+        };
         // SAFETY: an all-zero `tm` is a valid value for localtime_r to overwrite.
         let mut tm: libc::tm = unsafe { std::mem::zeroed() };
         // SAFETY: both pointers are valid for the call; localtime_r is thread-safe.

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 /// The processes whose parent is one of `parents`: from `/proc/<pid>/task/<tid>/children` where
 /// the kernel has those files (`CONFIG_PROC_CHILDREN`), else from every `/proc/<pid>/stat`.
-pub(in super::super) fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
+pub fn children_of(parents: &[libc::pid_t]) -> Vec<libc::pid_t> {
     static HAS_CHILDREN_FILES: OnceLock<bool> = OnceLock::new();
     let has = *HAS_CHILDREN_FILES.get_or_init(|| {
         let me = std::process::id();

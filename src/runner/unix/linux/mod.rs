@@ -26,7 +26,7 @@ use super::plan::{posix_spawn, Plan, Unavailable};
 mod children;
 mod fallback;
 
-pub(super) use children::children_of;
+pub use children::children_of;
 
 /// `PTHREAD_CANCEL_DISABLE` in glibc and musl.
 pub(super) const PTHREAD_CANCEL_DISABLE: libc::c_int = 1;
@@ -36,7 +36,7 @@ pub(super) const PTHREAD_CANCEL_DISABLE: libc::c_int = 1;
 /// # Safety
 /// Reads `environ`, which a concurrent `setenv` may replace (as for every caller of
 /// `posix_spawn`).
-pub(super) unsafe fn environ() -> *const *mut c_char {
+pub(crate) unsafe fn environ() -> *const *mut c_char {
     extern "C" {
         static environ: *const *mut c_char;
     }

@@ -1,26 +1,24 @@
-//! The sweep every writer makes once its entry is written (still holding its own key's lock), as
-//! on POSIX: other keys' expired entries, temporary files older than a minute (left by a writer
-//! that was killed), and lock files older than a minute whose key has no entry. Each goes under
-//! its key's lock, taken without waiting: a key whose lock is held (a helper runs for it) is left
-//! alone, and so is anything that is not a regular file owned by the current user. An entry of a
-//! format this version does not read (a newer version's) is left too.
+//! The sweep every writer makes once its entry is written (still holding its own key's lock):
+//! other keys' expired entries, temporary files older than a minute (left by a writer that was
+//! killed), and lock files older than a minute whose key has no entry. Each goes under its key's
+//! lock, taken without waiting: a key whose lock is held (a helper runs for it) is left alone,
+//! and so is anything that is not a regular file owned by the effective uid (Windows: the
+//! current user). An entry of a format this version does not read (a newer version's) is left
+//! too. Written over the platform's primitives (`files.rs`).
 
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{split_name, Dir, Lock, Read, ENTRY, LOCK, TMP};
-use crate::shared_cache::{entry, is_expired, Key};
+use super::files::{split_name, Read, ENTRY, LOCK, TMP};
+use super::sys::{Dir, Lock};
+use super::{entry, is_expired, Key};
 
 /// How old a temporary file or an orphan lock file must be to be removed.
 const STALE: Duration = Duration::from_secs(60);
 
-/// Seconds between 1601-01-01 (a FILETIME's epoch) and 1970-01-01.
-const FILETIME_TO_UNIX: u64 = 11_644_473_600;
-
 impl Dir {
     /// Sweeps the directory (see the module's documentation); `own` is the caller's key, whose
     /// lock it holds.
-    pub(in crate::shared_cache) fn sweep(&self, own: &Key) {
+    pub(super) fn sweep(&self, own: &Key) {
         let Ok(names) = self.names() else { return };
         let mut seen: Vec<Key> = Vec::new();
         for name in names {
@@ -30,11 +28,10 @@ impl Dir {
             if key == *own || seen.contains(&key) {
                 continue;
             }
-            let tmp = self.file_path(&key, TMP);
             let stale = match suffix {
                 ENTRY => self.expired_entry(&key),
-                TMP => self.is_ours(&tmp) && self.older(&tmp),
-                LOCK => !self.has(&key, ENTRY) && self.older(&self.file_path(&key, LOCK)),
+                TMP => self.is_ours(&key, TMP) && self.older(&key, TMP),
+                LOCK => !self.has(&key, ENTRY) && self.older(&key, LOCK),
                 _ => false,
             };
             if !stale {
@@ -53,9 +50,8 @@ impl Dir {
         if self.expired_entry(key) {
             self.remove_entry(key, &lock);
         }
-        let tmp = self.file_path(key, TMP);
-        if self.older(&tmp) {
-            self.remove_if_ours(&tmp);
+        if self.older(key, TMP) {
+            self.remove_if_ours(key, TMP);
         }
         if !self.has(key, ENTRY) && !self.has(key, TMP) {
             self.remove_lock_file(key, lock);
@@ -70,21 +66,14 @@ impl Dir {
         }
     }
 
-    fn has(&self, key: &Key, suffix: &str) -> bool {
-        self.stat(&self.file_path(key, suffix)).is_some()
-    }
-
-    /// Last written more than [`STALE`] ago.
-    fn older(&self, path: &Path) -> bool {
-        let Some(i) = self.stat(path) else {
+    /// `<key><suffix>` was last written more than [`STALE`] ago.
+    fn older(&self, key: &Key, suffix: &str) -> bool {
+        let Some(modified) = self.modified(key, suffix) else {
             return false;
         };
-        let t = &i.ftLastWriteTime;
-        let ticks = (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
-        let written = (ticks / 10_000_000).saturating_sub(FILETIME_TO_UNIX);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        now.saturating_sub(written) > STALE.as_secs()
+            .map_or(0, |d| d.as_secs() as i64);
+        now.saturating_sub(modified) > STALE.as_secs() as i64
     }
 }
