@@ -123,6 +123,15 @@ static void *cached_loop(void *arg) {
     return NULL;
 }
 
+/* pc_retrieve_cached, the event loops' cached path: never runs or waits for the helper. */
+static void cached_only_loop(pc_provider *p, long n) {
+    for (long i = 0; i < n; i++) {
+        pc_credentials *c;
+        if (pc_retrieve_cached(p, &c) != PC_STATUS_OK) abort();
+        pc_credentials_free(c);
+    }
+}
+
 static double run_threads(pc_provider *p, int threads, long per_thread) {
     pthread_t t[8];
     struct loop_arg args[8];
@@ -258,13 +267,18 @@ int main(int argc, char **argv) {
     long iters = 5000000;
     struct loop_arg one = {pa, 200000, NULL};
     cached_loop(&one); /* warm up */
-    double cached_best = 1e9;
+    double cached_best = 1e9, cached_only_best = 1e9;
+    cached_only_loop(pa, 200000); /* warm up */
     for (int r = 0; r < 5; r++) {
         double t0 = now_s();
         one.n = iters;
         cached_loop(&one);
         double ns = (now_s() - t0) * 1e9 / (double)iters;
         if (ns < cached_best) cached_best = ns;
+        t0 = now_s();
+        cached_only_loop(pa, iters);
+        ns = (now_s() - t0) * 1e9 / (double)iters;
+        if (ns < cached_only_best) cached_only_best = ns;
     }
 
     /* Scaling: throughput of 2 threads vs 1, best of 5 alternating rounds each. */
@@ -287,6 +301,9 @@ int main(int argc, char **argv) {
     /* The promise is at most 100 ns; the cache's design keeps it at most 60 ns (bench/README.md). */
     printf("%-44s %10.1f ns %12s %8s  <= 60 ns %s\n", "cached retrieve + free (C ABI)", cached_best,
            "", "", cached_best <= 60 ? "ok" : "MISSED");
+    printf("%-44s %10.1f ns %10.1f ns %8.3f  <= 60 ns %s\n",
+           "async cached: pc_retrieve_cached vs pc_retrieve", cached_only_best, cached_best,
+           cached_only_best / cached_best, cached_only_best <= 60 ? "ok" : "MISSED");
     printf("%-44s %12s %12s %7.2fx  >= 1.7x %s\n", "cached retrieves, 2 threads vs 1", "", "", scaling,
            scaling >= 1.7 ? "ok" : "MISSED");
     printf("%-44s %10.2f s  %12s %8s  < 2 s %s\n", "200 MB stdout flood: time", flood_s, "", "",

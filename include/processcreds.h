@@ -9,6 +9,10 @@
  *  - pc_retrieve gives a pc_credentials that the caller frees with pc_credentials_free (which
  *    wipes the secrets of the last reference). Credentials outlive their provider.
  *  - A pc_error written to *err is freed with pc_error_free. err may be NULL.
+ *  - pc_retrieve_async writes a pc_request to *out (when out is not NULL) that the caller frees
+ *    with pc_request_free, before or after the request's callback: freeing does not cancel. The
+ *    callback owns what it is given: the pc_credentials (PC_STATUS_OK) or the pc_error (any other
+ *    status), freed as above from any thread.
  *  - Strings returned by getters are borrowed from their handle and valid until it is freed;
  *    pc_version and pc_status_name return static strings.
  *  - Outputs are written only on success (an error object only on failure).
@@ -18,6 +22,39 @@
  * Threads: every function is thread-safe, and one provider may be shared by many threads,
  * except that a handle must not be freed while another call uses it. Errors are returned as
  * objects, never kept in thread-local state.
+ *
+ * Asynchronous retrieves (pc_retrieve_async, pc_request_cancel, pc_retrieve_cached):
+ *  - Threads: at most two library threads serve every asynchronous request of the process,
+ *    whatever the number of requests or providers: "pc-async" runs the helpers and the shared
+ *    cache's waits for all of them without blocking (one poll() on POSIX; on Windows one
+ *    WaitForMultipleObjects over at most 63 handles of runs, taken in turn when there are more,
+ *    each wait then lasting at most 10 ms), and "pc-callback" runs the callbacks, one at a time,
+ *    in the order they were queued. That is, at most two library threads for async requests
+ *    (plus the reaper and refresh-ahead threads described at pc_set_refresh_window and below:
+ *    one reaper thread per process while a killed helper has not died, one thread per running
+ *    background refresh). Both start on first use and end as soon as they are idle, so a program
+ *    whose requests are all done has neither, and no descriptor of theirs. Every signal is
+ *    blocked on both. After fork() the child has neither: requests pending in the parent never
+ *    call back in the child.
+ *  - Callbacks run exactly once per accepted request (pc_retrieve_async returned PC_STATUS_OK),
+ *    on "pc-callback", never inside pc_retrieve_async (also when the credentials are cached).
+ *    A callback may call any function of the library: pc_retrieve (which blocks: the callbacks
+ *    queued after it wait), pc_request_free of its own request, pc_free of its own provider.
+ *  - Asynchronous and blocking callers of one provider share one run of the helper. A run
+ *    started by a blocking pc_retrieve runs on that caller's thread (requests may join it); one
+ *    started by a request runs on "pc-async" (blocking callers may join it and wait).
+ *  - Cancellation guarantees: pc_request_cancel queues the callback at once with
+ *    PC_STATUS_CANCELED, unless it has already started or been queued with the result (then it
+ *    does nothing); the callback runs within milliseconds unless a callback queued before it
+ *    blocks. When no caller of this process waits for a run any more (every request waiting for
+ *    it cancelled, no blocking pc_retrieve waiting for it), the helper and all its descendants
+ *    are killed at once (within a few milliseconds; the killed helper is reaped later if it does
+ *    not die at once), the shared cache's lock is released (another process waiting for it then
+ *    runs the helper), and the next retrieve starts a new run. A run of a blocking pc_retrieve is
+ *    never killed this way (that caller waits for it); a background refresh runs on until it
+ *    ends or pc_free. pc_free cancels the provider's pending requests: each callback still runs
+ *    once, with PC_STATUS_CANCELED; pc_free does not wait for callbacks (it may be called from
+ *    one).
  *
  * Cancellation: no call is ended by a cancellation (pthread_cancel) of the calling thread. Where
  * a call may reach a cancellation point (a retrieve that runs the helper or uses the shared
@@ -96,6 +133,18 @@
  * could not be started, a run cancelled by freeing its provider.
  */
 #define PC_STATUS_INTERNAL 8
+
+/**
+ * The request was cancelled (code `RequestCanceled`): `pc_request_cancel`, the
+ * provider freed while the request was pending, a dropped future, an ended context.
+ */
+#define PC_STATUS_CANCELED 9
+
+/**
+ * `pc_retrieve_cached` found no valid cached credentials (nothing was run or waited
+ * for).
+ */
+#define PC_STATUS_NOT_CACHED 10
 
 /**
  * `pc_set_logger`: failures (no event has this level today).
@@ -202,6 +251,12 @@ typedef struct pc_error pc_error;
 typedef struct pc_provider pc_provider;
 
 /**
+ * A pending asynchronous retrieve, made by `pc_retrieve_async`. Freeing it
+ * (`pc_request_free`) does not cancel it; cancelling it (`pc_request_cancel`) does not free it.
+ */
+typedef struct pc_request pc_request;
+
+/**
  * A logger: called with the `user_data` given to `pc_set_logger`, the event's level
  * (`PC_LOG_*`), its name (e.g. `"helper.exit"`) and its message (`key=value` fields, the first
  * `program=`). Both strings are valid for the call only. Called on the thread that emits the
@@ -211,6 +266,16 @@ typedef struct pc_provider pc_provider;
  * unwind (throw) into the library.
  */
 typedef void (*pc_log_cb)(void *user_data, uint32_t level, const char *event, const char *message);
+
+/**
+ * The callback of `pc_retrieve_async`: called exactly once per accepted request, on the
+ * library's callback thread, with the request's `user_data`. On `PC_STATUS_OK`, `creds` holds
+ * the credentials (the callback owns them: free them with `pc_credentials_free`, from any
+ * thread, at any time) and `err` is NULL; on any other status (`PC_STATUS_CANCELED` for a
+ * cancelled request), `creds` is NULL and `err` holds the error object (owned by the callback:
+ * free it with `pc_error_free`).
+ */
+typedef void (*pc_retrieve_cb)(void *user_data, uint32_t status, pc_credentials *creds, pc_error *err);
 
 /**
  * A provider's counters (`pc_provider_stats`). The caller sets `size` to `sizeof(pc_stats)`;
@@ -414,7 +479,11 @@ uint32_t pc_provider_from_profile(const char *profile, uint32_t shared_config, p
 /**
  * Frees a provider. Credentials it returned stay valid. NULL is a no-op. A background refresh
  * in progress (`pc_set_refresh_window`) is cancelled: its helper is killed with its tree, and
- * `pc_free` returns within about 50 ms.
+ * `pc_free` returns within about 50 ms. Its pending asynchronous requests (`pc_retrieve_async`)
+ * are cancelled: each callback still runs exactly once, with `PC_STATUS_CANCELED`, and a run
+ * that only they waited for is killed with its tree. `pc_free` does not wait for callbacks: it
+ * may be called from one (that of a request of this very provider included). Request handles
+ * stay valid until `pc_request_free`.
  */
 void pc_free(pc_provider *p);
 
@@ -524,6 +593,55 @@ void pc_expire(const pc_provider *p);
  * cached, the cached credentials never expire, or an argument is NULL.
  */
 bool pc_expires_at(const pc_provider *p, int64_t *unix_ms_out);
+
+/**
+ * Starts an asynchronous retrieve and returns at once: `cb(user_data, ...)` is called exactly
+ * once when the request ends, on the library's callback thread, never inside this call (also
+ * when the credentials are cached), with the credentials, the helper's error, or
+ * `PC_STATUS_CANCELED` (`pc_request_cancel`, or `pc_free` of the provider while it is pending).
+ * Asynchronous and blocking callers of one provider share one run of the helper (single
+ * flight), and the shared cache and refresh ahead apply as to `pc_retrieve`.
+ *
+ * When `out` is not NULL, a request handle is written to `*out` before the request starts (so
+ * before the callback can run); free it with `pc_request_free` (before or after the callback:
+ * freeing it does not cancel the request). With `out` NULL the request cannot be cancelled but
+ * by `pc_free`.
+ *
+ * Returns `PC_STATUS_OK` when the request is accepted (the callback will run), or
+ * `PC_STATUS_INVALID_ARGUMENT` for a NULL `p` or `cb` (nothing is written, the callback never
+ * runs).
+ */
+uint32_t pc_retrieve_async(const pc_provider *p, pc_retrieve_cb cb, void *user_data, pc_request **out);
+
+/**
+ * Cancels a request: unless its callback has already started or been queued with the result,
+ * the callback is queued at once (it runs within milliseconds, after the callbacks queued
+ * before it) with `PC_STATUS_CANCELED`. The request leaves the run it waited for; when no other
+ * caller of this process waits for that run (no other pending request, no blocking
+ * `pc_retrieve`), the helper and all its descendants are killed, the shared cache's lock is
+ * released (a process waiting for it then runs the helper itself), and the next retrieve starts
+ * a new run. A background refresh (`pc_set_refresh_window`) is not stopped this way: it runs
+ * on until it ends or `pc_free`. Cancelling again, or after the callback, does nothing. NULL is
+ * a no-op. Does not free the handle. May be called from any thread, including from a callback.
+ */
+void pc_request_cancel(pc_request *r);
+
+/**
+ * Frees a request handle. Does not cancel the request: its callback still runs (exactly once).
+ * NULL is a no-op.
+ */
+void pc_request_free(pc_request *r);
+
+/**
+ * The cached credentials, without running the helper or waiting for a run in progress: on
+ * `PC_STATUS_OK` writes a new reference to `*out` (free it with `pc_credentials_free`); returns
+ * `PC_STATUS_NOT_CACHED` (writing nothing) when no valid credentials are cached. Inside the
+ * refresh window (`pc_set_refresh_window`) it returns the cached credentials and starts the
+ * background refresh, as `pc_retrieve` does. For event loops: try it first, and call
+ * `pc_retrieve_async` on `PC_STATUS_NOT_CACHED`. `PC_STATUS_INVALID_ARGUMENT` for a NULL `p` or
+ * `out`.
+ */
+uint32_t pc_retrieve_cached(const pc_provider *p, pc_credentials **out);
 
 /**
  * Extra text for the shared cache's key (`processcreds cache --cache-key`): providers running

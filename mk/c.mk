@@ -11,8 +11,10 @@
 #   make uninstall (same variables)
 #   make test-c
 #       the C ABI tests against the static and the shared library, natively, under
-#       AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind; the C++ layer's tests;
-#       an install into a temporary prefix used through pkg-config (shared and static).
+#       AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind (test_capi.c, and
+#       test_async.c for the asynchronous retrieves); the C++ layer's tests; a libuv program
+#       driving retrieves from its loop (test_libuv.c, Debian's libuv1-dev); an install into a
+#       temporary prefix used through pkg-config (shared and static).
 
 PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
@@ -38,6 +40,7 @@ C_OUT   := $(BUILD)/c
 C_SOLIB := $(C_OUT)/lib
 
 C_TEST_SRC   := $(C_TDIR)/test_capi.c
+C_ASYNC_SRC  := $(C_TDIR)/test_async.c
 CXX_TEST_SRC := $(C_TDIR)/test_hpp.cpp
 C_TEST_DEPS  := $(C_TDIR)/check.h $(C_TDIR)/fixture.h include/processcreds.h
 CXX_TEST_DEPS := $(C_TEST_DEPS) $(C_DIR)/processcreds.hpp
@@ -49,7 +52,9 @@ C_LINK_SHARED := -L$(C_SOLIB) -lprocesscreds -Wl,-rpath,$(abspath $(C_SOLIB))
 
 C_TEST_BINS := $(C_OUT)/test_capi_static $(C_OUT)/test_capi_shared \
                $(C_OUT)/test_capi_asan_static $(C_OUT)/test_capi_asan_shared \
-               $(C_OUT)/test_hpp_static $(C_OUT)/test_hpp_shared $(C_OUT)/test_hpp_asan
+               $(C_OUT)/test_hpp_static $(C_OUT)/test_hpp_shared $(C_OUT)/test_hpp_asan \
+               $(C_OUT)/test_async_static $(C_OUT)/test_async_shared $(C_OUT)/test_async_asan \
+               $(C_OUT)/test_libuv
 
 C_VALGRIND := PC_TEST_UNDER_VALGRIND=1 $(VALGRIND) -q --leak-check=full \
               --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
@@ -126,6 +131,30 @@ $(C_OUT)/test_capi_asan_shared: $(C_TEST_SRC) $(C_TEST_DEPS) c-solib
 	$(CC) $(CFLAGS_STRICT) $(C_TEST_FLAGS) $(C_SANITIZE) -DPC_TEST_SHARED=1 -o $@ $(C_TEST_SRC) \
 	    $(C_LINK_SHARED)
 
+$(C_OUT)/test_async_static: $(C_ASYNC_SRC) $(C_TEST_DEPS) lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_STRICT) $(C_TEST_FLAGS) -o $@ $(C_ASYNC_SRC) $(C_LINK_STATIC)
+
+$(C_OUT)/test_async_shared: $(C_ASYNC_SRC) $(C_TEST_DEPS) c-solib
+	$(CC) $(CFLAGS_STRICT) $(C_TEST_FLAGS) -o $@ $(C_ASYNC_SRC) $(C_LINK_SHARED)
+
+$(C_OUT)/test_async_asan: $(C_ASYNC_SRC) $(C_TEST_DEPS) lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_STRICT) $(C_TEST_FLAGS) $(C_SANITIZE) -o $@ $(C_ASYNC_SRC) $(C_LINK_STATIC)
+
+# libuv from Debian (libuv1-dev), installed on demand.
+$(C_OUT)/test_libuv: $(C_TDIR)/test_libuv.c $(C_TEST_DEPS) lib
+	@mkdir -p $(@D)
+	@sh tools/ensure-debs libuv1-dev
+	$(CC) $(CFLAGS_STRICT) $(C_TEST_FLAGS) -o $@ $(C_TDIR)/test_libuv.c $(C_LINK_STATIC) \
+	    $$(pkg-config --cflags --libs libuv)
+
+# The example of the README's "Event loops" (examples/libuv.c), built and run once.
+$(C_OUT)/example_libuv: examples/libuv.c include/processcreds.h lib
+	@mkdir -p $(@D)
+	@sh tools/ensure-debs libuv1-dev
+	$(CC) $(CFLAGS_STRICT) -O2 -o $@ examples/libuv.c $(C_LINK_STATIC) $$(pkg-config --cflags --libs libuv)
+
 $(C_OUT)/test_hpp_static: $(CXX_TEST_SRC) $(CXX_TEST_DEPS) lib
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_STRICT) $(C_TEST_FLAGS) -o $@ $(CXX_TEST_SRC) $(C_LINK_STATIC)
@@ -137,7 +166,7 @@ $(C_OUT)/test_hpp_asan: $(CXX_TEST_SRC) $(CXX_TEST_DEPS) lib
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_STRICT) $(C_TEST_FLAGS) $(C_SANITIZE) -o $@ $(CXX_TEST_SRC) $(C_LINK_STATIC)
 
-c-test-bins: $(C_TEST_BINS)
+c-test-bins: $(C_TEST_BINS) $(C_OUT)/example_libuv
 
 # LeakSanitizer needs ptrace; lsan-probe.sh checks that it catches a planted leak here and says
 # so loudly when it cannot (the ASan runs then go without leak detection; valgrind still checks).
@@ -155,6 +184,12 @@ test-c: c-test-bins
 	  "C, shared, ASan+UBSan $$leaks" "$$asan $(C_OUT)/test_capi_asan_shared" \
 	  "C, static, valgrind" "$(C_VALGRIND) $(C_OUT)/test_capi_static" \
 	  "C, shared, valgrind" "$(C_VALGRIND) $(C_OUT)/test_capi_shared" \
+	  "C async, static library" "$(C_OUT)/test_async_static" \
+	  "C async, shared library" "$(C_OUT)/test_async_shared" \
+	  "C async, ASan+UBSan $$leaks" "$$asan $(C_OUT)/test_async_asan" \
+	  "C async, static, valgrind" "$(C_VALGRIND) $(C_OUT)/test_async_static" \
+	  "C async, libuv loop" "$(C_OUT)/test_libuv" \
+	  "C async, libuv example" "sh $(C_TDIR)/example-libuv.sh $(C_OUT)/example_libuv" \
 	  "C++, static library" "$(C_OUT)/test_hpp_static" \
 	  "C++, shared library" "$(C_OUT)/test_hpp_shared" \
 	  "C++, ASan+UBSan $$leaks" "$$asan $(C_OUT)/test_hpp_asan" \

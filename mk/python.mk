@@ -1,5 +1,8 @@
 # Python binding (bindings/python): tests and bench in a virtualenv of their own under build/,
-# with pytest, mypy and botocore from PyPI, against the library built by `make lib`.
+# with pytest, mypy and botocore from PyPI, against the library built by `make lib`. aiobotocore
+# pins a botocore of its own (not BOTOCORE_VERSION), so its test (tests/test_aiobotocore.py, against
+# a moto server from mk/rust-sdk.mk's virtualenv) runs in a second virtualenv, build/venv-aiobotocore,
+# with the pinned AIOBOTOCORE_VERSION and the binding.
 #
 #   make wheel
 #       dist/wheels/processcreds-<version>-py3-none-<platform>.whl for each platform of
@@ -23,6 +26,11 @@ BOTOCORE_VERSION := 1.44.18
 PY_DEPS    := pytest mypy botocore==$(BOTOCORE_VERSION) botocore-stubs
 PY_ENV     := PROCESSCREDS_LIB=$(CURDIR)/$(LIB_SO)
 PY_MYPY    := MYPY_CACHE_DIR=$(CURDIR)/$(PY_VENV)/mypy-cache $(CURDIR)/$(PY) -m mypy --strict
+# aiobotocore (and the botocore it pins), in a virtualenv of their own.
+AIOBOTOCORE_VERSION := 3.10.0
+AIO_VENV   := $(BUILD)/venv-aiobotocore
+AIO_PY     := $(AIO_VENV)/bin/python
+AIO_MYPY   := MYPY_CACHE_DIR=$(CURDIR)/$(AIO_VENV)/mypy-cache $(CURDIR)/$(AIO_PY) -m mypy --strict
 
 # Wheels: platform tag = the `make dist` target whose library it holds (glibc 2.17 is
 # manylinux2014's; musllinux_1_2 asks for musl 1.2, which the musl build needs).
@@ -43,7 +51,7 @@ TEST_TARGETS += test-python test-wheel
 # file before its own `all`): the goal is saved here and restored at the end.
 PY_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-.PHONY: test-python bench-python python-venv wheel test-wheel dist-tools
+.PHONY: test-python test-python-aiobotocore bench-python python-venv aio-venv wheel test-wheel dist-tools
 
 $(PY):
 	$(PYTHON3) -m venv $(PY_VENV)
@@ -55,13 +63,28 @@ python-venv: $(PY)
 	CARGO_TARGET_DIR=$(CURDIR)/target/python \
 	$(PY) -m pip install --quiet --disable-pip-version-check $(PY_DEPS) ./bindings/python
 
+$(AIO_PY):
+	$(PYTHON3) -m venv $(AIO_VENV)
+
+# The binding reinstalled every time, as in python-venv.
+aio-venv: $(AIO_PY)
+	CARGO_TARGET_DIR=$(CURDIR)/target/python \
+	$(AIO_PY) -m pip install --quiet --disable-pip-version-check pytest mypy botocore-stubs \
+	    aiobotocore==$(AIOBOTOCORE_VERSION) ./bindings/python
+
 # mypy checks the sources, then the installed package and a user of it (the bench), which are
 # typed only if py.typed was installed.
-test-python: lib python-venv
+test-python: lib python-venv test-python-aiobotocore
 	cd bindings/python && $(PY_MYPY) src/processcreds
 	cd $(BUILD) && $(PY_MYPY) -p processcreds
 	cd $(BUILD) && $(PY_MYPY) $(CURDIR)/bench/python/bench.py
 	$(PY_ENV) $(PY) -m pytest -q -p no:cacheprovider bindings/python/tests
+
+# processcreds.aiobotocore with the real aiobotocore, its requests checked by moto.
+test-python-aiobotocore: lib aio-venv $(MOTO_SERVER)
+	cd $(BUILD) && $(AIO_MYPY) -p processcreds
+	$(PY_ENV) MOTO_SERVER=$(abspath $(MOTO_SERVER)) $(AIO_PY) -m pytest -q -p no:cacheprovider \
+	    bindings/python/tests/test_aiobotocore.py
 
 bench-python: lib python-venv
 	$(PY_ENV) $(PY) bench/python/bench.py

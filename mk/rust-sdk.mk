@@ -3,20 +3,17 @@
 #   make test-rust-sdk
 #       the feature's unit tests and doctests, clippy with the feature; then tests/aws-sdk-rust: the
 #       real aws-config + aws-sdk-sts against a local moto server that checks SigV4 signatures
-#       (moto from PyPI in a virtualenv under build/), and examples/rust_sdk.rs built and run.
+#       (moto from PyPI in a virtualenv under build/, mk/moto.mk), and examples/rust_sdk.rs built
+#       and run.
 #       The SDK crates are built once into target/aws-sdk-rust (a workspace of its own, so the
 #       library's own `cargo test` never builds them).
 #   make doc-rust
 #       `cargo doc --no-deps` with warnings denied, without and with the feature (docs.rs builds it
 #       with the feature).
 
-PYTHON3      ?= python3
 RSDK_DIR     := tests/aws-sdk-rust
 RSDK_TARGET  := $(CURDIR)/target/aws-sdk-rust
 RSDK_CARGO   := $(CARGO) --quiet
-MOTO_VENV    := $(BUILD)/venv-moto
-MOTO_SERVER  := $(MOTO_VENV)/bin/moto_server
-MOTO_REQ     := moto[server]>=5.1,<6
 
 TEST_TARGETS += doc-rust test-rust-sdk
 
@@ -25,10 +22,6 @@ TEST_TARGETS += doc-rust test-rust-sdk
 RSDK_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: test-rust-sdk test-rust-sdk-feature test-rust-sdk-moto doc-rust
-
-$(MOTO_SERVER):
-	$(PYTHON3) -m venv $(MOTO_VENV)
-	$(MOTO_VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_REQ)'
 
 test-rust-sdk: test-rust-sdk-feature test-rust-sdk-moto
 

@@ -50,12 +50,17 @@
 //!
 //! * Credentials the [`ProcessProvider`] has cached and that are still valid are returned at once,
 //!   without running anything and without leaving the calling task.
-//! * Otherwise the helper runs on a new OS thread and the returned future completes when it is
-//!   done, so the async executor is never blocked and no particular runtime (tokio or another)
-//!   is required. Callers that ask while a run is going on share that run (one helper process).
-//! * If the SDK stops waiting (its identity cache's load timeout, see below), the run goes on and
-//!   its credentials are cached, so the next request gets them. A helper that can take longer (an
-//!   MFA prompt, a browser login) needs a longer load timeout.
+//! * Otherwise the future is [`ProcessProvider::retrieve_async`]'s: the helper runs on the
+//!   library's reactor thread (one thread for every asynchronous retrieve of the process, not a
+//!   thread per fetch) and the future completes when it is done, so the async executor is never
+//!   blocked and no particular runtime (tokio or another) is required. Callers that ask while a
+//!   run is going on share that run (one helper process), with any blocking caller too.
+//! * If the SDK stops waiting (its identity cache's load timeout, see below), its future is
+//!   dropped but the run goes on ([`Retrieval::detach`](crate::Retrieval::detach)) and its
+//!   credentials are cached, so the next request gets them (an MFA prompt may take longer than
+//!   the SDK waits). A helper that can take longer (an MFA prompt, a browser login) needs a
+//!   longer load timeout to succeed on the first request. (A future of
+//!   [`ProcessProvider::retrieve_async`] used directly cancels its run when dropped.)
 //!
 //! # The SDK's load timeout
 //!
@@ -103,17 +108,16 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials};
 use aws_credential_types::Credentials as SdkCredentials;
-use parking_lot::Mutex;
 
 use crate::credentials::{CredentialsSource, PROVIDER_NAME};
 use crate::error::MSG_EMPTY_CMD;
-use crate::{Credentials, Error, ProcessProvider, Status};
+use crate::{Credentials, Error, ProcessProvider, Retrieval, Status};
 
 /// The SDK's `provider_name` of a shared-config profile's static keys (the SDK takes a
 /// `&'static str`, so the file path of [`Credentials::provider_name`] is left out).
@@ -167,23 +171,11 @@ impl ProvideCredentials for Provider {
         if let Some(c) = self.inner.cached() {
             return future::ProvideCredentials::ready(Ok(self.to_sdk(&c)));
         }
-        let (done, result) = completion();
-        let inner = self.inner.clone();
-        let spawned = std::thread::Builder::new()
-            .name("processcreds".into())
-            .spawn(move || done.complete(inner.retrieve()));
-        if let Err(e) = spawned {
-            return future::ProvideCredentials::ready(Err(CredentialsError::unhandled(
-                Error::internal(format!("cannot start a thread to run the helper: {e}")),
-            )));
-        }
+        let retrieval = Detached(Some(self.inner.retrieve_async()));
         future::ProvideCredentials::new(async move {
-            match result.await {
-                Some(Ok(c)) => Ok(self.to_sdk(&c)),
-                Some(Err(e)) => Err(self.to_sdk_error(e)),
-                None => Err(CredentialsError::unhandled(Error::internal(
-                    "the thread running the helper ended without a result",
-                ))),
+            match retrieval.await {
+                Ok(c) => Ok(self.to_sdk(&c)),
+                Err(e) => Err(self.to_sdk_error(e)),
             }
         })
     }
@@ -233,65 +225,36 @@ fn to_sdk_error(e: Error, timeout: Duration) -> CredentialsError {
         Status::Execution | Status::Parse | Status::Version | Status::Required => {
             CredentialsError::provider_error(e)
         }
-        Status::Internal | Status::Ok => CredentialsError::unhandled(e),
+        Status::Internal | Status::Canceled | Status::NotCached | Status::Ok => {
+            CredentialsError::unhandled(e)
+        }
     }
 }
 
-/// Sends one value from the thread running the helper to the future awaiting it.
-struct Completer<T>(Arc<Mutex<Slot<T>>>);
+/// A retrieve's future that, dropped before it completes (the SDK's load timeout), lets the run
+/// go on rather than cancel it.
+struct Detached(Option<Retrieval>);
 
-/// Completes with the value sent, or `None` if the sender was dropped without sending.
-struct Completion<T>(Arc<Mutex<Slot<T>>>);
+impl Future for Detached {
+    type Output = crate::Result<Arc<Credentials>>;
 
-struct Slot<T> {
-    value: Option<T>,
-    /// The sender is gone: `value` is final.
-    closed: bool,
-    waker: Option<Waker>,
-}
-
-fn completion<T>() -> (Completer<T>, Completion<T>) {
-    let slot = Arc::new(Mutex::new(Slot {
-        value: None,
-        closed: false,
-        waker: None,
-    }));
-    (Completer(slot.clone()), Completion(slot))
-}
-
-impl<T> Completer<T> {
-    fn complete(self, value: T) {
-        self.0.lock().value = Some(value);
-        // Drop wakes the receiver.
-    }
-}
-
-impl<T> Drop for Completer<T> {
-    fn drop(&mut self) {
-        let waker = {
-            let mut slot = self.0.lock();
-            slot.closed = true;
-            slot.waker.take()
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(r) = self.0.as_mut() else {
+            return Poll::Ready(Err(Error::internal("polled after completion")));
         };
-        if let Some(w) = waker {
-            w.wake();
+        let done = Pin::new(r).poll(cx);
+        if done.is_ready() {
+            self.0 = None;
         }
+        done
     }
 }
 
-impl<T> Future for Completion<T> {
-    type Output = Option<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut slot = self.0.lock();
-        if slot.closed {
-            return Poll::Ready(slot.value.take());
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            r.detach();
         }
-        match &slot.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => slot.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
     }
 }
 
@@ -299,6 +262,7 @@ impl<T> Future for Completion<T> {
 mod tests {
     use super::*;
     use crate::UnixTime;
+    use std::task::Waker;
     use std::time::UNIX_EPOCH;
 
     fn creds(source: CredentialsSource, token: &str, exp: Option<UnixTime>) -> Credentials {
@@ -568,33 +532,5 @@ mod tests {
                 "ProcessProviderRequiredError: missing SecretAccessKey in process output"
             );
         }
-    }
-
-    #[test]
-    fn completion_wakes_and_reports_a_dropped_sender() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::task::Wake;
-
-        struct Count(AtomicUsize);
-        impl Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
-        let mut cx = Context::from_waker(&waker);
-
-        let (tx, mut rx) = completion::<u32>();
-        assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Pending);
-        std::thread::spawn(move || tx.complete(5)).join().unwrap();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(Some(5)));
-
-        let (tx, mut rx) = completion::<u32>();
-        assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Pending);
-        drop(tx);
-        assert_eq!(count.0.load(Ordering::SeqCst), 2);
-        assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(None));
     }
 }

@@ -49,6 +49,12 @@ macro_rules! status_table {
             /// caught panic, a system call that failed while running the helper, a thread that
             /// could not be started, a run cancelled by freeing its provider.
             Internal = 8, PC_STATUS_INTERNAL;
+            /// The request was cancelled (code `RequestCanceled`): `pc_request_cancel`, the
+            /// provider freed while the request was pending, a dropped future, an ended context.
+            Canceled = 9, PC_STATUS_CANCELED;
+            /// `pc_retrieve_cached` found no valid cached credentials (nothing was run or waited
+            /// for).
+            NotCached = 10, PC_STATUS_NOT_CACHED;
         }
     };
 }
@@ -138,6 +144,10 @@ pub const CODE_SHARED_CONFIG: &str = "SharedConfigErr";
 pub const CODE_INVALID_ARGUMENT: &str = "InvalidParameter";
 /// Code of errors that indicate a defect or a resource failure inside the library.
 pub const CODE_INTERNAL: &str = "InternalError";
+/// Code of the error of a cancelled request (aws-sdk-go's `request.CanceledErrorCode`).
+pub const CODE_CANCELED: &str = "RequestCanceled";
+/// Code of the error of a cached-only retrieve that found nothing cached.
+pub const CODE_NOT_CACHED: &str = "CredentialsNotCached";
 
 pub(crate) const MSG_PROCESS: &str = "error in credential_process";
 pub(crate) const MSG_TIMEOUT: &str = "credential process timed out";
@@ -145,6 +155,8 @@ pub(crate) const MSG_PARSE: &str = "parse failed of credential_process output";
 pub(crate) const MSG_VERSION: &str = "wrong version in process output (not 1)";
 pub(crate) const MSG_MISS_KEY: &str = "missing AccessKeyId in process output";
 pub(crate) const MSG_MISS_SECRET: &str = "missing SecretAccessKey in process output";
+pub(crate) const MSG_CANCELED: &str = "request canceled";
+pub(crate) const MSG_NOT_CACHED: &str = "no valid credentials cached";
 pub(crate) const MSG_EMPTY_CMD: &str = "failed to prepare command: command must not be empty";
 
 /// An error of the provider, as Go's `awserr.Error`: a [`Status`], Go's code, Go's message and,
@@ -254,6 +266,16 @@ impl Error {
     /// A failure inside the library (a caught panic, a failed system call before the spawn).
     pub fn internal(message: impl Into<String>) -> Error {
         Error::new(Status::Internal, CODE_INTERNAL, message, None)
+    }
+
+    /// `request canceled`: the request was cancelled before its result came.
+    pub fn canceled() -> Error {
+        Error::new(Status::Canceled, CODE_CANCELED, MSG_CANCELED, None)
+    }
+
+    /// `no valid credentials cached`: a cached-only retrieve found none.
+    pub fn not_cached() -> Error {
+        Error::new(Status::NotCached, CODE_NOT_CACHED, MSG_NOT_CACHED, None)
     }
 
     /// Attaches the helper's captured stderr (already bounded and trimmed).

@@ -79,9 +79,10 @@
 //! concurrent callers while the credentials are expired wait for one run of the helper and all
 //! get its result (single flight). Errors are not cached, and a failed refresh never returns the
 //! stale value. [`retrieve`](ProcessProvider::retrieve) blocks the calling thread while the helper
-//! runs; async code should call [`cached`](ProcessProvider::cached) first, or use the `aws-sdk`
-//! feature's [`aws_sdk::Provider`](aws_sdk/struct.Provider.html), which runs the helper on a
-//! thread of its own.
+//! runs; async code uses [`retrieve_async`](ProcessProvider::retrieve_async), a future for any
+//! runtime (dropping it cancels the request, and kills the helper when no other caller waits for
+//! it), or the `aws-sdk` feature's [`aws_sdk::Provider`](aws_sdk/struct.Provider.html), which uses
+//! it. At most two threads of the library serve every asynchronous retrieve of the process.
 //!
 //! # Secrets
 //!
@@ -120,6 +121,8 @@ pub mod observe;
 #[doc(hidden)]
 pub mod output;
 mod provider;
+mod reactor;
+mod request;
 #[doc(hidden)]
 pub mod runner;
 pub mod shared_cache;
@@ -135,6 +138,7 @@ pub use credentials::{Credentials, CredentialsSource, PROVIDER_NAME};
 pub use defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 pub use error::{Error, Result, Status};
 pub use provider::{Options, ProcessProvider};
+pub use request::{Request, Retrieval};
 pub use runner::{StderrMode, StdinMode};
 pub use shared_cache::SharedCacheMode;
 pub use time::UnixTime;

@@ -12,7 +12,7 @@ use crate::defaults::{DEFAULT_BUF_SIZE, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::observe::{self, event, Event, Level, Observer, Stats};
 use crate::output;
-use crate::runner::{self, Cancel, Program, RunOptions, StderrMode, StdinMode};
+use crate::runner::{self, Cancel, Program, RunOptions, RunOutput, StderrMode, StdinMode};
 use crate::shared_cache::{self, Fingerprint, Note, Share, SharedCacheMode, Warning};
 use crate::time::UnixTime;
 
@@ -137,8 +137,9 @@ pub struct ProcessProvider {
 }
 
 /// The provider's parts, shared with its background refresh (which may outlive the provider by
-/// a few milliseconds when freeing it cancels the refresh).
-struct Core {
+/// a few milliseconds when freeing it cancels the refresh) and with the reactor's job of an
+/// asynchronous retrieve.
+pub(crate) struct Core {
     source: Source,
     options: Mutex<Options>,
     cache: Cache,
@@ -299,7 +300,7 @@ impl ProcessProvider {
     /// background refresh starts unless one is running.
     ///
     /// Blocks the calling thread while the helper runs (at most [`Options::timeout`]). In async
-    /// code, run it where blocking is allowed, or use the `aws-sdk` feature's provider.
+    /// code, use [`retrieve_async`](Self::retrieve_async).
     ///
     /// # Errors
     ///
@@ -332,7 +333,13 @@ impl ProcessProvider {
     /// The job of a background refresh: runs on the refresh thread with its own share of the
     /// provider's parts.
     fn background_refresh(&self) -> AheadJob {
-        let core = Arc::clone(&self.core);
+        ProcessProvider::ahead_job(&self.core)
+    }
+
+    /// [`background_refresh`](Self::background_refresh) for the provider whose parts are
+    /// `core`.
+    pub(crate) fn ahead_job(core: &Arc<Core>) -> AheadJob {
+        let core = Arc::clone(core);
         Box::new(move |run: AheadRun| {
             core.cache
                 .run_ahead(&core.observer, run, |cancel| core.fetch_fresh(Some(cancel)))
@@ -602,9 +609,101 @@ impl Drop for ProcessProvider {
     }
 }
 
+impl ProcessProvider {
+    /// The provider's parts (the asynchronous retrieve's job holds them).
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+}
+
+/// A fetch's inputs, read as it starts: what `fetch_observed` does in one call, in pieces that
+/// the reactor drives (`Core::plan`, the shared cache's steps, a driven run, `Core::fetched`).
+pub(crate) enum Plan {
+    /// A profile's static keys: nothing runs.
+    Static(Fetched),
+    /// A helper to run, through the shared cache's steps when it is on.
+    Run {
+        program: Program,
+        opts: Options,
+        share: Share,
+        shared: Option<shared_cache::flow::Fetch>,
+    },
+}
+
 impl Core {
+    /// The provider's logger and counters.
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.observer
+    }
+
     fn options(&self) -> Options {
         *self.options.lock()
+    }
+
+    pub(crate) fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// The inputs of a fetch for the cache in the foreground, and the refresh window read as it
+    /// starts.
+    pub(crate) fn plan(&self) -> (Plan, Duration) {
+        let opts = self.options();
+        let program = match &self.source {
+            Source::Static(c) => {
+                return (
+                    Plan::Static(Fetched {
+                        credentials: c.clone(),
+                        expires_at: None,
+                    }),
+                    opts.refresh_window,
+                )
+            }
+            Source::Process(p) => p,
+        };
+        let share = self.share.lock().clone();
+        let shared = (opts.shared_cache != SharedCacheMode::Off && !is_blank(program)).then(|| {
+            shared_cache::flow::Fetch::new(&shared_cache::Request {
+                key: &share.key(program, opts.duration, opts.max_buf_size),
+                timeout: opts.timeout,
+                expiry_window: opts.expiry_window,
+                ahead: Duration::ZERO,
+                reject: share.rejected,
+                cancelled: &|| false,
+            })
+        });
+        (
+            Plan::Run {
+                program: program.clone(),
+                opts,
+                share,
+                shared,
+            },
+            opts.refresh_window,
+        )
+    }
+
+    /// The end of a fetch of [`Core::plan`]: the credentials with their window-adjusted expiry;
+    /// a success accepts shared entries again.
+    pub(crate) fn fetched(
+        &self,
+        share: &Share,
+        opts: &Options,
+        credentials: Result<Credentials>,
+    ) -> Result<Fetched> {
+        let fetched = credentials.map(|c| fetched_with(c, opts));
+        self.accepted(share, &fetched);
+        fetched
+    }
+
+    /// After a fetch: a success means the expired credentials were replaced, so entries are
+    /// accepted again.
+    fn accepted(&self, share: &Share, fetched: &Result<Fetched>) {
+        if fetched.is_ok() && share.rejected.is_some() {
+            let mut now = self.share.lock();
+            if now.rejected == share.rejected {
+                now.rejected = None;
+            }
+        }
     }
 
     /// One run for the cache, with the refresh window read as it starts: in the foreground
@@ -653,18 +752,12 @@ impl Core {
             &self.observer,
             &mut |n| self.note(n, warn),
         );
-        if fetched.is_ok() && share.rejected.is_some() {
-            // The expired credentials were replaced: accept entries again.
-            let mut now = self.share.lock();
-            if now.rejected == share.rejected {
-                now.rejected = None;
-            }
-        }
+        self.accepted(&share, &fetched);
         fetched
     }
 
     /// What the shared cache tells a fetch: counted and emitted, and its bypasses given to `warn`.
-    fn note(&self, note: Note<'_>, warn: &mut dyn FnMut(Warning)) {
+    pub(crate) fn note(&self, note: Note<'_>, warn: &mut dyn FnMut(Warning)) {
         let obs = &self.observer;
         match note {
             Note::Bypass(w) => {
@@ -775,13 +868,37 @@ fn fetch_program(
             note,
         )?
     };
+    Ok(fetched_with(credentials, opts))
+}
+
+/// Credentials with their expiry less the expiry window.
+fn fetched_with(credentials: Credentials, opts: &Options) -> Fetched {
     let expires_at = credentials
         .expiration()
         .map(|t| t.minus(opts.expiry_window));
-    Ok(Fetched {
+    Fetched {
         credentials,
         expires_at,
-    })
+    }
+}
+
+/// The runner's options of one run with `timeout`.
+pub(crate) fn run_options(opts: &Options, timeout: Duration) -> RunOptions {
+    RunOptions {
+        timeout,
+        max_buf_size: opts.max_buf_size,
+        stderr: opts.stderr,
+        stdin: opts.stdin,
+    }
+}
+
+/// A finished run's output checked as Go v1 does.
+pub(crate) fn credentials_of(run: RunOutput, opts: &Options) -> Result<Credentials> {
+    let finished = UnixTime::now();
+    let with_stderr = |e: Error| e.with_stderr(run.stderr.clone());
+    output::parse(&run.stdout)
+        .and_then(|out| out.into_credentials(opts.duration.map(|d| finished.plus(d))))
+        .map_err(with_stderr)
 }
 
 /// One run of the helper with `timeout`, its output checked as Go v1 does; counted and told to
@@ -808,20 +925,11 @@ fn run_and_parse(
     cancel: Option<&Cancel>,
     bytes: &mut usize,
 ) -> Result<Credentials> {
-    let run_opts = RunOptions {
-        timeout,
-        max_buf_size: opts.max_buf_size,
-        stderr: opts.stderr,
-        stdin: opts.stdin,
-    };
+    let run_opts = run_options(opts, timeout);
     let run = match cancel {
         Some(c) => runner::run_cancellable(program, &run_opts, c)?,
         None => runner::run(program, &run_opts)?,
     };
     *bytes = run.stdout.len();
-    let finished = UnixTime::now();
-    let with_stderr = |e: Error| e.with_stderr(run.stderr.clone());
-    output::parse(&run.stdout)
-        .and_then(|out| out.into_credentials(opts.duration.map(|d| finished.plus(d))))
-        .map_err(with_stderr)
+    credentials_of(run, opts)
 }

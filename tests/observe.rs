@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use processcreds::observe::{fields, Event, Level, EVENTS};
+use processcreds::observe::{fields, Level, EVENTS};
 use processcreds::time::{format_rfc3339, UnixTime};
 use processcreds::{ProcessProvider, SharedCacheMode, Status};
 
@@ -470,9 +470,99 @@ case!(refresh_ahead_fails_then_succeeds, {
     log.check();
 });
 
+/// Starts an asynchronous retrieve of `p`; its result comes through the returned channel.
+fn start_async(
+    p: &ProcessProvider,
+) -> (
+    processcreds::Request,
+    std::sync::mpsc::Receiver<processcreds::Result<Arc<processcreds::Credentials>>>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let req = p.retrieve_with(move |r| {
+        let _ = tx.send(r);
+    });
+    (req, rx)
+}
+
+case!(asynchronous_requests_are_observed, {
+    // A request's run, driven by the library's reactor, emits the events of a blocking run and
+    // counts the same; its shared cache's writes and hits too. A cancelled request emits
+    // request.cancel; its run, killed when no caller waits any more, ends with helper.exit
+    // status=canceled at info, and is not counted as a failure.
+    let h = Helper::new("obs-async");
+    let log = Log::default();
+    std::env::set_var("PROCESSCREDS_CACHE_DIR", h.dir.join("cache"));
+    let p = h.provider();
+    log.attach(&p, Level::Debug);
+    p.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    let (_req, rx) = start_async(&p);
+    let got = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert_eq!(got.unwrap().access_key_id(), "AKOBS");
+    assert_eq!(
+        log.names(),
+        [
+            "cache.miss",
+            "helper.start",
+            "helper.exit",
+            "shared_cache.write"
+        ]
+    );
+    assert_eq!(value(&log.first("helper.exit").message, "status"), "ok");
+    // A second provider: served by the entry, through the reactor too.
+    let q = h.provider();
+    log.attach(&q, Level::Debug);
+    q.update_options(|o| o.shared_cache = SharedCacheMode::User);
+    log.clear();
+    let (_req, rx) = start_async(&q);
+    rx.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+    assert_eq!(log.names(), ["cache.miss", "shared_cache.hit"]);
+    assert_eq!((q.stats().shared_cache_hits, q.stats().helper_runs), (1, 0));
+    // Cancelled while its helper runs.
+    let c = h.provider();
+    log.attach(&c, Level::Debug);
+    log.clear();
+    h.file("sleep", "30");
+    let runs = h.runs();
+    let (req, rx) = start_async(&c);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.runs() == runs && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    req.cancel();
+    let err = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.status(), Status::Canceled);
+    let exit = log.wait_for("helper.exit");
+    assert_eq!(exit.level, Level::Info);
+    assert_eq!(value(&exit.message, "status"), "canceled");
+    assert_eq!(
+        log.names(),
+        [
+            "cache.miss",
+            "helper.start",
+            "request.cancel",
+            "helper.exit"
+        ]
+    );
+    assert_eq!(log.first("request.cancel").level, Level::Debug);
+    let s = c.stats();
+    assert_eq!(
+        (s.helper_runs, s.helper_failures, s.cache_misses),
+        (1, 0, 1)
+    );
+    h.remove("sleep");
+    // A request cancelled after its result: nothing more.
+    log.clear();
+    req.cancel();
+    assert!(log.names().is_empty(), "{:?}", log.names());
+    log.check();
+});
+
 case!(every_event_of_the_table_comes_from_a_real_scenario, {
     // The scenarios above, in one process, with one logger at debug: every event of the table
-    // but request.cancel (the asynchronous requests' own) is seen.
+    // is seen.
     let h = Helper::new("obs-all");
     let log = Log::default();
     let cache = h.dir.join("cache");
@@ -523,12 +613,23 @@ case!(every_event_of_the_table_comes_from_a_real_scenario, {
         r.retrieve().unwrap();
         std::thread::sleep(Duration::from_millis(20));
     }
+    // request.cancel: a request cancelled while its run goes on.
+    let f = h.provider();
+    log.attach(&f, Level::Debug);
+    h.file("sleep", "30");
+    let runs = h.runs();
+    let (req, rx) = start_async(&f);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.runs() == runs && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    req.cancel();
+    rx.recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .unwrap_err();
+    h.remove("sleep");
     let seen: BTreeSet<String> = log.names().into_iter().collect();
-    let want: BTreeSet<String> = EVENTS
-        .iter()
-        .filter(|e| e.event != Event::RequestCancel)
-        .map(|e| e.name.to_owned())
-        .collect();
+    let want: BTreeSet<String> = EVENTS.iter().map(|e| e.name.to_owned()).collect();
     assert_eq!(seen, want);
     log.check();
 });

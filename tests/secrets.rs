@@ -6,8 +6,8 @@
 //!   session token, and scans every error text (`Display`, `Debug`, code, message, cause),
 //!   every `Debug` print (`Credentials`, `Error`, `ProcessProvider`, `Output`, `ProfileSource`),
 //!   `pc_error_message` and `pc_error_code`, every event given to a logger at debug (every provider
-//!   of the scan has one, Rust and C; every event of the table but `request.cancel` must be seen:
-//!   runs that succeed, fail and time out, the cache, the shared cache's writes, hits, lock waits
+//!   of the scan has one, Rust and C; every event of the table must be seen:
+//!   runs that succeed, fail, time out and are cancelled (asynchronous requests), the cache, the shared cache's writes, hits, lock waits
 //!   and bypasses, refreshes ahead that fail and succeed, command lines and arguments holding the
 //!   secrets), and everything written to this process's stdout and stderr meanwhile (log lines),
 //!   for any 8 consecutive bytes of either secret.
@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use c_abi::*;
 use common::*;
 use processcreds::config::{resolve_with, SharedConfig};
-use processcreds::observe::{Event, Level, EVENTS};
+use processcreds::observe::{Level, EVENTS};
 use processcreds::{output, ProcessProvider, SharedCacheMode, StderrMode};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -620,7 +620,7 @@ fn no_text_body() {
         texts.add("process output", name, text);
     }
     let events = std::mem::take(&mut *EVENT_TEXTS.lock().unwrap());
-    for want in EVENTS.iter().filter(|e| e.event != Event::RequestCancel) {
+    for want in EVENTS {
         assert!(
             events.iter().any(|(e, _)| e == want.name),
             "the scan saw no {} event",
@@ -750,6 +750,27 @@ cat "$d/ev-out""#
         std::thread::sleep(Duration::from_millis(100));
         b.retrieve().unwrap();
     });
+    // Asynchronous requests (runs driven by the library's reactor): one answered, one cancelled
+    // while its run goes on (request.cancel, the run's helper.exit status=canceled).
+    let asy = logged(ProcessProvider::new(commands[0].clone()));
+    asy.update_options(|o| o.stderr = StderrMode::Capture);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let answered = tx.clone();
+    let _ = asy.retrieve_with(move |r| {
+        let _ = answered.send(r.map(|_| ()));
+    });
+    rx.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+    asy.expire();
+    let req = asy.retrieve_with(move |r| {
+        let _ = tx.send(r.map(|_| ()));
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    req.cancel();
+    let cancelled = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .unwrap_err();
+    texts.error("events: cancelled request", &cancelled);
     // A timeout, the helper's stderr captured.
     let slow = logged(ProcessProvider::new(commands[0].clone()));
     slow.update_options(|o| {

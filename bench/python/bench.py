@@ -4,6 +4,9 @@
 - cached: ``ProcessProvider.retrieve()`` on valid cached credentials, against
   ``RefreshableCredentials.get_frozen_credentials()`` on credentials loaded by botocore's own
   ``ProcessProvider`` (Expiration an hour ahead). Target: ratio <= 0.2.
+- async cached: ``await ProcessProvider.retrieve_async()`` on valid cached credentials (answered on
+  the loop's thread through ``pc_retrieve_cached``), against its blocking twin ``retrieve()``,
+  both called from a coroutine on a running asyncio loop.
 - cached, logging: the same cached ``retrieve()`` with the logger ``processcreds`` enabled at
   WARNING (the library's logger set at warn; the cached path's events are at debug, below it),
   against the logger disabled (no logger set in the library). Target: ratio <= 1.10.
@@ -20,6 +23,7 @@ misses its target.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import logging
@@ -30,7 +34,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Awaitable, Callable, Dict, List, Sequence, Tuple, cast
 
 import botocore
 import botocore.credentials
@@ -67,6 +71,27 @@ def per_call(fn: Callable[[], object], n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
+def per_await(fn: Callable[[], Awaitable[object]], n: int) -> float:
+    """Seconds per ``await fn()`` on a running loop, over n calls."""
+
+    async def calls() -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            await fn()
+        return (time.perf_counter() - start) / n
+
+    return asyncio.run(calls())
+
+
+def per_call_in_loop(fn: Callable[[], object], n: int) -> float:
+    """Seconds per call of fn from a coroutine on a running loop, over n calls."""
+
+    async def calls() -> float:
+        return per_call(fn, n)
+
+    return asyncio.run(calls())
+
+
 def nothing() -> None:
     pass
 
@@ -76,21 +101,24 @@ def interleaved(
     b: Callable[[], object],
     n: int,
     rounds: int,
+    time_a: Callable[[Callable[[], object], int], float] = per_call,
+    time_b: Callable[[Callable[[], object], int], float] = per_call,
     before_a: Callable[[], None] = nothing,
     before_b: Callable[[], None] = nothing,
 ) -> Tuple[float, float, float]:
-    """Median seconds per call of a and b, and the median of the per-round ratios a/b
-    (``before_a``/``before_b`` run before each round of their side, untimed)."""
+    """Median seconds per call of a and b (timed by time_a and time_b), and the median of the
+    per-round ratios a/b (``before_a``/``before_b`` run before each round of their side,
+    untimed)."""
     ta: List[float] = []
     tb: List[float] = []
 
     def side_a() -> None:
         before_a()
-        ta.append(per_call(a, n))
+        ta.append(time_a(a, n))
 
     def side_b() -> None:
         before_b()
-        tb.append(per_call(b, n))
+        tb.append(time_b(b, n))
 
     for r in range(rounds):
         gc.collect()
@@ -149,6 +177,15 @@ def main(argv: Sequence[str]) -> int:
                 ours.retrieve, boto_creds.get_frozen_credentials, args.cached_calls, args.rounds
             )
 
+            async_cached = interleaved(
+                ours.retrieve_async,
+                ours.retrieve,
+                args.cached_calls,
+                args.rounds,
+                time_a=lambda f, n: per_await(cast(Callable[[], Awaitable[object]], f), n),
+                time_b=per_call_in_loop,
+            )
+
             # The logger's level is followed at the next retrieve (once per round, untimed).
             logger = logging.getLogger("processcreds")
             saved = logger.level
@@ -187,6 +224,8 @@ def main(argv: Sequence[str]) -> int:
         ["measurement", "processcreds", "baseline", "ratio", "target"],
         ["cached retrieve() vs get_frozen_credentials()", fmt(cached[0]), fmt(cached[1]),
          f"{cached[2]:.3f}", f"<= {CACHED_TARGET} {'ok' if ok else 'MISSED'}"],
+        ["cached await retrieve_async() vs retrieve()", fmt(async_cached[0]),
+         fmt(async_cached[1]), f"{async_cached[2]:.3f}", "-"],
         ["cached retrieve(), logger at WARNING vs disabled", fmt(logged[0]), fmt(logged[1]),
          f"{logged[2]:.3f}", f"<= {LOGGING_TARGET} {'ok' if log_ok else 'MISSED'}"],
         ["fresh retrieve(), argv vs ProcessProvider.load()", fmt(fresh_argv[0]),

@@ -20,6 +20,11 @@
 //    Credentials outlive the provider that returned them. A default-constructed or moved-from
 //    credentials is empty: its strings are empty, account_id() and expiration() are nullopt.
 //  - processcreds::error: derives from std::runtime_error; copying it never throws.
+//  - processcreds::request: an asynchronous retrieve (provider::retrieve_async). Move-only; its
+//    destructor releases the handle without cancelling; cancel() cancels. The callback gets a
+//    processcreds::result (the credentials, or the error: status canceled for a cancelled
+//    request), exactly once, on the library's callback thread (see processcreds.h:
+//    "Asynchronous retrieves"); an exception escaping the callback calls std::terminate.
 //  - Observability: provider::set_logger(callback, min_level) gives the library's events to a
 //    std::function (on whatever thread emits them; an exception it throws is swallowed, never
 //    thrown into the library), provider::stats() its counters (pc_stats).
@@ -56,6 +61,8 @@ enum class status : std::uint32_t {
     required = PC_STATUS_REQUIRED,
     config = PC_STATUS_CONFIG,
     internal = PC_STATUS_INTERNAL,
+    canceled = PC_STATUS_CANCELED,
+    not_cached = PC_STATUS_NOT_CACHED,
 };
 
 /// Where the helper's stderr goes.
@@ -185,6 +192,9 @@ struct provider_deleter {
     void operator()(pc_provider *p) const noexcept { pc_free(p); }
 };
 
+struct request_deleter {
+    void operator()(pc_request *r) const noexcept { pc_request_free(r); }
+};
 /// The C callback of every provider::set_logger: calls the std::function, swallowing what it
 /// throws.
 inline void log_trampoline(void *user_data, std::uint32_t level, const char *event,
@@ -245,6 +255,82 @@ public:
 private:
     std::shared_ptr<pc_credentials> handle_;
 };
+
+/// What an asynchronous retrieve brought: the credentials, or the error.
+class result {
+public:
+    /// Success.
+    explicit result(processcreds::credentials c) noexcept : creds_(std::move(c)) {}
+    /// Failure.
+    explicit result(processcreds::error e) : error_(std::make_shared<processcreds::error>(std::move(e))) {}
+
+    /// status::ok, or the error's status (status::canceled for a cancelled request).
+    processcreds::status status() const noexcept {
+        return error_ ? error_->status() : status::ok;
+    }
+    /// True on success.
+    explicit operator bool() const noexcept { return !error_; }
+    /// The credentials; throws the error on failure.
+    const processcreds::credentials &value() const {
+        if (error_) {
+            throw *error_;
+        }
+        return creds_;
+    }
+    /// The error, or nullptr on success.
+    const processcreds::error *error() const noexcept { return error_.get(); }
+
+private:
+    processcreds::credentials creds_;
+    std::shared_ptr<const processcreds::error> error_;
+};
+
+/// A pending asynchronous retrieve (provider::retrieve_async). Move-only. Destroying it releases
+/// the handle and does not cancel: the callback still runs.
+class request {
+public:
+    request() noexcept = default;
+    /// Adopts a handle from pc_retrieve_async.
+    explicit request(pc_request *owned) noexcept : handle_(owned) {}
+
+    /// Cancels the request: unless its callback has started or been queued with the result, it
+    /// runs promptly with status::canceled, and the helper is killed when no other caller waits
+    /// for its run (pc_request_cancel). Again, or on an empty request: nothing.
+    void cancel() const noexcept { pc_request_cancel(handle_.get()); }
+
+    /// False for an empty (default-constructed or moved-from) request.
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+    /// The C handle; still owned by this object.
+    pc_request *get() const noexcept { return handle_.get(); }
+
+private:
+    std::unique_ptr<pc_request, detail::request_deleter> handle_;
+};
+
+namespace detail {
+
+/// The callback of an asynchronous retrieve, owned by the library until it runs.
+struct pending {
+    std::function<void(result)> callback;
+};
+
+/// The C callback: turns the C objects into a result, calls, frees the pending callback. An
+/// exception escaping the callback ends the program (noexcept), as in a std::thread.
+extern "C" inline void on_result(void *user_data, std::uint32_t st, pc_credentials *c,
+                                 pc_error *e) noexcept {
+    std::unique_ptr<pending> p(static_cast<pending *>(user_data));
+    if (st == PC_STATUS_OK) {
+        p->callback(result(credentials(c)));
+        return;
+    }
+    try {
+        raise(st, e, "pc_retrieve_async");
+    } catch (const processcreds::error &err) {
+        p->callback(result(err));
+    }
+}
+
+} // namespace detail
 
 /// A credential_process provider and its cache. Move-only.
 class provider {
@@ -389,6 +475,35 @@ public:
         if (st != PC_STATUS_OK) {
             detail::raise(st, e, "pc_retrieve");
         }
+        return credentials(c);
+    }
+
+    /// Starts a retrieve and returns at once: `callback(processcreds::result)` runs exactly once,
+    /// on the library's callback thread (never inside this call), with the credentials or the
+    /// error (status::canceled after request::cancel() or when the provider is destroyed first).
+    /// Asynchronous and blocking callers share one run of the helper. Throws on a moved-from
+    /// provider (the callback then never runs).
+    template <class F> request retrieve_async(F &&callback) const {
+        auto p = std::make_unique<detail::pending>();
+        p->callback = std::function<void(result)>(std::forward<F>(callback));
+        pc_request *r = nullptr;
+        std::uint32_t st = pc_retrieve_async(handle_.get(), detail::on_result, p.get(), &r);
+        if (st != PC_STATUS_OK) {
+            detail::raise(st, nullptr, "pc_retrieve_async");
+        }
+        p.release(); // the library owns it until the callback
+        return request(r);
+    }
+
+    /// The cached credentials, never running or waiting for the helper; nullopt when none are
+    /// valid (pc_retrieve_cached).
+    std::optional<credentials> retrieve_cached() const {
+        pc_credentials *c = nullptr;
+        std::uint32_t st = pc_retrieve_cached(handle_.get(), &c);
+        if (st == PC_STATUS_NOT_CACHED) {
+            return std::nullopt;
+        }
+        detail::check(st, "pc_retrieve_cached");
         return credentials(c);
     }
 

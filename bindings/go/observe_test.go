@@ -431,3 +431,50 @@ func TestFieldsParse(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// RetrieveWithContext is observed as Retrieve; a context ended while the helper runs is
+// request.cancel (debug), and the run, killed as no caller waits any more, ends with helper.exit
+// status=canceled at info, not counted as a failure.
+func TestLoggerContextCancel(t *testing.T) {
+	h := newObsHelper(t, time.Hour)
+	c := newCapture(slog.LevelDebug)
+	p := h.provider(c)
+	if _, err := p.RetrieveWithContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.names(), " "); got != "cache.miss helper.start helper.exit" {
+		t.Fatalf("events: %s", got)
+	}
+	c.clear()
+	h.write("sleep", "30")
+	defer h.remove("sleep")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for h.runs() < 2 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	if _, err := p.RetrieveWithContext(ctx); err == nil {
+		t.Fatal("no error")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.has("helper.exit") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := strings.Join(c.names(), " "); got != "cache.miss helper.start request.cancel helper.exit" {
+		t.Fatalf("events: %s", got)
+	}
+	if r := c.first(t, "request.cancel"); r.level != slog.LevelDebug {
+		t.Fatalf("request.cancel: %v", r.level)
+	}
+	exit := c.first(t, "helper.exit")
+	if exit.level != slog.LevelInfo || exit.attrs["status"] != "canceled" {
+		t.Fatalf("helper.exit: %v %v", exit.level, exit.attrs)
+	}
+	c.check(t)
+	if s := p.Stats(); s.HelperRuns != 2 || s.HelperFailures != 0 || s.CacheMisses != 2 {
+		t.Fatalf("stats: %+v", s)
+	}
+}

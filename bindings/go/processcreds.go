@@ -141,6 +141,8 @@ const (
 	StatusRequired        = capi.StatusRequired
 	StatusConfig          = capi.StatusConfig
 	StatusInternal        = capi.StatusInternal
+	StatusCanceled        = capi.StatusCanceled
+	StatusNotCached       = capi.StatusNotCached
 )
 
 // A ProcessProvider runs a credential_process helper. Its exported fields are read at every
@@ -388,6 +390,44 @@ func (p *ProcessProvider) Retrieve() (credentials.Value, error) {
 		ProviderName:    c.ProviderName,
 	}, nil
 }
+
+// RetrieveWithContext is Retrieve that gives up when ctx is done (aws-sdk-go v1's
+// credentials.ProviderWithContext): the library's request is cancelled and, when no other caller
+// of this process waits for the run, the helper and its descendants are killed at once; the
+// error is then an *Error with code "RequestCanceled" (as aws-sdk-go v1 words a cancelled
+// request) wrapping ctx's error. A ctx that can never be done runs as Retrieve. (aws-sdk-go v1's
+// Credentials.GetWithContext hands its providers a context whose cancellation is suppressed, so
+// that one caller giving up does not fail the others sharing the retrieve; it returns
+// RequestCanceled to that caller itself.)
+func (p *ProcessProvider) RetrieveWithContext(ctx credentials.Context) (credentials.Value, error) {
+	if p.h == nil {
+		return credentials.Value{ProviderName: ProviderName}, noHelper()
+	}
+	if err := p.h.Apply(p.options()); err != nil {
+		return credentials.Value{ProviderName: ProviderName}, err
+	}
+	var c *capi.Credentials
+	var err error
+	if p.RefreshWindow > 0 {
+		c, err = p.h.RetrieveAheadContext(ctx, p.RefreshWindow, 0)
+	} else {
+		c, err = p.h.FreshContext(ctx, 0)
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && err == ctxErr {
+			err = capi.Canceled(ctxErr)
+		}
+		return credentials.Value{ProviderName: ProviderName}, err
+	}
+	return credentials.Value{
+		AccessKeyID:     c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey,
+		SessionToken:    c.SessionToken,
+		ProviderName:    c.ProviderName,
+	}, nil
+}
+
+var _ credentials.ProviderWithContext = (*ProcessProvider)(nil)
 
 // IsExpired returns true when the last Retrieve failed or gave nothing yet, or its credentials
 // have expired (their Expiration, or Duration after the Retrieve, minus ExpiryWindow). With a

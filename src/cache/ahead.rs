@@ -157,6 +157,11 @@ pub(super) struct Ahead {
 }
 
 impl Ahead {
+    /// Whether the provider was freed.
+    pub(super) fn closed(&self) -> bool {
+        self.closed
+    }
+
     /// Consecutive failed background refreshes.
     pub(super) fn failures(&self) -> u32 {
         self.failures

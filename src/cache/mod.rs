@@ -18,6 +18,9 @@
 //!   from then until E, a retrieve still returns it at once and starts a background refresh
 //!   ([`ahead`]) unless one runs or the back-off has not passed. The background refresh is a
 //!   flight like any other: a caller finding the value expired meanwhile waits for it.
+//! - Asynchronous requests ([`Cache::join`]) listen to the same flights as blocking callers; a
+//!   flight one of them starts runs on the reactor (see [`flight`]), and is abandoned, its helper
+//!   killed, when its last interested caller leaves.
 //! - Events and counters (`observe`): `cache.hit`/`cache.miss` are emitted after the shard's
 //!   lock is let go, and cost one relaxed load when no logger wants them; hits are counted in
 //!   the shard (under its lock, which the hot path holds anyway: no shared cache line), misses
@@ -34,13 +37,15 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 pub use ahead::{AheadJob, AheadRun};
+pub use flight::{Listener, Outcome};
 
 use ahead::Ahead;
-use flight::Flight;
+use flight::{Driver, Flight};
 
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::observe::{event, Event, Observer};
+use crate::reactor::JobCtl;
 use crate::runner::Cancel;
 use crate::time::UnixTime;
 
@@ -140,9 +145,10 @@ struct State {
 }
 
 impl State {
-    /// The flight this process runs, if any (a flight inherited through fork() is nobody's).
+    /// The flight this process runs, if any (a flight inherited through fork() is nobody's,
+    /// and an abandoned one is over for everyone).
     fn our_flight(&self) -> Option<&Arc<Flight>> {
-        self.flight.as_ref().filter(|f| f.ours())
+        self.flight.as_ref().filter(|f| f.live())
     }
 }
 
@@ -201,12 +207,14 @@ impl Cache {
 
     /// The cached credentials if valid, without running anything or waiting for a run; inside
     /// the refresh window, `ahead` is called as by [`get`](Self::get).
+    /// A miss here is neither counted nor told (`cache.miss`): it runs nothing, and the caller
+    /// that goes on to retrieve (e.g. asynchronously) counts it then.
     pub fn cached(
         &self,
         obs: &Observer,
         ahead: impl FnOnce() -> AheadJob,
     ) -> Option<Arc<Credentials>> {
-        match self.lookup(obs) {
+        match self.lookup_told(obs, false) {
             Lookup::Fresh(c) => Some(c),
             Lookup::Ahead(c) => {
                 self.start_ahead(obs, ahead);
@@ -219,10 +227,17 @@ impl Cache {
     /// The hot path, counted and told to `obs` (after the shard's lock is let go).
     #[inline(always)]
     fn lookup(&self, obs: &Observer) -> Lookup {
+        self.lookup_told(obs, true)
+    }
+
+    /// [`lookup`](Self::lookup); a miss is counted and told only if `miss`.
+    #[inline(always)]
+    fn lookup_told(&self, obs: &Observer, miss: bool) -> Lookup {
         let found = self.lookup_counted();
         match &found {
             Lookup::Fresh(_) => event!(obs, Event::CacheHit),
             Lookup::Ahead(_) => event!(obs, Event::CacheHit, "ahead" = true),
+            Lookup::Miss if !miss => {}
             Lookup::Miss => {
                 obs.counters.cache_miss();
                 event!(obs, Event::CacheMiss);
@@ -289,9 +304,13 @@ impl Cache {
         }
         if let Some(flight) = st.our_flight().cloned() {
             drop(st);
-            return flight.wait();
+            // None: the reactor's flight was abandoned meanwhile; this caller starts afresh.
+            return match flight.wait() {
+                Some(result) => result,
+                None => self.refresh(fetch),
+            };
         }
-        let flight = Arc::new(Flight::new());
+        let flight = Arc::new(Flight::new(Driver::Caller));
         st.flight = Some(flight.clone());
         drop(st);
 
@@ -322,7 +341,7 @@ impl Cache {
             Some(cur) if cur.fresh_until.is_some_and(|t| t < now) && cur.valid_at(now) => {}
             _ => return,
         }
-        let flight = Arc::new(Flight::new());
+        let flight = Arc::new(Flight::new(Driver::Ahead));
         st.flight = Some(flight.clone());
         self.close_gate(i64::MAX);
         let starting = st.ahead.prepare(flight);
@@ -354,6 +373,49 @@ impl Cache {
     fn close_gate(&self, until: i64) {
         self.gate.store(until, Ordering::Release);
         self.gate_pid.store(std::process::id(), Ordering::Release);
+    }
+
+    /// For an asynchronous request: the cached credentials if valid (inside the refresh window,
+    /// `ahead` is called as by [`get`](Self::get)); else `listener` joins the flight in progress,
+    /// or a new one that the caller starts on the reactor ([`Joined::Start`]).
+    pub fn join(
+        &self,
+        obs: &Observer,
+        listener: Arc<dyn Listener>,
+        ahead: impl FnOnce() -> AheadJob,
+    ) -> Joined {
+        match self.lookup(obs) {
+            Lookup::Fresh(c) => return Joined::Hit(c),
+            Lookup::Ahead(c) => {
+                self.start_ahead(obs, ahead);
+                return Joined::Hit(c);
+            }
+            Lookup::Miss => {}
+        }
+        let mut st = self.state.lock();
+        if let Some(cur) = &st.current {
+            if cur.valid_at(UnixTime::now()) {
+                return Joined::Hit(cur.creds.clone());
+            }
+        }
+        if st.ahead.closed() {
+            return Joined::Closed;
+        }
+        if let Some(flight) = st.our_flight() {
+            if flight.listen(listener.clone()) {
+                return Joined::Waiting(Membership(Arc::downgrade(flight)));
+            }
+        }
+        let ctl = JobCtl::new();
+        let flight = Arc::new(Flight::new(Driver::Reactor(ctl.clone())));
+        flight.listen(listener);
+        st.flight = Some(flight.clone());
+        Joined::Start(Membership(Arc::downgrade(&flight)), Launch { flight, ctl })
+    }
+
+    /// Lands the result of a flight started by [`join`](Self::join) (on the reactor).
+    pub fn land_launched(&self, launch: &Launch, result: Result<Fresh, Error>) {
+        let _ = self.land(&launch.flight, result, false);
     }
 
     /// Runs a background refresh's `fetch` and lands its result; called by the job on the
@@ -501,11 +563,65 @@ impl Cache {
     /// For the provider's end: no background refresh starts any more, and the running one is
     /// cancelled (its helper killed with its tree); returns once its thread has ended, or after
     /// a short bound.
+    ///
+    /// The listeners of the flight in progress are told they were cancelled, and a flight the
+    /// reactor drives for them alone is abandoned (its helper killed).
     pub fn close(&self) {
-        let stop = self.state.lock().ahead.close();
+        let (stop, flight) = {
+            let mut st = self.state.lock();
+            (st.ahead.close(), st.our_flight().cloned())
+        };
+        if let Some(flight) = flight {
+            let (listeners, job) = flight.drop_listeners();
+            if let Some(job) = job {
+                job.cancel();
+            }
+            for l in listeners {
+                l.complete(Err(Error::canceled()));
+            }
+        }
         if let Some(stop) = stop {
             stop();
         }
+    }
+}
+
+/// What [`Cache::join`] found.
+pub enum Joined {
+    /// Valid cached credentials.
+    Hit(Arc<Credentials>),
+    /// The provider was freed: nothing starts any more.
+    Closed,
+    /// The listener joined the flight in progress.
+    Waiting(Membership),
+    /// The listener joined a new flight, which the caller runs on the reactor with this launch
+    /// (the job cancelled through [`Launch::job`]) and lands with [`Cache::land_launched`].
+    Start(Membership, Launch),
+}
+
+/// A listener's place in a flight, to leave it.
+pub struct Membership(std::sync::Weak<Flight>);
+
+impl Membership {
+    /// Takes `listener` out of its flight (a cancelled request). When it was the last caller
+    /// interested in a flight the reactor drives, the flight is abandoned and its job cancelled.
+    pub fn leave(&self, listener: &Arc<dyn Listener>) {
+        if let Some(job) = self.0.upgrade().and_then(|f| f.leave(listener)) {
+            job.cancel();
+        }
+    }
+}
+
+/// A flight to run on the reactor (see [`Joined::Start`]).
+pub struct Launch {
+    flight: Arc<Flight>,
+    ctl: JobCtl,
+}
+
+impl Launch {
+    /// The control of the job that runs the flight.
+    pub(crate) fn job(&self) -> &JobCtl {
+        &self.ctl
     }
 }
 

@@ -28,6 +28,11 @@ impl pc_error {
     }
 }
 
+/// A new error object for `e`, owned by the caller (a callback's `err`).
+pub(super) fn error_object(e: &Error) -> *mut pc_error {
+    Box::into_raw(Box::new(pc_error::new(e)))
+}
+
 /// Reports `e`: writes an error object to `*err` when `err` is not NULL; returns the status.
 ///
 /// # Safety
@@ -35,7 +40,7 @@ impl pc_error {
 pub(super) unsafe fn fail(err: *mut *mut pc_error, e: Error) -> u32 {
     let status = e.status() as u32;
     if !err.is_null() {
-        let object = Box::into_raw(Box::new(pc_error::new(&e)));
+        let object = error_object(&e);
         // SAFETY: non-NULL, and writable per this function's contract.
         unsafe { err.write(object) };
     }

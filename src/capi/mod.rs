@@ -16,7 +16,9 @@
 //! undefined behaviour; cbindgen writes `Option<&T>` as `const T *` and cannot be told to keep
 //! `T *`. So the setters take `*mut pc_provider`, and one function of the provider module,
 //! `setter_target`, turns it into a shared reference (every setter, in any module, goes through
-//! it); the options change behind the provider's lock. A test checks that no module but
+//! it); the options change behind the provider's lock. `pc_request` (`request.rs`), the handle of
+//! an asynchronous retrieve, is boxed like `pc_provider`; `pc_request_cancel` takes its
+//! `pc_request *` through `request_target` in the same way. A test checks that no module but
 //! `arc_handle.rs` casts a pointer with `as`.
 //!
 //! Out-parameters (`pc_provider **out`, `pc_error **err`, `int64_t *`) stay raw pointers: they may
@@ -53,6 +55,7 @@ mod error;
 mod log;
 mod options;
 mod provider;
+mod request;
 mod shared_cache;
 mod stats;
 
@@ -62,6 +65,7 @@ pub use error::*;
 pub use log::*;
 pub use options::*;
 pub use provider::*;
+pub use request::*;
 pub use shared_cache::*;
 pub use stats::*;
 
@@ -167,6 +171,12 @@ mod tests {
             "a cached retrieve reads memory and the clock; a refresh defers cancellation itself \
              (ProcessProvider::fetch_observed) around the helper's run and the shared cache",
         ),
+        (
+            "pc_retrieve_cached",
+            "reads the cache and the clock (inside the refresh window it starts the background \
+             refresh as a cached pc_retrieve does)",
+        ),
+        ("pc_request_free", "frees memory"),
         ("pc_is_expired", "reads the cache and the clock"),
         ("pc_provider_stats", "reads atomic counters"),
         ("pc_expires_at", "reads the cache"),
@@ -265,7 +275,9 @@ mod tests {
     #[test]
     fn status_constants_and_names_come_from_the_table() {
         assert_eq!(PC_STATUS_TIMEOUT, 3);
-        assert_eq!(Status::ALL.len(), 9);
+        assert_eq!(Status::ALL.len(), 11);
+        assert_eq!(PC_STATUS_CANCELED, 9);
+        assert_eq!(PC_STATUS_NOT_CACHED, 10);
         for (i, &s) in Status::ALL.iter().enumerate() {
             assert_eq!(s as usize, i);
             assert_eq!(Status::from_u32(s as u32), Some(s));
@@ -276,6 +288,6 @@ mod tests {
         // SAFETY: as above.
         let unknown = unsafe { CStr::from_ptr(pc_status_name(Status::ALL.len() as u32)) };
         assert_eq!(unknown.to_str(), Ok("PC_STATUS_UNKNOWN"));
-        assert_eq!(Status::from_u32(9), None);
+        assert_eq!(Status::from_u32(11), None);
     }
 }

@@ -20,7 +20,7 @@ use crate::provider::{Options, ProcessProvider};
 /// function may be called on one provider from many threads at once, except `pc_free`, which must
 /// not race with any other use of the provider.
 pub struct pc_provider {
-    provider: ProcessProvider,
+    pub(super) provider: ProcessProvider,
 }
 
 impl pc_provider {
@@ -150,7 +150,11 @@ fn from_profile(
 
 /// Frees a provider. Credentials it returned stay valid. NULL is a no-op. A background refresh
 /// in progress (`pc_set_refresh_window`) is cancelled: its helper is killed with its tree, and
-/// `pc_free` returns within about 50 ms.
+/// `pc_free` returns within about 50 ms. Its pending asynchronous requests (`pc_retrieve_async`)
+/// are cancelled: each callback still runs exactly once, with `PC_STATUS_CANCELED`, and a run
+/// that only they waited for is killed with its tree. `pc_free` does not wait for callbacks: it
+/// may be called from one (that of a request of this very provider included). Request handles
+/// stay valid until `pc_request_free`.
 #[no_mangle]
 pub extern "C" fn pc_free(p: Option<Box<pc_provider>>) {
     ffi_boundary!((), { drop(p) })

@@ -120,8 +120,10 @@ pub const EVENTS: &[EventInfo] = &[
             "bytes",
         ],
         doc: "the run ended (warn when it gave no credentials): status ok or the failure's \
-              (execution, timeout, parse, version, required, internal), the exit code or signal \
-              of a failed exit, how long it ran, how many bytes it printed on stdout",
+              (execution, timeout, parse, version, required, internal), or canceled (at info: \
+              every asynchronous request waiting for it was cancelled and its tree killed), the \
+              exit code or signal of a failed exit, how long it ran, how many bytes it printed \
+              on stdout",
     },
     EventInfo {
         event: Event::HelperTimeout,

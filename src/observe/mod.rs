@@ -231,6 +231,13 @@ impl Observer {
                 "duration_ms" = ms,
                 "bytes" = bytes
             ),
+            Err(e) if e.status() == Status::Canceled => event!(
+                self,
+                Event::HelperExit,
+                "status" = status_name(e.status()),
+                "duration_ms" = ms,
+                "bytes" = bytes
+            ),
             Err(e) => {
                 if e.status() == Status::Timeout {
                     event!(

@@ -68,7 +68,8 @@ impl Counters {
     pub(crate) fn helper_ended(&self, took: Duration, failure: Option<Status>) {
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         self.last_run_duration_us.store(us, Relaxed);
-        if let Some(s) = failure {
+        // A run killed because every caller waiting for it was cancelled is no failure.
+        if let Some(s) = failure.filter(|s| *s != Status::Canceled) {
             add(&self.helper_failures);
             if s == Status::Timeout {
                 add(&self.helper_timeouts);

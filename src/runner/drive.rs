@@ -113,6 +113,40 @@ pub(super) fn run(
     }
 }
 
+/// What a run's [`Interest`] holds on this platform: a descriptor polled for readability.
+#[cfg(unix)]
+pub(crate) type WaitObject<'a> = std::os::fd::BorrowedFd<'a>;
+/// What a run's [`Interest`] holds on this platform: a handle waited on.
+#[cfg(windows)]
+pub(crate) type WaitObject<'a> = windows_sys::Win32::Foundation::HANDLE;
+
+/// A run driven by a reactor (see the module docs): the platform's run, started after the checks
+/// that [`super::run`] makes first (an empty command and a zero timeout fail without spawning).
+pub(crate) struct Driven(sys::Run);
+
+impl Driven {
+    /// Checks and spawns the helper.
+    pub(crate) fn start(program: &Program, opts: &RunOptions) -> Result<Driven, Error> {
+        super::check(program, opts)?;
+        sys::Run::start(program, opts).map(Driven)
+    }
+
+    /// What the run waits for now.
+    pub(crate) fn interest(&self) -> Interest<WaitObject<'_>> {
+        self.0.interest()
+    }
+
+    /// Advances the run with what became ready; the result once it is over.
+    pub(crate) fn advance(&mut self, ready: Ready) -> Option<Result<RunOutput, Error>> {
+        self.0.advance(ready)
+    }
+
+    /// Ends the run now, killing the helper's tree.
+    pub(crate) fn cancel(&mut self) -> Result<RunOutput, Error> {
+        self.0.cancel()
+    }
+}
+
 /// A reactor may move a run between its threads.
 const _: () = {
     const fn send<T: Send>() {}

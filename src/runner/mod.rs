@@ -28,6 +28,14 @@ pub(crate) use quote::go_quote;
 
 mod capture;
 mod drive;
+/// (Windows' reactor advances every run at each wake: it needs no source.)
+#[cfg(unix)]
+pub(crate) use drive::Source;
+/// For a reactor that drives runs itself (`drive` describes how).
+pub(crate) use drive::{Driven, Interest, Ready, WaitObject};
+/// Wakes a thread waiting in the platform's wait (an eventfd or a pipe on POSIX, an event on
+/// Windows).
+pub(crate) use sys::Waker;
 mod end;
 mod quote;
 mod rules;

@@ -58,6 +58,7 @@
 mod clear;
 mod entry;
 mod files;
+pub(crate) mod flow;
 mod key;
 mod location;
 mod sha256;
@@ -79,7 +80,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::time::UnixTime;
 
 pub(crate) use key::program_name;
@@ -333,103 +334,30 @@ fn served(
 
 /// The credentials for `req`: from a valid entry, or from `run` (given the time left of the
 /// timeout), whose success is then written for the other processes. `note` hears about
-/// anything bypassed, the entry served or written, and a wait for the lock.
+/// anything bypassed, the entry served or written, and a wait for the lock. The steps are
+/// [`flow::Fetch`]'s; this loop sleeps through the waits for another process's lock and looks at
+/// `req.cancelled` before each.
 pub(crate) fn fetch(
     req: &Request<'_>,
     run: &mut dyn FnMut(Duration) -> Result<Credentials>,
     note: &mut dyn FnMut(Note<'_>),
 ) -> Result<Credentials> {
-    let start = Instant::now();
-    let Some(dir) = open_dir(note) else {
-        return run(req.timeout);
-    };
-    let key = req.key;
-    match look(&dir, key) {
-        Look::Hit(c) if req.serves(&c) => return Ok(served(&dir, key, c, note)),
-        Look::Untrusted(w) => {
-            note(Note::Bypass(w));
-            return run(req.timeout);
-        }
-        _ => {}
-    }
-
-    // Single flight: wait for the key's lock, or for an entry written meanwhile.
-    let deadline = start.checked_add(req.timeout);
-    let mut pause = Duration::from_millis(1);
-    let mut waiting: Option<Instant> = None;
-    let waited = |since: Option<Instant>, outcome: WaitOutcome, note: &mut dyn FnMut(Note<'_>)| {
-        if let Some(since) = since {
-            note(Note::LockWait {
-                path: &dir.lock_path(key),
-                waited: since.elapsed(),
-                outcome,
-            });
-        }
-    };
-    let lock = loop {
-        match dir.try_lock(key) {
-            Ok(Some(lock)) => {
-                waited(waiting, WaitOutcome::Locked, note);
-                break lock;
+    let mut flow = flow::Fetch::new(req);
+    loop {
+        match flow.step(note) {
+            flow::Step::Done(result) => return result,
+            flow::Step::Run(timeout) => {
+                let result = run(timeout);
+                return flow.ran(result, note);
             }
-            Ok(None) => {}
-            Err(w) => {
-                note(Note::Bypass(w));
-                return run(remaining(deadline));
-            }
-        }
-        waiting.get_or_insert_with(Instant::now);
-        if let Look::Hit(c) = look(&dir, key) {
-            if req.serves(&c) {
-                waited(waiting, WaitOutcome::Entry, note);
-                return Ok(served(&dir, key, c, note));
-            }
-        }
-        if (req.cancelled)() {
-            waited(waiting, WaitOutcome::Cancelled, note);
-            return Err(Error::internal(crate::runner::CANCELLED));
-        }
-        let left = remaining(deadline);
-        if left.is_zero() {
-            waited(waiting, WaitOutcome::Timeout, note);
-            return Err(Error::timeout());
-        }
-        std::thread::sleep(pause.min(left));
-        pause = (pause * 2).min(POLL_MAX);
-    };
-
-    // Locked: another process may have written the entry just before we got the lock.
-    let replaceable = match look(&dir, key) {
-        Look::Hit(c) if req.serves(&c) => return Ok(served(&dir, key, c, note)),
-        Look::Hit(c) => {
-            if is_expired(&c) {
-                // Expired for everyone: it goes now, whatever the run gives.
-                dir.remove_entry(key, &lock);
-            }
-            true
-        }
-        Look::Untrusted(w) => {
-            note(Note::Bypass(w));
-            false
-        }
-        Look::Miss => true,
-    };
-    let result = run(remaining(deadline));
-    if let Ok(c) = &result {
-        if replaceable && worth_writing(c) {
-            match dir.write(key, &entry::encode(key, c)) {
-                Ok(()) => {
-                    note(Note::Written {
-                        path: &dir.entry_path(key),
-                    });
-                    dir.sweep(key);
+            flow::Step::Wait(until) => {
+                if (req.cancelled)() {
+                    return Err(flow.cancelled(note));
                 }
-                Err(w) => note(Note::Bypass(w)),
+                std::thread::sleep(until.saturating_duration_since(Instant::now()));
             }
         }
     }
-    drop(lock);
-    result
 }
 
 /// A valid entry for `req`, read without taking a lock, creating anything or running anything:

@@ -164,6 +164,7 @@ static void test_status_names(void) {
         "PC_STATUS_OK",      "PC_STATUS_INVALID_ARGUMENT", "PC_STATUS_EXECUTION",
         "PC_STATUS_TIMEOUT", "PC_STATUS_PARSE",            "PC_STATUS_VERSION",
         "PC_STATUS_REQUIRED", "PC_STATUS_CONFIG",          "PC_STATUS_INTERNAL",
+        "PC_STATUS_CANCELED", "PC_STATUS_NOT_CACHED",
     };
     uint32_t s;
     CHECK_INT(PC_STATUS_OK, 0);
@@ -175,10 +176,12 @@ static void test_status_names(void) {
     CHECK_INT(PC_STATUS_REQUIRED, 6);
     CHECK_INT(PC_STATUS_CONFIG, 7);
     CHECK_INT(PC_STATUS_INTERNAL, 8);
+    CHECK_INT(PC_STATUS_CANCELED, 9);
+    CHECK_INT(PC_STATUS_NOT_CACHED, 10);
     for (s = 0; s < sizeof names / sizeof names[0]; s++) {
         CHECK_STR(pc_status_name(s), names[s]);
     }
-    CHECK_STR(pc_status_name(9), "PC_STATUS_UNKNOWN");
+    CHECK_STR(pc_status_name(11), "PC_STATUS_UNKNOWN");
     CHECK_STR(pc_status_name(100), "PC_STATUS_UNKNOWN");
     CHECK_STR(pc_status_name(UINT32_MAX), "PC_STATUS_UNKNOWN");
 }

@@ -2,8 +2,9 @@
  * library, run under Wine by `make test-windows`): command strings through cmd.exe verbatim
  * (D10), argv, Go's error texts, the timeout, the stdio modes, single flight across threads,
  * the cache functions, the shared cache shared with `processcreds.exe cache` (which must be
- * next to this program), the shared config under %USERPROFILE%, and every function given
- * NULL.
+ * next to this program), the shared config under %USERPROFILE%, asynchronous retrieves (one run
+ * for requests and a blocking caller, cancellation ending the helper's tree, pc_free with
+ * pending requests, pc_retrieve_cached), and every function given NULL.
  *
  * The helpers are cmd.exe commands and batch files written into a temporary directory whose
  * name holds a space. */
@@ -510,6 +511,154 @@ static void test_null_and_bad_arguments(void) {
     pc_free(p);
 }
 
+/* ---- asynchronous retrieves ---- */
+
+/* One request's record, written by its callback (on the library's callback thread). */
+struct slot {
+    LONG calls;
+    uint32_t status;
+    DWORD thread;
+    char key[32];
+};
+
+static volatile LONG completed;
+
+static void on_done(void *user_data, uint32_t status, pc_credentials *creds, pc_error *err) {
+    struct slot *s = (struct slot *)user_data;
+    s->status = status;
+    s->thread = GetCurrentThreadId();
+    if (creds != NULL) {
+        snprintf(s->key, sizeof s->key, "%s", pc_credentials_access_key_id(creds));
+    }
+    pc_credentials_free(creds);
+    pc_error_free(err);
+    InterlockedIncrement(&s->calls);
+    InterlockedIncrement(&completed);
+}
+
+/* Waits (bounded) until `completed` reaches n; whether it did. */
+static int wait_completed(LONG n, DWORD ms) {
+    DWORD start = GetTickCount();
+    while (completed < n) {
+        if (GetTickCount() - start > ms) {
+            return 0;
+        }
+        Sleep(2);
+    }
+    return 1;
+}
+
+static DWORD WINAPI blocking_worker(LPVOID arg) {
+    pc_credentials *c = NULL;
+    DWORD ok = pc_retrieve((pc_provider *)arg, &c, NULL) == PC_STATUS_OK &&
+               strcmp(pc_credentials_access_key_id(c), "AKIDWIN") == 0;
+    pc_credentials_free(c);
+    return ok;
+}
+
+/* 20 requests and a blocking caller share one run; every callback once, on a library thread. */
+static void test_async_one_run(void) {
+    enum { N = 20 };
+    static struct slot slots[N];
+    char json[PATH_MAX_], count[PATH_MAX_], cmd[3 * PATH_MAX_];
+    pc_request *reqs[N];
+    pc_credentials *c = NULL;
+    pc_provider *p = NULL;
+    HANDLE t;
+    DWORD ok = 0;
+    LONG base = completed;
+    int i;
+    memset(slots, 0, sizeof slots);
+    path_in(json, sizeof json, "static creds.json");
+    path_in(count, sizeof count, "async runs.txt");
+    CHECK(write_file(json, STATIC_JSON) == 0);
+    DeleteFileA(count);
+    snprintf(cmd, sizeof cmd, "echo x>>\"%s\"& ping -n 2 127.0.0.1 >nul& type \"%s\"", count,
+             json);
+    CHECK_STATUS(pc_provider_new(cmd, &p), PC_STATUS_OK);
+    CHECK_STATUS(pc_retrieve_cached(p, &c), PC_STATUS_NOT_CACHED);
+    CHECK(c == NULL);
+    for (i = 0; i < N; i++) {
+        CHECK_STATUS(pc_retrieve_async(p, on_done, &slots[i], &reqs[i]), PC_STATUS_OK);
+    }
+    t = CreateThread(NULL, 0, blocking_worker, p, 0, NULL);
+    CHECK(t != NULL);
+    CHECK(wait_completed(base + N, 60000));
+    CHECK(WaitForSingleObject(t, 60000) == WAIT_OBJECT_0);
+    GetExitCodeThread(t, &ok);
+    CloseHandle(t);
+    CHECK(ok == 1);
+    Sleep(50);
+    for (i = 0; i < N; i++) {
+        CHECK_INT(slots[i].calls, 1);
+        CHECK_STATUS(slots[i].status, PC_STATUS_OK);
+        CHECK_STR(slots[i].key, "AKIDWIN");
+        CHECK(slots[i].thread != GetCurrentThreadId());
+        pc_request_free(reqs[i]);
+    }
+    CHECK_INT(count_lines(count), 1);
+    CHECK_STATUS(pc_retrieve_cached(p, &c), PC_STATUS_OK);
+    CHECK_STR(pc_credentials_access_key_id(c), "AKIDWIN");
+    pc_credentials_free(c);
+    pc_free(p);
+}
+
+/* Cancelling every request ends the helper's tree (the job object): what the helper would do
+ * after its wait never happens; every callback gets PC_STATUS_CANCELED. pc_free cancels what is
+ * pending in the same way. */
+static void test_async_cancel_ends_the_tree(void) {
+    enum { N = 10 };
+    static struct slot slots[N];
+    char started[PATH_MAX_], after[PATH_MAX_], cmd[3 * PATH_MAX_];
+    pc_request *reqs[N];
+    pc_provider *p = NULL;
+    LONG base = completed;
+    DWORD t0;
+    int i, round;
+    for (round = 0; round < 2; round++) {
+        memset(slots, 0, sizeof slots);
+        path_in(started, sizeof started, "async started.txt");
+        path_in(after, sizeof after, "async after.txt");
+        DeleteFileA(started);
+        DeleteFileA(after);
+        snprintf(cmd, sizeof cmd,
+                 "echo x>\"%s\"& ping -n 4 127.0.0.1 >nul& echo late>\"%s\"& type nul", started,
+                 after);
+        CHECK_STATUS(pc_provider_new(cmd, &p), PC_STATUS_OK);
+        for (i = 0; i < N; i++) {
+            CHECK_STATUS(pc_retrieve_async(p, on_done, &slots[i], &reqs[i]), PC_STATUS_OK);
+        }
+        t0 = GetTickCount();
+        while (count_lines(started) == 0 && GetTickCount() - t0 < 30000) {
+            Sleep(5);
+        }
+        CHECK_INT(count_lines(started), 1);
+        t0 = GetTickCount();
+        if (round == 0) {
+            for (i = 0; i < N; i++) {
+                pc_request_cancel(reqs[i]);
+            }
+        } else {
+            pc_free(p);
+        }
+        CHECK(wait_completed(base + N, 2000));
+        base += N;
+        printf("    %s: every callback within %lu ms\n", round == 0 ? "cancel" : "pc_free",
+               (unsigned long)(GetTickCount() - t0));
+        for (i = 0; i < N; i++) {
+            CHECK_INT(slots[i].calls, 1);
+            CHECK_STATUS(slots[i].status, PC_STATUS_CANCELED);
+            pc_request_free(reqs[i]);
+        }
+        /* The helper would have written `after` about 3 s in: it was killed with its tree. */
+        Sleep(4000);
+        CHECK_INT(count_lines(after), 0);
+        if (round == 0) {
+            pc_free(p);
+        }
+    }
+}
+
 static const struct check_case cases[] = {
     {"version", test_version},
     {"echo_through_cmd", test_echo_through_cmd},
@@ -523,6 +672,8 @@ static const struct check_case cases[] = {
     {"shared_with_the_command", test_shared_with_the_command},
     {"profile_under_userprofile", test_profile_under_userprofile},
     {"null_and_bad_arguments", test_null_and_bad_arguments},
+    {"async_one_run", test_async_one_run},
+    {"async_cancel_ends_the_tree", test_async_cancel_ends_the_tree},
 };
 
 static void remove_tree(const char *path) {

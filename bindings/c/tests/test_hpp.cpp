@@ -297,6 +297,80 @@ void test_shared_cache_and_refresh_window() {
     CHECK_INT(fx_count("shared-count"), 3);
 }
 
+static_assert(!std::is_copy_constructible_v<pc::request>, "a request is move-only");
+static_assert(std::is_nothrow_move_constructible_v<pc::request>, "");
+static_assert(static_cast<std::uint32_t>(pc::status::canceled) == PC_STATUS_CANCELED, "");
+
+// retrieve_async: each callback exactly once, cancelled ones with status::canceled, one run for
+// all; retrieve_cached never runs the helper.
+void test_async() {
+    fx_script("slow.sh", nullptr,
+              "echo run >> \"$D/slow.count\"\n"
+              "sleep 0.3\n"
+              "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDCPPASYNC\",\"SecretAccessKey\":\"s\"}'\n");
+    pc::provider p(fx_cmd("slow.sh"));
+    p.set_stderr(pc::stderr_mode::discard);
+    CHECK(!p.retrieve_cached());
+    CHECK(fx_count("slow.count") == 0);
+    constexpr int n = 10;
+    std::atomic<int> calls[n];
+    std::atomic<int> statuses[n];
+    std::atomic<int> keys{0};
+    std::atomic<int> done{0};
+    std::vector<pc::request> requests;
+    for (int i = 0; i < n; i++) {
+        calls[i] = 0;
+        requests.push_back(p.retrieve_async([&, i](pc::result r) {
+            calls[i]++;
+            statuses[i] = static_cast<int>(r.status());
+            if (r && r.value().access_key_id() == "AKIDCPPASYNC") {
+                keys++;
+            }
+            if (!r) {
+                CHECK(r.error() != nullptr);
+                (void)thrown([&] { (void)r.value(); });
+            }
+            done++;
+        }));
+        CHECK(static_cast<bool>(requests.back()));
+    }
+    for (int i = 0; i < 3; i++) {
+        requests[i].cancel();
+    }
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (done < n && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(2ms);
+    }
+    std::this_thread::sleep_for(20ms);
+    for (int i = 0; i < n; i++) {
+        CHECK(calls[i] == 1);
+        CHECK(statuses[i] == static_cast<int>(i < 3 ? pc::status::canceled : pc::status::ok));
+    }
+    CHECK(keys == n - 3);
+    CHECK(fx_count("slow.count") == 1);
+    auto cached = p.retrieve_cached();
+    CHECK(cached && cached->access_key_id() == "AKIDCPPASYNC");
+    // A request outliving its handle still calls back; the provider's destruction cancels.
+    fx_script("never.sh", nullptr, "sleep 30\n");
+    std::atomic<int> cancelled{0};
+    {
+        pc::provider q(fx_cmd("never.sh"));
+        (void)q.retrieve_async([&](pc::result r) {
+            if (r.status() == pc::status::canceled) {
+                cancelled++;
+            }
+        });
+    }
+    deadline = std::chrono::steady_clock::now() + 5s;
+    while (cancelled == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(2ms);
+    }
+    CHECK(cancelled == 1);
+    pc::provider moved(fx_cmd("never.sh"));
+    pc::provider taken(std::move(moved));
+    CHECK_THROWS(moved.retrieve_async([](pc::result) {}), pc::status::invalid_argument);
+}
+
 // set_logger: the events reach the std::function at the levels asked for; an exception it
 // throws stays out of the library; replacing and moving keep the right logger alive; stats().
 void test_logger_and_stats() {
@@ -366,6 +440,7 @@ const check_case cases[] = {
     {"profile", test_profile},
     {"threads", test_threads},
     {"shared_cache_and_refresh_window", test_shared_cache_and_refresh_window},
+    {"async", test_async},
     {"logger_and_stats", test_logger_and_stats},
 };
 

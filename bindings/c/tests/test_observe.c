@@ -1,5 +1,6 @@
 /* Observability through the C ABI (pc_set_logger, pc_provider_stats): every event produced by a
- * real scenario (helpers the tests write, a real cache directory), the level filter, no secret
+ * real scenario (helpers the tests write, a real cache directory, asynchronous requests and their
+ * cancellation), the level filter, no secret
  * in any message, the counters after known sequences, the logger's lifetime rules. Run
  * natively and under valgrind by `make test-observe`.
  *
@@ -362,6 +363,78 @@ static void test_timeout(void) {
     fx_teardown();
 }
 
+/* The callback of pc_retrieve_async: its status, once. */
+static atomic_int async_status = -1;
+
+static void on_result(void *user_data, uint32_t status, pc_credentials *creds, pc_error *err) {
+    (void)user_data;
+    pc_credentials_free(creds);
+    pc_error_free(err);
+    atomic_store(&async_status, (int)status);
+}
+
+static int wait_async_status(void) {
+    int64_t deadline = fx_now_ms() + 20000;
+    while (atomic_load(&async_status) < 0 && fx_now_ms() < deadline) fx_sleep_ms(2);
+    return atomic_load(&async_status);
+}
+
+/* An asynchronous request cancelled while its helper runs: request.cancel (debug), then the
+ * run, killed as no caller waits for it any more, ends with helper.exit status=canceled at info,
+ * not counted as a failure. An answered request's run has the events of a blocking one. */
+static void test_async_request_and_cancel(void) {
+    pc_provider *p;
+    pc_request *req = NULL;
+    pc_stats s;
+    int64_t deadline;
+    int at;
+    CHECK(setup() == 0);
+    p = provider(PC_LOG_DEBUG);
+    CHECK(p != NULL);
+    atomic_store(&async_status, -1);
+    CHECK_STATUS(pc_retrieve_async(p, on_result, NULL, &req), PC_STATUS_OK);
+    CHECK_INT(wait_async_status(), PC_STATUS_OK);
+    pc_request_free(req);
+    CHECK(find("cache.miss", 0) == 0);
+    CHECK(find("helper.start", 0) == 1);
+    at = find("helper.exit", 0);
+    CHECK(at == 2);
+    CHECK_CONTAINS(events_log.r[at].message, "program=obs-helper status=ok duration_ms=");
+    pc_expire(p);
+    log_reset();
+    touch("sleep", "30");
+    atomic_store(&async_status, -1);
+    req = NULL;
+    CHECK_STATUS(pc_retrieve_async(p, on_result, NULL, &req), PC_STATUS_OK);
+    deadline = fx_now_ms() + 10000;
+    while (fx_count("runs") < 2 && fx_now_ms() < deadline) fx_sleep_ms(2);
+    pc_request_cancel(req);
+    CHECK_INT(wait_async_status(), PC_STATUS_CANCELED);
+    pc_request_free(req);
+    deadline = fx_now_ms() + 10000;
+    while (find("helper.exit", 0) < 0 && fx_now_ms() < deadline) fx_sleep_ms(2);
+    at = find("request.cancel", 0);
+    CHECK(at >= 0);
+    if (at >= 0) {
+        CHECK_INT(events_log.r[at].level, PC_LOG_DEBUG);
+        CHECK(strcmp(events_log.r[at].message, "program=obs-helper") == 0);
+    }
+    at = find("helper.exit", 0);
+    CHECK(at > find("request.cancel", 0));
+    if (at >= 0) {
+        CHECK_INT(events_log.r[at].level, PC_LOG_INFO);
+        CHECK_CONTAINS(events_log.r[at].message, "program=obs-helper status=canceled duration_ms=");
+    }
+    s = stats_of(p);
+    CHECK_INT(s.helper_runs, 2);
+    CHECK_INT(s.helper_failures, 0);
+    CHECK_INT(s.cache_misses, 2);
+    CHECK(log_is_clean());
+    rm("sleep");
+    pc_free(p);
+    fx_teardown();
+}
+
 /* A cache directory of our own: entries written and served, with their events and counters. */
 static void test_shared_cache_write_and_hit(void) {
     pc_provider *a, *b;
@@ -592,6 +665,7 @@ int main(int argc, char **argv) {
         {"cache_hits_and_misses_at_debug", test_cache_hits_and_misses_at_debug},
         {"level_filter_and_failed_run", test_level_filter_and_failed_run},
         {"timeout", test_timeout},
+        {"async_request_and_cancel", test_async_request_and_cancel},
         {"shared_cache_write_and_hit", test_shared_cache_write_and_hit},
         {"shared_cache_bypass_on_a_0777_directory", test_shared_cache_bypass_on_a_0777_directory},
         {"shared_cache_lock_wait", test_shared_cache_lock_wait},

@@ -10,7 +10,6 @@ package awsv2
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -23,6 +22,10 @@ import (
 const (
 	// ProviderName is the Source of the credentials this provider returns.
 	ProviderName = `ProcessProvider`
+
+	// deadlineGrace is how long a Retrieve whose ctx deadline is also the library's timeout
+	// waits, once the deadline passed, for the library's timeout error before it cancels.
+	deadlineGrace = 50 * time.Millisecond
 
 	// DefaultTimeout is the default limit on the time the helper may run (the library's
 	// PC_DEFAULT_TIMEOUT_MS, one minute).
@@ -157,10 +160,11 @@ func (p *Provider) Close() {
 }
 
 // Retrieve runs the helper and returns its credentials: Source "ProcessProvider", CanExpire and
-// Expires from the helper's Expiration (or Duration), AccountID from its AccountId. A deadline
-// of ctx shortens the timeout (the helper is killed when it passes, and the error is the
-// timeout error); a cancelled ctx returns its error at once while the run goes on in the
-// background until the helper exits or times out.
+// Expires from the helper's Expiration (or Duration), AccountID from its AccountId. The run is
+// the library's asynchronous request: when ctx is done first, the request is cancelled and, when
+// no other caller of this process waits for the run, the helper and its descendants are killed
+// at once; the error then wraps ctx's error. A deadline of ctx also shortens the timeout (the
+// library's timeout error is returned when it ends the run at that deadline).
 func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err := ctx.Err(); err != nil {
 		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: err}
@@ -179,52 +183,28 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		RefreshWindow:  p.options.RefreshWindow,
 		Logger:         p.options.Logger,
 	}
-	byDeadline := false
+	// When the deadline is the library's timeout too, its timeout error (the helper killed at
+	// the deadline) is waited for a moment before the request is cancelled.
+	graceful := time.Duration(0)
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
 			return aws.Credentials{Source: ProviderName}, &ProviderError{Err: context.DeadlineExceeded}
 		}
 		if o.NoTimeout || left < o.Timeout {
-			o.Timeout, o.NoTimeout, byDeadline = left, false, true
+			o.Timeout, o.NoTimeout, graceful = left, false, deadlineGrace
 		}
 	}
-	type result struct {
-		c   *capi.Credentials
-		err error
+	var c *capi.Credentials
+	err := p.h.Apply(o)
+	if err == nil && o.RefreshWindow > 0 {
+		c, err = p.h.RetrieveAheadContext(ctx, o.RefreshWindow, graceful)
+	} else if err == nil {
+		c, err = p.h.FreshContext(ctx, graceful)
 	}
-	run := func() result {
-		if err := p.h.Apply(o); err != nil {
-			return result{err: err}
-		}
-		if o.RefreshWindow > 0 {
-			c, err := p.h.RetrieveAhead(o.RefreshWindow)
-			return result{c, err}
-		}
-		c, err := p.h.Fresh()
-		return result{c, err}
+	if err != nil {
+		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: err}
 	}
-	var r result
-	if ctx.Done() == nil {
-		r = run()
-	} else {
-		ch := make(chan result, 1)
-		go func() { ch <- run() }()
-		select {
-		case r = <-ch:
-		case <-ctx.Done():
-			if !(byDeadline && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-				return aws.Credentials{Source: ProviderName}, &ProviderError{Err: ctx.Err()}
-			}
-			// The library's timeout ends the run (and kills the helper) at the same moment:
-			// report its timeout error, as aws-sdk-go-v2 reports "credential process timed out".
-			r = <-ch
-		}
-	}
-	if r.err != nil {
-		return aws.Credentials{Source: ProviderName}, &ProviderError{Err: r.err}
-	}
-	c := r.c
 	expires := c.Expiration
 	if w := o.RefreshWindow; w > 0 && c.CanExpire {
 		// Come back when the refresh window opens; inside it, at the expiry.

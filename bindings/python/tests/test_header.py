@@ -57,6 +57,7 @@ def expected_ctype(ctype: str) -> Any:
         "int64_t*": POINTER(c_int64),
         "const char*const*": POINTER(c_char_p),
         "void*": ctypes.c_void_p,
+        "pc_retrieve_cb": _lib.RETRIEVE_CB,
         "pc_log_cb": _lib.LOG_CB,
         "pc_stats*": POINTER(_lib.PcStats),
     }

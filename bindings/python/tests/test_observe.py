@@ -5,6 +5,7 @@ a secret; ``stats()`` after known sequences; the README's Prometheus snippet."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import re
@@ -193,6 +194,46 @@ def test_timeout(make_helper: HelperFactory, records: Records) -> None:
     assert names.index("helper.timeout") < names.index("helper.exit")
     assert getattr(records.first("helper.exit"), "fields")["status"] == "timeout"
 
+
+
+def test_async_request_and_its_cancellation(make_helper: HelperFactory, records: Records) -> None:
+    """An awaited retrieve's run has a blocking run's events; a task cancelled while its helper
+    runs emits request.cancel (debug), and the run, killed as no caller waits any more, ends with
+    helper.exit status=canceled at INFO, not counted as a failure."""
+    h = helper(make_helper, lifetime=3600)
+    with provider(h) as p:
+
+        async def fetch() -> str:
+            return (await p.retrieve_async()).access_key_id
+
+        assert asyncio.run(fetch()) == "AKIDHELPER"
+        assert records.names()[:3] == ["cache.miss", "helper.start", "helper.exit"]
+        assert getattr(records.first("helper.exit"), "fields")["status"] == "ok"
+
+    slow = helper(make_helper, sleep=30)
+    records.clear()
+    with provider(slow) as p:
+
+        async def cancel_while_running() -> None:
+            task = asyncio.ensure_future(p.retrieve_async())
+            deadline = time.monotonic() + 10
+            while slow.runs == 0 and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(cancel_while_running())
+        exit_ = records.wait_for("helper.exit")
+        assert exit_.levelno == logging.INFO
+        assert getattr(exit_, "fields")["status"] == "canceled"
+        cancel = records.first("request.cancel")
+        assert cancel.levelno == logging.DEBUG
+        names = records.names()
+        assert names.index("request.cancel") < names.index("helper.exit")
+        s = p.stats()
+        assert (s.helper_runs, s.helper_failures, s.cache_misses) == (1, 0, 1)
+    records.check_no_secret()
 
 def test_shared_cache_write_hit_lock_wait_and_bypass(
     make_helper: HelperFactory,

@@ -132,7 +132,7 @@ impl Waker {
         unsafe { libc::write(self.w.as_raw_fd(), (&raw const one).cast(), 1) };
     }
 
-    pub(super) fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut buf = [0u8; 64];
         loop {
             // SAFETY: reading into our buffer from our non-blocking pipe.

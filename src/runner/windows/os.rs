@@ -30,10 +30,11 @@ use windows_sys::Win32::System::Pipes::{
 };
 use windows_sys::Win32::System::Threading::{
     CreateEventW, CreateProcessW, DeleteProcThreadAttributeList, GetCurrentProcess,
-    GetCurrentProcessId, GetExitCodeProcess, InitializeProcThreadAttributeList, ResumeThread,
-    SetEvent, TerminateProcess, UpdateProcThreadAttribute, WaitForSingleObject, CREATE_SUSPENDED,
-    CREATE_UNICODE_ENVIRONMENT, EXTENDED_STARTUPINFO_PRESENT, LPPROC_THREAD_ATTRIBUTE_LIST,
-    PROCESS_INFORMATION, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, STARTF_USESTDHANDLES, STARTUPINFOEXW,
+    GetCurrentProcessId, GetExitCodeProcess, InitializeProcThreadAttributeList, ResetEvent,
+    ResumeThread, SetEvent, TerminateProcess, UpdateProcThreadAttribute, WaitForSingleObject,
+    CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT, EXTENDED_STARTUPINFO_PRESENT,
+    LPPROC_THREAD_ATTRIBUTE_LIST, PROCESS_INFORMATION, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+    STARTF_USESTDHANDLES, STARTUPINFOEXW,
 };
 
 /// Go's texts for the errors it invents (`syscall.EINVAL`).
@@ -85,7 +86,13 @@ impl Waker {
         unsafe { SetEvent(self.0.raw()) };
     }
 
-    pub(super) fn raw(&self) -> HANDLE {
+    /// Clears the event (a reactor's, after it woke).
+    pub(crate) fn clear(&self) {
+        // SAFETY: a valid event handle.
+        unsafe { ResetEvent(self.0.raw()) };
+    }
+
+    pub(crate) fn raw(&self) -> HANDLE {
         self.0.raw()
     }
 }

@@ -11,7 +11,12 @@ type Error struct {
 	status Status
 	code   string
 	text   string
+	// cause, when set, is the Go error the text's cause was made from (Unwrap gives it).
+	cause error
 }
+
+// Unwrap gives the Go error behind a cancelled request (the context's), else nil.
+func (e *Error) Unwrap() error { return e.cause }
 
 func newError(status Status, code, text string) *Error {
 	return &Error{status: status, code: code, text: text}
@@ -85,4 +90,14 @@ func (e *Error) Stderr() string {
 func NoHelperError() error {
 	return newError(StatusInvalidArgument, "InvalidParameter",
 		"InvalidParameter: provider has no helper; build it with a constructor")
+}
+
+// Canceled is the error of a request given up because its context ended: code "RequestCanceled"
+// and aws-sdk-go v1's message, cause the context's error (OrigErr, and errors.Is/As through
+// Unwrap).
+func Canceled(cause error) *Error {
+	e := newError(StatusCanceled, "RequestCanceled",
+		"RequestCanceled: request context canceled"+causedBy+cause.Error())
+	e.cause = cause
+	return e
 }

@@ -19,7 +19,8 @@ func TestStatusNamesAreTheLibrarys(t *testing.T) {
 	for s := capi.StatusOK; s.String() != "PC_STATUS_UNKNOWN"; s++ {
 		numbers[s.String()] = s
 	}
-	if numbers["PC_STATUS_INTERNAL"] != capi.StatusInternal || len(numbers) != int(capi.StatusInternal)+1 {
+	if numbers["PC_STATUS_INTERNAL"] != capi.StatusInternal || numbers["PC_STATUS_CANCELED"] != capi.StatusCanceled ||
+		numbers["PC_STATUS_NOT_CACHED"] != capi.StatusNotCached || len(numbers) != int(capi.StatusNotCached)+1 {
 		t.Fatalf("the library's statuses: %v", numbers)
 	}
 	want := map[string]capi.Status{

@@ -6,16 +6,19 @@ aws-sdk-go v1's ``aws/credentials/processcreds``, through the libprocesscreds C 
     ...     creds = provider.retrieve()
 
 The library is found through ``PROCESSCREDS_LIB`` (its path), next to this package, or the
-system's library path. botocore/boto3 integration: :mod:`processcreds.botocore`. The library's
-events go to the standard :mod:`logging` logger ``processcreds``; ``provider.stats()`` gives its
-counters.
+system's library path. botocore/boto3 integration: :mod:`processcreds.botocore`; asyncio:
+``await provider.retrieve_async()``, and aiobotocore: :mod:`processcreds.aiobotocore`. The
+library's events go to the standard :mod:`logging` logger ``processcreds``;
+``provider.stats()`` gives its counters.
 """
 
 from ._errors import (
+    CanceledError,
     ConfigError,
     ExecutionError,
     InternalError,
     InvalidArgumentError,
+    NotCachedError,
     ParseError,
     ProcessCredentialsError,
     ProcessTimeoutError,
@@ -30,11 +33,13 @@ from ._stats import Stats
 __version__ = "0.1.0"
 
 __all__ = [
+    "CanceledError",
     "ConfigError",
     "Credentials",
     "ExecutionError",
     "InternalError",
     "InvalidArgumentError",
+    "NotCachedError",
     "ParseError",
     "ProcessCredentialsError",
     "ProcessProvider",

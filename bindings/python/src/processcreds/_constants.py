@@ -42,6 +42,14 @@ PC_STATUS_CONFIG = 7
 # could not be started, a run cancelled by freeing its provider.
 PC_STATUS_INTERNAL = 8
 
+# The request was cancelled (code `RequestCanceled`): `pc_request_cancel`, the
+# provider freed while the request was pending, a dropped future, an ended context.
+PC_STATUS_CANCELED = 9
+
+# `pc_retrieve_cached` found no valid cached credentials (nothing was run or waited
+# for).
+PC_STATUS_NOT_CACHED = 10
+
 # `pc_set_logger`: failures (no event has this level today).
 PC_LOG_ERROR = 1
 
@@ -106,4 +114,6 @@ STATUS_NAMES: Dict[int, str] = {
     6: "PC_STATUS_REQUIRED",
     7: "PC_STATUS_CONFIG",
     8: "PC_STATUS_INTERNAL",
+    9: "PC_STATUS_CANCELED",
+    10: "PC_STATUS_NOT_CACHED",
 }

@@ -6,10 +6,12 @@ from typing import Dict, Tuple, Type
 
 # The status numbers and names of the C ABI (never renumbered), from the header.
 from ._constants import (
+    PC_STATUS_CANCELED,
     PC_STATUS_CONFIG,
     PC_STATUS_EXECUTION,
     PC_STATUS_INTERNAL,
     PC_STATUS_INVALID_ARGUMENT,
+    PC_STATUS_NOT_CACHED,
     PC_STATUS_PARSE,
     PC_STATUS_REQUIRED,
     PC_STATUS_TIMEOUT,
@@ -92,6 +94,17 @@ class InternalError(ProcessCredentialsError):
     """A failure inside the library."""
 
 
+class CanceledError(ProcessCredentialsError):
+    """The retrieve was cancelled (status ``PC_STATUS_CANCELED``, code ``RequestCanceled``): the
+    provider was freed while :meth:`ProcessProvider.retrieve_async` waited. (Cancelling the
+    awaiting task raises ``asyncio.CancelledError`` there, as usual.)"""
+
+
+class NotCachedError(ProcessCredentialsError):
+    """No valid credentials are cached (status ``PC_STATUS_NOT_CACHED``);
+    :meth:`ProcessProvider.retrieve_cached` returns ``None`` instead of raising it."""
+
+
 ERROR_CLASSES: Dict[int, Type[ProcessCredentialsError]] = {
     PC_STATUS_INVALID_ARGUMENT: InvalidArgumentError,
     PC_STATUS_EXECUTION: ExecutionError,
@@ -101,6 +114,8 @@ ERROR_CLASSES: Dict[int, Type[ProcessCredentialsError]] = {
     PC_STATUS_REQUIRED: RequiredError,
     PC_STATUS_CONFIG: ConfigError,
     PC_STATUS_INTERNAL: InternalError,
+    PC_STATUS_CANCELED: CanceledError,
+    PC_STATUS_NOT_CACHED: NotCachedError,
 }
 
 

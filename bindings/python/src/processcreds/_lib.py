@@ -105,12 +105,21 @@ class ErrorPtr(c_void_p):
     """A ``pc_error *``."""
 
 
+class RequestPtr(c_void_p):
+    """A ``pc_request *``."""
+
+
 # The C type of each opaque handle, for the declaration check.
 OPAQUE: Dict[str, Any] = {
     "pc_provider": ProviderPtr,
     "pc_credentials": CredentialsPtr,
     "pc_error": ErrorPtr,
+    "pc_request": RequestPtr,
 }
+
+# `pc_retrieve_cb`: (user_data, status, creds, err). The pointers come as plain integers (None
+# for NULL); the callback wraps them in their handle types.
+RETRIEVE_CB = CFUNCTYPE(None, c_void_p, c_uint32, c_void_p, c_void_p)
 
 # pc_log_cb: void (*)(void *user_data, uint32_t level, const char *event, const char *message).
 LOG_CB = CFUNCTYPE(None, c_void_p, c_uint32, c_char_p, c_char_p)
@@ -218,6 +227,12 @@ pc_set_logger = _bind("pc_set_logger", c_uint32, (ProviderPtr, LOG_CB, c_void_p,
 pc_provider_stats = _bind("pc_provider_stats", c_uint32, (ProviderPtr, POINTER(PcStats)))
 
 pc_retrieve = _bind("pc_retrieve", c_uint32, (ProviderPtr, P_CREDENTIALS, P_ERROR))
+pc_retrieve_async = _bind(
+    "pc_retrieve_async", c_uint32, (ProviderPtr, RETRIEVE_CB, c_void_p, POINTER(RequestPtr))
+)
+pc_request_cancel = _bind("pc_request_cancel", None, (RequestPtr,))
+pc_request_free = _bind("pc_request_free", None, (RequestPtr,))
+pc_retrieve_cached = _bind("pc_retrieve_cached", c_uint32, (ProviderPtr, P_CREDENTIALS))
 pc_is_expired = _bind("pc_is_expired", c_bool, (ProviderPtr,))
 pc_expire = _bind("pc_expire", None, (ProviderPtr,))
 pc_expires_at = _bind("pc_expires_at", c_bool, (ProviderPtr, POINTER(c_int64)))

@@ -21,6 +21,7 @@ from typing import (
     Union,
 )
 
+from . import _async
 from . import _constants as C
 from . import _lib, _logging, _stats
 from ._errors import (
@@ -604,6 +605,44 @@ class ProcessProvider:
         status = _lib.pc_retrieve(h, out, err)
         if status:
             raise _error_from(status, err, "pc_retrieve")
+        return self._take(out)
+
+    async def retrieve_async(self) -> Credentials:
+        """:meth:`retrieve` for asyncio, never blocking the loop: cached credentials are
+        returned on the loop's thread at once (nothing runs); otherwise the library runs the
+        helper on its own thread (one run shared with every other caller, blocking or not) and
+        the task resumes through ``loop.call_soon_threadsafe``. Cancelling the task cancels the
+        request: when no other caller waits for the run, the helper's process tree is killed.
+        Errors are those of :meth:`retrieve`; :class:`CanceledError` if the provider is freed
+        meanwhile. The provider is kept alive while the call waits."""
+        cached = self.retrieve_cached()
+        if cached is not None:
+            return cached
+        return await _async.retrieve(self)
+
+    def retrieve_cached(self) -> Optional[Credentials]:
+        """The cached credentials while they are valid, else ``None``: never runs the helper
+        nor waits for a run. Within ``refresh_window`` of the expiry it starts the background
+        refresh, as :meth:`retrieve` does."""
+        h = self._handle
+        if h is None:
+            raise _closed()
+        out = CredentialsPtr()
+        status = _lib.pc_retrieve_cached(h, out)
+        if status:
+            if status == C.PC_STATUS_NOT_CACHED:
+                return None
+            raise _bare_error(status, "pc_retrieve_cached")
+        return self._take(out)
+
+    def _live_handle(self) -> _ProviderHandle:
+        h = self._handle
+        if h is None:
+            raise _closed()
+        return h
+
+    def _take(self, out: CredentialsPtr) -> Credentials:
+        """The Credentials of a reference the library handed out (consumed)."""
         # While cached, the library hands the same thread the same pc_credentials until the
         # credentials change. Every pointer in _seen is one we hold a reference to, so it stays
         # allocated: the same address as `out` (which we hold too) is the same object. Then the

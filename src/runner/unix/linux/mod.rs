@@ -181,7 +181,7 @@ impl Waker {
         unsafe { libc::write(self.0.as_raw_fd(), (&raw const one).cast(), 8) };
     }
 
-    pub(super) fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut v: u64 = 0;
         // SAFETY: reading 8 bytes from our non-blocking eventfd into `v`.
         unsafe { libc::read(self.0.as_raw_fd(), (&raw mut v).cast(), 8) };
