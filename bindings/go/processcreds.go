@@ -205,7 +205,7 @@ type ProcessProvider struct {
 	// fields (program, status, duration_ms, bytes, ...) as string attributes, at the levels
 	// error, warn, info and debug. Only the levels its handler is enabled for cross from the C
 	// library (read at every Retrieve). Records come from the goroutine that retrieves, or from
-	// the library's refresh-ahead thread; no record ever holds a secret or the helper's
+	// the library's refresh-ahead and asynchronous-request threads; no record ever holds a secret or the helper's
 	// arguments. A handler may call Stats; it must not call Retrieve or change the Logger.
 	Logger *slog.Logger
 

@@ -27,9 +27,10 @@ const _: () = assert!(PC_LOG_DEBUG == Level::Debug as u32);
 /// A logger: called with the `user_data` given to `pc_set_logger`, the event's level
 /// (`PC_LOG_*`), its name (e.g. `"helper.exit"`) and its message (`key=value` fields, the first
 /// `program=`). Both strings are valid for the call only. Called on the thread that emits the
-/// event (a caller's, or the library's refresh-ahead thread), possibly from several threads at
-/// once, never while the library holds one of its locks (it may call the library, e.g.
-/// `pc_provider_stats`); the calling thread's cancellation is deferred meanwhile. It must not
+/// event (a caller's, the library's refresh-ahead thread, or its `pc-async` thread for
+/// asynchronous requests' runs), possibly from several threads at once, never while the library
+/// holds one of its locks (it may call the library, e.g. `pc_provider_stats`, but must not wait
+/// for a retrieve, which on `pc-async` would wait for itself); the calling thread's cancellation is deferred meanwhile. It must not
 /// unwind (throw) into the library.
 pub type pc_log_cb = Option<
     unsafe extern "C" fn(

@@ -20,9 +20,11 @@
 //!
 //! [`ProcessProvider::set_logger`](crate::ProcessProvider::set_logger) installs a closure
 //! `Fn(Level, &str /* event */, &str /* message */)` with the least important level it wants.
-//! It is called on whatever thread emits the event (a caller's, the refresh-ahead thread), never
-//! while the library holds one of its locks, so a logger may call the library (read
-//! [`stats`](crate::ProcessProvider::stats), say). A panic in a logger is caught and the event
+//! It is called on whatever thread emits the event (a caller's, the refresh-ahead thread, or the
+//! `pc-async` thread that drives asynchronous requests' runs), never while the library holds one
+//! of its locks, so a logger may call the library (read
+//! [`stats`](crate::ProcessProvider::stats), say); it must not wait for a retrieve, which on the
+//! `pc-async` thread would wait for itself. A panic in a logger is caught and the event
 //! dropped. Replacing or removing the logger (and dropping the provider) waits for the calls of
 //! the previous one in progress on other threads: once it returns, the previous logger is never
 //! called again. A logger must therefore not wait for a thread that is changing the logger.

@@ -15,7 +15,8 @@ level changes: ``logging`` empties every logger's cache of levels on each ``setL
 ``disable``, and the mark this module keeps in the ``processcreds`` logger's cache going missing
 is what a retrieve checks (one dictionary lookup).
 
-Events come on whatever thread emits them (a caller's, or the library's refresh-ahead thread).
+Events come on whatever thread emits them (a caller's, or the library's refresh-ahead thread or
+the thread that drives asynchronous requests' runs).
 """
 
 from __future__ import annotations
