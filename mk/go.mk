@@ -2,7 +2,7 @@
 # library built by `make lib`. Go modules come from the module proxy through `go` itself (go.sum
 # files are committed).
 #
-#   make test-go    go vet, go test -race, GOGC=1 go test (bindings/go); a build with the tag
+#   make test-go    gofmt, go vet, go test -race, GOGC=1 go test (bindings/go); a build with the tag
 #                   processcreds_system against a `make install` into build/ (through pkg-config,
 #                   shared library); go vet and build of bench/go
 #   make bench-go   the Go binding vs aws-sdk-go v1's processcreds, one table
@@ -34,6 +34,8 @@ go-static-libs:
 
 test-go: lib
 	CARGO="$(CARGO)" sh tools/go-static-libs check $(GO_STATIC_LIBS) linux
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $(GO_DIR) $(GO_BENCH) tests); \
+	  test -z "$$unformatted" || { echo "gofmt would change: $$unformatted"; exit 1; }
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet -tags race ./...
 	cd $(GO_DIR) && $(GO_ENV) $(GO) test -race -count=1 ./...

@@ -46,8 +46,8 @@ func newCapture(level slog.Level) *capture {
 }
 
 func (c *capture) Enabled(_ context.Context, l slog.Level) bool { return l >= c.level.Level() }
-func (c *capture) WithAttrs([]slog.Attr) slog.Handler             { return c }
-func (c *capture) WithGroup(string) slog.Handler                  { return c }
+func (c *capture) WithAttrs([]slog.Attr) slog.Handler           { return c }
+func (c *capture) WithGroup(string) slog.Handler                { return c }
 func (c *capture) Handle(_ context.Context, r slog.Record) error {
 	rec := record{level: r.Level, msg: r.Message, attrs: map[string]string{}}
 	r.Attrs(func(a slog.Attr) bool {
