@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,73 +16,17 @@ import (
 	"github.com/aws/aws-sdk-go/aws/credentials"
 
 	"github.com/processcreds/processcreds/bindings/go"
+	"github.com/processcreds/processcreds/bindings/go/internal/testproc"
 )
 
-// sleeper is a helper that counts its runs in dir/runs, writes its pid (a process group
-// leader's: the tests run without a terminal) to dir/pid and a `sleep` child's to dir/child,
-// sleeps `secs`, then prints credentials.
-func sleeper(t *testing.T, secs string) (path, dir string) {
-	t.Helper()
-	dir = t.TempDir()
-	path = helper(t, `d='`+dir+`'
-echo x >> "$d/runs"
-echo $$ > "$d/pid.tmp"; mv "$d/pid.tmp" "$d/pid"
-sleep 120 & echo $! > "$d/child.tmp"; mv "$d/child.tmp" "$d/child"
-sleep `+secs+`
-kill $! 2>/dev/null
-printf '%s' '{"Version":1,"AccessKeyId":"AKIDCTX","SecretAccessKey":"ctx-secret"}'`)
-	return path, dir
-}
-
-// pidIn waits (bounded) for a pid written by the helper.
-func pidIn(t *testing.T, file string) int {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(file); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("no pid in %s", file)
-	return 0
-}
-
-// dead: the process is gone or a zombie.
-func dead(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	rest := s[strings.LastIndexByte(s, ')')+1:]
-	f := strings.Fields(rest)
-	return len(f) == 0 || f[0] == "Z" || f[0] == "X"
-}
-
-// deadWithin waits for both processes to die, at most `bound` after `since`.
-func deadWithin(t *testing.T, since time.Time, bound time.Duration, pids ...int) {
-	t.Helper()
-	for _, pid := range pids {
-		for !dead(pid) {
-			if time.Since(since) > bound {
-				t.Fatalf("process %d alive %v after the context ended", pid, time.Since(since))
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-}
-
 func TestRetrieveWithContextCancelKillsTheHelpersGroup(t *testing.T) {
-	path, dir := sleeper(t, "30")
+	path, dir := testproc.Sleeper(t, "30", "AKIDCTX")
 	p := processcreds.NewProviderArgv([]string{path})
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	var ended time.Time
 	go func() {
-		pidIn(t, filepath.Join(dir, "child"))
+		testproc.PidIn(t, filepath.Join(dir, "child"))
 		ended = time.Now()
 		cancel()
 	}()
@@ -92,14 +35,14 @@ func TestRetrieveWithContextCancelKillsTheHelpersGroup(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code() != "RequestCanceled" || !errors.Is(err, context.Canceled) {
 		t.Fatalf("not a RequestCanceled wrapping context.Canceled: %v", err)
 	}
-	deadWithin(t, ended, 100*time.Millisecond, pidIn(t, filepath.Join(dir, "pid")), pidIn(t, filepath.Join(dir, "child")))
+	testproc.DeadWithin(t, ended, 100*time.Millisecond, testproc.PidIn(t, filepath.Join(dir, "pid")), testproc.PidIn(t, filepath.Join(dir, "child")))
 	if runs := strings.Count(readFile(t, filepath.Join(dir, "runs")), "x"); runs != 1 {
 		t.Fatalf("%d runs", runs)
 	}
 }
 
 func TestRetrieveWithContextDeadline(t *testing.T) {
-	path, dir := sleeper(t, "30")
+	path, dir := testproc.Sleeper(t, "30", "AKIDCTX")
 	p := processcreds.NewProviderArgv([]string{path})
 	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -109,11 +52,11 @@ func TestRetrieveWithContextDeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("not DeadlineExceeded: %v", err)
 	}
-	deadWithin(t, end, 100*time.Millisecond, pidIn(t, filepath.Join(dir, "pid")), pidIn(t, filepath.Join(dir, "child")))
+	testproc.DeadWithin(t, end, 100*time.Millisecond, testproc.PidIn(t, filepath.Join(dir, "pid")), testproc.PidIn(t, filepath.Join(dir, "child")))
 }
 
 func TestRetrieveWithContextSucceeds(t *testing.T) {
-	path, _ := sleeper(t, "0.1")
+	path, _ := testproc.Sleeper(t, "0.1", "AKIDCTX")
 	p := processcreds.NewProviderArgv([]string{path})
 	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -132,7 +75,7 @@ func TestRetrieveWithContextSucceeds(t *testing.T) {
 // suppresses (the retrieve is shared): the caller that gives up gets RequestCanceled from
 // aws-sdk-go at once, and the run goes on for the others.
 func TestGetWithContextSharesTheRun(t *testing.T) {
-	path, dir := sleeper(t, "0.4")
+	path, dir := testproc.Sleeper(t, "0.4", "AKIDCTX")
 	creds := credentials.NewCredentials(processcreds.NewProviderArgv([]string{path}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -144,7 +87,7 @@ func TestGetWithContextSharesTheRun(t *testing.T) {
 		other, otherErr = creds.GetWithContext(context.Background())
 	}()
 	go func() {
-		pidIn(t, filepath.Join(dir, "pid"))
+		testproc.PidIn(t, filepath.Join(dir, "pid"))
 		cancel()
 	}()
 	_, err := creds.GetWithContext(ctx)

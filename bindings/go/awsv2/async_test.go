@@ -5,78 +5,17 @@ package awsv2_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/processcreds/processcreds/bindings/go/awsv2"
+	"github.com/processcreds/processcreds/bindings/go/internal/testproc"
 )
 
-// sleeper is a helper that writes its pid (a process group leader's) to dir/pid and a `sleep`
-// child's to dir/child, counts its runs in dir/runs, sleeps `secs`, then prints credentials.
-func sleeper(t *testing.T, secs string) (command, dir string) {
-	t.Helper()
-	dir = t.TempDir()
-	script := filepath.Join(dir, "helper.sh")
-	body := fmt.Sprintf(`#!/bin/sh
-d='%s'
-echo x >> "$d/runs"
-echo $$ > "$d/pid.tmp"; mv "$d/pid.tmp" "$d/pid"
-sleep 120 & echo $! > "$d/child.tmp"; mv "$d/child.tmp" "$d/child"
-sleep %s
-kill $! 2>/dev/null
-printf '%%s' '{"Version":1,"AccessKeyId":"AKIDV2CTX","SecretAccessKey":"s"}'
-`, dir, secs)
-	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return script, dir
-}
-
-func pidIn(t *testing.T, file string) int {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(file); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("no pid in %s", file)
-	return 0
-}
-
-func dead(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) == 0 || f[0] == "Z" || f[0] == "X"
-}
-
-func deadWithin(t *testing.T, since time.Time, bound time.Duration, pids ...int) {
-	t.Helper()
-	for _, pid := range pids {
-		for !dead(pid) {
-			if time.Since(since) > bound {
-				t.Fatalf("process %d alive %v after the context ended", pid, time.Since(since))
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-}
-
 func TestContextDeadlineKillsTheHelpersGroup(t *testing.T) {
-	cmd, dir := sleeper(t, "30")
+	cmd, dir := testproc.Sleeper(t, "30", "AKIDV2CTX")
 	p := awsv2.NewProvider(cmd)
 	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -87,18 +26,18 @@ func TestContextDeadlineKillsTheHelpersGroup(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("not a ProviderError: %v", err)
 	}
-	deadWithin(t, end, 100*time.Millisecond, pidIn(t, filepath.Join(dir, "pid")), pidIn(t, filepath.Join(dir, "child")))
+	testproc.DeadWithin(t, end, 100*time.Millisecond, testproc.PidIn(t, filepath.Join(dir, "pid")), testproc.PidIn(t, filepath.Join(dir, "child")))
 }
 
 // A deadline later than the provider's own timeout: the context's end cancels the request.
 func TestContextDeadlineBeyondTheTimeout(t *testing.T) {
-	cmd, dir := sleeper(t, "30")
+	cmd, dir := testproc.Sleeper(t, "30", "AKIDV2CTX")
 	p := awsv2.NewProvider(cmd, func(o *awsv2.Options) { o.Timeout = time.Minute })
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	var ended time.Time
 	go func() {
-		pidIn(t, filepath.Join(dir, "child"))
+		testproc.PidIn(t, filepath.Join(dir, "child"))
 		ended = time.Now()
 		cancel()
 	}()
@@ -106,12 +45,12 @@ func TestContextDeadlineBeyondTheTimeout(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("not context.Canceled: %v", err)
 	}
-	deadWithin(t, ended, 100*time.Millisecond, pidIn(t, filepath.Join(dir, "pid")), pidIn(t, filepath.Join(dir, "child")))
+	testproc.DeadWithin(t, ended, 100*time.Millisecond, testproc.PidIn(t, filepath.Join(dir, "pid")), testproc.PidIn(t, filepath.Join(dir, "child")))
 }
 
 // Goroutines retrieving at once share one run; one of them giving up leaves the run to the rest.
 func TestContextPartialCancel(t *testing.T) {
-	cmd, dir := sleeper(t, "0.4")
+	cmd, dir := testproc.Sleeper(t, "0.4", "AKIDV2CTX")
 	p := awsv2.NewProvider(cmd)
 	defer p.Close()
 	quitter, cancel := context.WithCancel(context.Background())
@@ -130,7 +69,7 @@ func TestContextPartialCancel(t *testing.T) {
 			keys[i], errs[i] = c.AccessKeyID, err
 		}(i, ctx)
 	}
-	pidIn(t, filepath.Join(dir, "pid"))
+	testproc.PidIn(t, filepath.Join(dir, "pid"))
 	time.Sleep(50 * time.Millisecond)
 	cancel()
 	wg.Wait()

@@ -100,15 +100,7 @@ def install(
             cast(Optional[str], session.profile), shared_config=True
         )
     credential_provider = CredentialProvider(provider)
-    resolver = session.get_component("credential_provider")
-    if any(p.METHOD == METHOD for p in resolver.providers):
-        resolver.remove(METHOD)
-    if resolver.providers:
-        resolver.insert_before(resolver.providers[0].METHOD, credential_provider)
-    else:
-        resolver.providers.insert(0, credential_provider)
-    if getattr(session, "_credentials", None) is not None:
-        setattr(session, "_credentials", None)
+    _sync._put_first(session, credential_provider)
     return credential_provider
 
 

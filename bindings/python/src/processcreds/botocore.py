@@ -141,6 +141,15 @@ def install(
     if provider is None:
         provider = ProcessProvider.from_profile(session.profile, shared_config=True)
     credential_provider = CredentialProvider(provider)
+    _put_first(session, credential_provider)
+    return credential_provider
+
+
+def _put_first(session: botocore.session.Session, credential_provider: Any) -> None:
+    """Puts ``credential_provider`` (of method :data:`METHOD`) first in the session's credential
+    resolver, in place of one installed before, and drops the credentials the session had
+    already loaded (botocore keeps the credentials it resolved first). Shared with
+    :mod:`processcreds.aiobotocore`, whose ``AioSession`` has the same resolver."""
     resolver = session.get_component("credential_provider")
     if any(p.METHOD == METHOD for p in resolver.providers):
         resolver.remove(METHOD)
@@ -149,9 +158,7 @@ def install(
     else:
         resolver.providers.insert(0, credential_provider)
     if getattr(session, "_credentials", None) is not None:
-        # botocore keeps the credentials it resolved first; forget them.
         setattr(session, "_credentials", None)
-    return credential_provider
 
 
 __all__ = ["METHOD", "CredentialProvider", "install"]
