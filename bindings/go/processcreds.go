@@ -37,6 +37,7 @@ Stats returns the provider's counters (see the repository's README, "Observabili
 package processcreds
 
 import (
+	"context"
 	"log/slog"
 	"os/exec"
 	"strings"
@@ -367,28 +368,8 @@ func noHelper() error {
 // library's cached credentials when they are inside their refresh window or newer than the last
 // ones returned (a background refresh landed).
 func (p *ProcessProvider) Retrieve() (credentials.Value, error) {
-	if p.h == nil {
-		return credentials.Value{ProviderName: ProviderName}, noHelper()
-	}
-	if err := p.h.Apply(p.options()); err != nil {
-		return credentials.Value{ProviderName: ProviderName}, err
-	}
-	var c *capi.Credentials
-	var err error
-	if p.RefreshWindow > 0 {
-		c, err = p.h.RetrieveAhead(p.RefreshWindow)
-	} else {
-		c, err = p.h.Fresh()
-	}
-	if err != nil {
-		return credentials.Value{ProviderName: ProviderName}, err
-	}
-	return credentials.Value{
-		AccessKeyID:     c.AccessKeyID,
-		SecretAccessKey: c.SecretAccessKey,
-		SessionToken:    c.SessionToken,
-		ProviderName:    c.ProviderName,
-	}, nil
+	// A context that can never be done: the blocking retrieve, no request.
+	return p.RetrieveWithContext(context.Background())
 }
 
 // RetrieveWithContext is Retrieve that gives up when ctx is done (aws-sdk-go v1's

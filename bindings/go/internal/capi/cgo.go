@@ -24,6 +24,7 @@ package capi
 import "C"
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"runtime"
@@ -489,8 +490,7 @@ func (h *Provider) LastExpiresAt() time.Time {
 
 // Fresh clears the cache and runs the helper, as aws-sdk-go's providers' Retrieve does.
 func (h *Provider) Fresh() (*Credentials, error) {
-	h.Expire()
-	return h.Retrieve()
+	return h.FreshContext(context.Background(), 0)
 }
 
 // RetrieveAhead is Retrieve for an SDK cache in front of a provider with a refresh window
@@ -500,12 +500,7 @@ func (h *Provider) Fresh() (*Credentials, error) {
 // background refresh); otherwise, as Fresh, a run of the helper (so that an SDK's Expire then
 // Get runs it, as without a window).
 func (h *Provider) RetrieveAhead(window time.Duration) (*Credentials, error) {
-	if exp, ok := h.ExpiresAt(); ok && !h.IsExpired() {
-		if !exp.Equal(h.LastExpiresAt()) || !time.Now().Before(exp.Add(-window)) {
-			return h.Retrieve()
-		}
-	}
-	return h.Fresh()
+	return h.RetrieveAheadContext(context.Background(), window, 0)
 }
 
 // IsExpiredAhead is IsExpired for an SDK cache in front of a provider with a refresh window:
